@@ -1,0 +1,374 @@
+"""The clock: an event heap, fluid activities on shared resources, and incremental re-solving.
+
+Only the engine moves simulated time. Between two events every running activity progresses at a constant rate,
+the weighted max-min share that :func:`replay.solver.solve` gives it, so the engine never steps the whole world:
+
+* An activity keeps ``remaining`` as of ``last`` and its ``rate``; its work is settled lazily, only when its rate
+  changes or it completes. Its predicted completion sits in the heap keyed ``(time, seq)``; when the rate changes
+  the activity's ``version`` is bumped and the old entry is skipped when popped (lazy invalidation), never searched.
+* A change (an activity starts, ends, is suspended, changes penalty or bound; a resource changes capacity) marks its
+  resources *dirty*. Before the clock moves again, the engine re-solves only the connected component of the dirty
+  resources (resources linked by shared activities), and only activities whose rate really changed get a new heap
+  entry. The cost of one event therefore depends on what it touches, not on the number of unrelated activities.
+* Resources have a ``layer``: a VM's CPU is a resource whose capacity is the rate of the VM on its PM, so layer 0
+  (PMs, links) is solved before layer 1 (VMs), and a rate change on layer 0 can dirty layer 1 through the
+  ``on_rate`` hook of an activity.
+* Ties break by insertion order (``seq`` from :func:`itertools.count`), so runs are deterministic. Events due within
+  ``TIME_EPSILON`` of the clock are handled together, as SimGrid does with its surf precision.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from replay.solver import solve
+from replay.units import Seconds
+
+#: Absolute tolerance on dates (SimGrid's ``surf/precision``): events this close are simultaneous.
+TIME_EPSILON: Seconds = 1e-9
+
+#: A remaining amount of work below this fraction of the activity's initial amount is considered done.
+WORK_EPSILON = 1e-9
+
+
+class Resource:
+    """A constraint of the sharing problem: a CPU, a link direction, a VM's share of its PM."""
+
+    __slots__ = ("activities", "capacity", "layer", "name", "shared")
+
+    def __init__(self, name: str, capacity: float, *, shared: bool = True, layer: int = 0) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.shared = shared
+        self.layer = layer
+        #: activities using this resource, with their consumption per unit of rate (insertion-ordered)
+        self.activities: dict[Activity, float] = {}
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name!r}, {self.capacity:g})"
+
+
+class Activity:
+    """Some work (flops, bytes, or nothing but a wait) done at the rate the sharing problem gives it.
+
+    ``uses`` lists ``(resource, weight)`` pairs; ``penalty`` is the sharing penalty (0 = takes no share);
+    ``bound`` caps the rate (``inf``: none). ``on_done(activity)`` is called when the work is finished;
+    ``on_rate(activity)`` whenever its rate changes (used by VMs to pass their share to their own CPU).
+    """
+
+    __slots__ = (
+        "amount",
+        "bound",
+        "done",
+        "last",
+        "name",
+        "on_done",
+        "on_rate",
+        "penalty",
+        "rate",
+        "remaining",
+        "started",
+        "suspended",
+        "uses",
+        "version",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        amount: float,
+        uses: Iterable[tuple[Resource, float]] = (),
+        *,
+        penalty: float = 1.0,
+        bound: float = math.inf,
+        on_done: Callable[[Activity], None] | None = None,
+        on_rate: Callable[[Activity], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.amount = amount
+        self.remaining = amount
+        self.uses = tuple(uses)
+        self.penalty = penalty
+        self.bound = bound
+        self.on_done = on_done
+        self.on_rate = on_rate
+        self.rate = 0.0
+        self.last: Seconds = 0.0
+        self.version = 0
+        self.started = False
+        self.suspended = False
+        self.done = False
+
+    def __repr__(self) -> str:
+        return f"Activity({self.name!r}, remaining={self.remaining:g}, rate={self.rate:g})"
+
+
+class Timer:
+    """A callback at a date; cancelling it just marks it so that its heap entry is skipped."""
+
+    __slots__ = ("callback", "cancelled", "time")
+
+    def __init__(self, time: Seconds, callback: Callable[[], None]) -> None:
+        self.time = time
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Engine:
+    """Owns the clock and the set of running activities; see the module docstring for the algorithm."""
+
+    def __init__(self) -> None:
+        self.now: Seconds = 0.0
+        self._heap: list[tuple[float, int, Any, int]] = []
+        self._seq = itertools.count()
+        self._dirty: dict[int, dict[Resource, None]] = {}
+        self._listeners: list[Callable[[Any], None]] = []
+        #: callables run once the clock has settled at a date, after the events of that date (actor scheduler)
+        self._after_events: list[Callable[[], None]] = []
+        self.events_processed = 0
+        self.solves = 0
+
+    # -- observers -------------------------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Any], None]) -> None:
+        """Call ``listener(record)`` for every record emitted (see :mod:`replay.events`)."""
+        self._listeners.append(listener)
+
+    def emit(self, record: Any) -> None:
+        for listener in self._listeners:
+            listener(record)
+
+    @property
+    def traced(self) -> bool:
+        """True when someone listens: models build event records only then, so tracing off costs one check."""
+        return bool(self._listeners)
+
+    def after_events(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` each time the events of a date have been handled (before the next solve)."""
+        self._after_events.append(hook)
+
+    # -- timers ----------------------------------------------------------------------------------------------
+    def schedule(self, delay: Seconds, callback: Callable[[], None]) -> Timer:
+        """Call ``callback()`` after ``delay`` seconds of simulated time."""
+        timer = Timer(self.now + max(delay, 0.0), callback)
+        heapq.heappush(self._heap, (timer.time, next(self._seq), timer, 0))
+        return timer
+
+    # -- activities ------------------------------------------------------------------------------------------
+    def start(self, activity: Activity) -> None:
+        """Let ``activity`` take its share from now on."""
+        activity.started = True
+        activity.last = self.now
+        if not activity.uses:
+            self._free_rate(activity)
+            return
+        for resource, weight in activity.uses:
+            resource.activities[activity] = weight
+            self._mark(resource)
+
+    def cancel(self, activity: Activity) -> None:
+        """Stop ``activity`` without calling its ``on_done``; its remaining work is settled first."""
+        if activity.done or not activity.started:
+            activity.done = True
+            return
+        self._settle(activity)
+        self._detach(activity)
+
+    def suspend(self, activity: Activity) -> None:
+        """Freeze ``activity``: it keeps its remaining work and takes no share until resumed."""
+        if activity.suspended or activity.done:
+            return
+        activity.suspended = True
+        if activity.started:
+            self._settle(activity)
+            self._set_rate(activity, 0.0)
+            self._touch(activity)
+
+    def resume(self, activity: Activity) -> None:
+        if not activity.suspended or activity.done:
+            return
+        activity.suspended = False
+        if activity.started:
+            activity.last = self.now
+            if not activity.uses:
+                self._free_rate(activity)
+            self._touch(activity)
+
+    def set_penalty(self, activity: Activity, penalty: float) -> None:
+        if penalty != activity.penalty:
+            activity.penalty = penalty
+            self._touch(activity)
+
+    def set_bound(self, activity: Activity, bound: float) -> None:
+        if bound != activity.bound:
+            activity.bound = bound
+            if activity.started and not activity.uses:
+                self._free_rate(activity)
+            self._touch(activity)
+
+    def set_capacity(self, resource: Resource, capacity: float) -> None:
+        if capacity != resource.capacity:
+            resource.capacity = capacity
+            self._mark(resource)
+
+    def remaining(self, activity: Activity) -> float:
+        """The work left now (settling the lazy bookkeeping first)."""
+        if activity.started and not activity.done:
+            self._settle(activity)
+        return activity.remaining
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    def run(self, until: Seconds | None = None) -> Seconds:
+        """Handle events until none is left (or the clock would pass ``until``); return the clock."""
+        self._flush()
+        heap = self._heap
+        while True:
+            while heap and _stale(heap[0]):
+                heapq.heappop(heap)
+            if not heap:
+                break
+            date = heap[0][0]
+            if until is not None and date > until:
+                self.now = until
+                break
+            if date > self.now:
+                self.now = date
+            horizon = self.now + TIME_EPSILON
+            while heap and heap[0][0] <= horizon:
+                entry = heapq.heappop(heap)
+                if _stale(entry):
+                    continue
+                self.events_processed += 1
+                item = entry[2]
+                if isinstance(item, Timer):
+                    item.callback()
+                else:
+                    self._complete(item)
+            self._flush()
+        return self.now
+
+    def _flush(self) -> None:
+        """Run the after-events hooks and re-solve until nothing is dirty."""
+        while True:
+            for hook in self._after_events:
+                hook()
+            if not self._dirty:
+                return
+            layer = min(self._dirty)
+            self._resolve(self._dirty.pop(layer))
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _mark(self, resource: Resource) -> None:
+        self._dirty.setdefault(resource.layer, {})[resource] = None
+
+    def _touch(self, activity: Activity) -> None:
+        if activity.started and not activity.done:
+            for resource, _ in activity.uses:
+                self._mark(resource)
+
+    def _settle(self, activity: Activity) -> None:
+        if activity.rate > 0.0:
+            activity.remaining -= activity.rate * (self.now - activity.last)
+            if activity.remaining < 0.0:
+                activity.remaining = 0.0
+        activity.last = self.now
+
+    def _set_rate(self, activity: Activity, rate: float) -> None:
+        """Give ``activity`` a new rate (its work already settled) and predict its completion."""
+        activity.rate = rate
+        activity.version += 1
+        if rate > 0.0:
+            if activity.remaining <= WORK_EPSILON * activity.amount:
+                when = self.now
+            else:
+                when = self.now + activity.remaining / rate
+            heapq.heappush(self._heap, (when, next(self._seq), activity, activity.version))
+        elif activity.remaining <= 0.0 and not activity.suspended and activity.penalty > 0.0:
+            heapq.heappush(self._heap, (self.now, next(self._seq), activity, activity.version))
+        if activity.on_rate is not None:
+            activity.on_rate(activity)
+
+    def _free_rate(self, activity: Activity) -> None:
+        """An activity on no resource runs at its bound (instantly when unbounded)."""
+        self._settle(activity)
+        if activity.suspended or activity.penalty <= 0.0:
+            self._set_rate(activity, 0.0)
+        elif math.isinf(activity.bound):
+            activity.remaining = 0.0
+            activity.version += 1
+            heapq.heappush(self._heap, (self.now, next(self._seq), activity, activity.version))
+        else:
+            self._set_rate(activity, activity.bound)
+
+    def _detach(self, activity: Activity) -> None:
+        activity.done = True
+        activity.version += 1
+        activity.rate = 0.0
+        for resource, _ in activity.uses:
+            del resource.activities[activity]
+            self._mark(resource)
+
+    def _complete(self, activity: Activity) -> None:
+        self._settle(activity)
+        activity.remaining = 0.0
+        self._detach(activity)
+        if activity.on_done is not None:
+            activity.on_done(activity)
+
+    def _resolve(self, dirty: dict[Resource, None]) -> None:
+        """Re-solve the connected component of the dirty resources of one layer."""
+        resources: dict[Resource, int] = {}
+        activities: dict[Activity, int] = {}
+        stack = list(dirty)
+        for resource in stack:
+            resources[resource] = len(resources)
+        while stack:
+            resource = stack.pop()
+            for activity in resource.activities:
+                if activity not in activities:
+                    activities[activity] = len(activities)
+                    for other, _ in activity.uses:
+                        if other not in resources:
+                            resources[other] = len(resources)
+                            stack.append(other)
+        if not activities:
+            return
+        self.solves += 1
+        n_elems = sum(len(r.activities) for r in resources)
+        elem_var = np.empty(n_elems, dtype=np.intp)
+        elem_cnst = np.empty(n_elems, dtype=np.intp)
+        elem_weight = np.empty(n_elems)
+        k = 0
+        for resource, j in resources.items():
+            for activity, weight in resource.activities.items():
+                elem_var[k] = activities[activity]
+                elem_cnst[k] = j
+                elem_weight[k] = weight
+                k += 1
+        capacity = np.fromiter((r.capacity for r in resources), float, len(resources))
+        shared = np.fromiter((r.shared for r in resources), bool, len(resources))
+        penalty = np.fromiter(
+            (0.0 if a.suspended else a.penalty for a in activities), float, len(activities)
+        )
+        bound = np.fromiter((a.bound for a in activities), float, len(activities))
+        rates = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
+        for activity, rate in zip(activities, rates.tolist(), strict=True):
+            if rate != activity.rate:
+                self._settle(activity)
+                self._set_rate(activity, rate)
+
+
+def _stale(entry: tuple[float, int, Any, int]) -> bool:
+    """A heap entry whose timer was cancelled or whose activity's prediction was superseded."""
+    item = entry[2]
+    if isinstance(item, Timer):
+        return item.cancelled
+    return entry[3] != item.version or item.done

@@ -1,0 +1,61 @@
+"""One exception hierarchy for everything a user can get wrong or a run can hit.
+
+The command line turns any :class:`ReplayError` into one line on stderr and exit code 1, so every message is
+written for a person: it names the file and line where there is one, what was expected and what was found.
+Each subclass also inherits the builtin it refines, so ``except ValueError`` keeps working for library users::
+
+    ReplayError(Exception)
+    ├── UnitError(ReplayError, ValueError)          a number with a bad or missing SimGrid unit
+    ├── PlatformError(ReplayError, ValueError)      a platform or deployment file we cannot load
+    ├── TraceSyntaxError(ReplayError, ValueError)   an action-trace line we cannot parse
+    ├── LookupFailure(ReplayError, KeyError)        an unknown host, link, VM, actor or route
+    ├── StateError(ReplayError, RuntimeError)       an operation illegal in the current state
+    └── SimulationError(ReplayError, RuntimeError)  the run itself cannot go on
+        └── DeadlockError                           actors wait forever; lists who waits on what
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+def where(path: str | PathLike[str] | None, line: int | None) -> str:
+    """Return the ``file:line: `` prefix of a message, or ``""`` when the place is unknown."""
+    if path is None:
+        return ""
+    return f"{path}:{line}: " if line is not None else f"{path}: "
+
+
+class ReplayError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class UnitError(ReplayError, ValueError):
+    """A quantity whose number or unit SimGrid would not accept."""
+
+
+class PlatformError(ReplayError, ValueError):
+    """A platform or deployment description that cannot be loaded."""
+
+
+class TraceSyntaxError(ReplayError, ValueError):
+    """An action-trace line that does not match any action's grammar."""
+
+
+class LookupFailure(ReplayError, KeyError):
+    """A name (host, link, VM, actor, route) that the platform or the run does not know."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StateError(ReplayError, RuntimeError):
+    """An operation that the current state of its subject forbids."""
+
+
+class SimulationError(ReplayError, RuntimeError):
+    """A run that cannot continue."""
+
+
+class DeadlockError(SimulationError):
+    """Every remaining actor waits on something that can no longer happen."""

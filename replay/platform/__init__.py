@@ -1,0 +1,37 @@
+"""Platforms: hosts, links, zones and routes, read from SimGrid platform files, plus deployments.
+
+``load_platform(path)`` reads a SimGrid 3.32 platform file, ``default_platform()`` returns the platform shipped
+with the package (used when none is given), ``load_deployment(path)`` reads which actor runs where.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from replay.platform.deployment import ActorSpec, load_deployment, load_deployment_string
+from replay.platform.loader import load_platform, load_platform_string
+from replay.platform.model import Host, Link, Platform, Zone
+
+__all__ = [
+    "ActorSpec",
+    "Host",
+    "Link",
+    "Platform",
+    "Zone",
+    "default_platform",
+    "load_deployment",
+    "load_deployment_string",
+    "load_platform",
+    "load_platform_string",
+]
+
+DEFAULT_PLATFORM_NAME = "default.xml"
+
+
+def default_platform() -> Platform:
+    """Load the embedded default platform (``replay/platform/data/default.xml``).
+
+    A data centre for VM consolidation and live-migration demos: see the comment at the top of the file.
+    """
+    resource = resources.files("replay.platform") / "data" / DEFAULT_PLATFORM_NAME
+    return load_platform_string(resource.read_text(encoding="utf-8"), source=f"<default platform {DEFAULT_PLATFORM_NAME}>")

@@ -1,0 +1,49 @@
+"""Small builders shared by the model tests: platforms from inline XML and a one-call run of actors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from replay.platform import Platform, load_platform_string
+from replay.simulation import Simulation
+
+REPO = Path(__file__).resolve().parents[1]
+#: SimGrid's example inputs, beside the repository (``../shared/simgrid``); tests using them skip without it.
+SHARED_SIMGRID = REPO.parent / "shared" / "simgrid"
+PLATFORMS = REPO / "traces" / "platforms"
+
+
+def platform(body: str) -> Platform:
+    """A platform made of one Full zone holding ``body``."""
+    return load_platform_string(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        f'<platform version="4.1"><zone id="z" routing="Full">{body}</zone></platform>',
+        source="<test>",
+    )
+
+
+def two_hosts(bandwidth: str, latency: str, policy: str = "SHARED", speed: str = "1Gf") -> Platform:
+    """Hosts A and B joined by one link ``L``."""
+    return platform(
+        f'<host id="A" speed="{speed}"/><host id="B" speed="{speed}"/>'
+        f'<link id="L" bandwidth="{bandwidth}" latency="{latency}" sharing_policy="{policy}"/>'
+        '<route src="A" dst="B"><link_ctn id="L"/></route>'
+    )
+
+
+def transfer_time(plat: Platform, size: float, *, model: str = "LV08", src: str = "A", dst: str = "B") -> float:
+    """Simulated date at which a ``size``-byte message from ``src`` to ``dst`` posted at 0 is received."""
+    sim = Simulation(plat, network_model=model)
+    ends: dict[str, float] = {}
+
+    def sender(actor):
+        yield actor.send("m", size)
+
+    def receiver(actor):
+        yield actor.recv("m")
+        ends["recv"] = actor.now
+
+    sim.add_actor("s", src, sender)
+    sim.add_actor("r", dst, receiver)
+    sim.run()
+    return ends["recv"]

@@ -1,0 +1,84 @@
+"""The engine: lazy completion prediction, incremental re-solving, deterministic ties, timers."""
+
+from __future__ import annotations
+
+import pytest
+
+from replay.engine import Activity, Engine, Resource
+
+
+def test_completion_and_rate_change():
+    # Two activities of 10 and 30 units share a resource of capacity 10: 5 each; the first ends at 2 s; the
+    # second then has 20 left at rate 10 and ends at 4 s.
+    engine = Engine()
+    cpu = Resource("cpu", 10.0)
+    ends = {}
+    for name, amount in (("a", 10.0), ("b", 30.0)):
+        engine.start(Activity(name, amount, [(cpu, 1.0)], on_done=lambda act: ends.setdefault(act.name, engine.now)))
+    assert engine.run() == pytest.approx(4.0)
+    assert ends == pytest.approx({"a": 2.0, "b": 4.0})
+
+
+def test_unrelated_activities_are_not_resolved():
+    # Events on resource 1 must not touch the activity on resource 2: its rate is computed once, so its
+    # version (bumped at each new rate) stays 1 while three activities come and go on resource 1.
+    engine = Engine()
+    r1, r2 = Resource("r1", 1.0), Resource("r2", 1.0)
+    far = Activity("far", 100.0, [(r2, 1.0)])
+    engine.start(far)
+    for k in range(3):
+        engine.schedule(k, lambda k=k: engine.start(Activity(f"near{k}", 0.5, [(r1, 1.0)])))
+    engine.run(until=10.0)
+    assert far.version == 1
+    assert engine.remaining(far) == pytest.approx(90.0)
+
+
+def test_stale_predictions_do_not_move_the_clock():
+    # "slow" is first predicted to end at 100 s (rate 1); a second activity then halves its rate... and it
+    # is cancelled at 1 s: the clock must stop at the last real event (2 s for "fast"), not at a stale date.
+    engine = Engine()
+    r = Resource("r", 1.0)
+    slow = Activity("slow", 100.0, [(r, 1.0)])
+    engine.start(slow)
+    engine.schedule(0.5, lambda: engine.start(Activity("fast", 0.5, [(r, 1.0)])))
+    engine.schedule(1.0, lambda: engine.cancel(slow))
+    # fast: rate 1/2 from 0.5 s to 1 s (0.25 done), then alone at rate 1: 0.25 left, ends at 1.25 s.
+    assert engine.run() == pytest.approx(1.25)
+
+
+def test_suspend_keeps_the_remaining_work():
+    # 10 units at rate 1, suspended from 2 s to 5 s: 8 left at 5 s, so it ends at 13 s.
+    engine = Engine()
+    r = Resource("r", 1.0)
+    act = Activity("a", 10.0, [(r, 1.0)])
+    engine.start(act)
+    engine.schedule(2.0, lambda: engine.suspend(act))
+    engine.schedule(5.0, lambda: engine.resume(act))
+    assert engine.run() == pytest.approx(13.0)
+
+
+def test_capacity_change_rescales_rates():
+    engine = Engine()
+    r = Resource("r", 1.0)
+    act = Activity("a", 10.0, [(r, 1.0)])
+    engine.start(act)
+    engine.schedule(4.0, lambda: engine.set_capacity(r, 2.0))
+    # 4 units done by 4 s, the 6 left at rate 2 take 3 s more.
+    assert engine.run() == pytest.approx(7.0)
+
+
+def test_simultaneous_events_keep_insertion_order():
+    engine = Engine()
+    order = []
+    for name in "abcde":
+        engine.schedule(1.0, lambda name=name: order.append(name))
+    engine.run()
+    assert order == list("abcde")
+
+
+def test_cancelled_timer_never_fires():
+    engine = Engine()
+    fired = []
+    timer = engine.schedule(1.0, lambda: fired.append(1))
+    timer.cancel()
+    assert engine.run() == 0.0 and fired == []
