@@ -8,30 +8,30 @@ extra tokens to the handler. Every record carries the ``path`` and ``line`` it c
 text is a :class:`~replay.errors.TraceSyntaxError` reading ``path:line: <what was expected>, found <what was
 found>``, and no input text raises anything else.
 
-=============================================  ===============  =============================================
-line                                           record           fields (units)
-=============================================  ===============  =============================================
-``<a> init [host]``                            :class:`Init`     host (None: placed by the deployment)
-``<a> compute <flops> [priority]``             :class:`Compute`  flops (flops: ``1e9``, ``1Gf``); priority > 0
-``<a> send <dst> <bytes>``                     :class:`Send`     dst, size (bytes: ``1e6``, ``1MB``, ``1GiB``)
-``<a> recv <src>``                             :class:`Recv`     src
-``<a> isend <dst> <bytes>``                    :class:`Isend`    dst, size (bytes)
-``<a> irecv <src>``                            :class:`Irecv`    src
-``<a> wait``                                   :class:`Wait`     (completes the oldest pending request)
-``<a> waitall``                                :class:`WaitAll`  (completes every pending request)
-``<a> sleep <seconds>``                        :class:`Sleep`    duration (s: ``1.5``, ``30ms``)
-``<a> finalize``                               :class:`Finalize` (no-op, SimGrid compatibility)
-``<a> vm_create <vm> <pm> [key=value ...]``    :class:`VmCreate` see below
-``<a> vm_start <vm>``                          :class:`VmStart`
-``<a> vm_suspend <vm>``                        :class:`VmSuspend`
-``<a> vm_resume <vm>``                         :class:`VmResume`
-``<a> vm_save <vm>``                           :class:`VmSave`
-``<a> vm_restore <vm>``                        :class:`VmRestore`
-``<a> vm_shutdown <vm>``                       :class:`VmShutdown`
-``<a> vm_destroy <vm>``                        :class:`VmDestroy`
-``<a> vm_migrate <vm> <dst_pm>``               :class:`VmMigrate` vm, dst
-``<a> vm_set_bound <vm> <flops/s>``            :class:`VmSetBound` vm, bound (flop/s: ``2Gf``; 0 = no bound)
-=============================================  ===============  =============================================
+===========================================  ===================  =================================================
+line                                         record               fields (units)
+===========================================  ===================  =================================================
+``<a> init [host]``                          :class:`Init`        host (None: placed by the deployment)
+``<a> compute <flops> [priority]``           :class:`Compute`     flops (``1e9``, ``1Gf``); priority > 0, default 1
+``<a> send <dst> <bytes>``                   :class:`Send`        dst, size (bytes: ``1e6``, ``1MB``, ``1GiB``)
+``<a> recv <src>``                           :class:`Recv`        src
+``<a> isend <dst> <bytes>``                  :class:`Isend`       dst, size (bytes)
+``<a> irecv <src>``                          :class:`Irecv`       src
+``<a> wait``                                 :class:`Wait`        (completes the oldest pending request)
+``<a> waitall``                              :class:`WaitAll`     (completes every pending request)
+``<a> sleep <seconds>``                      :class:`Sleep`       duration (s: ``1.5``, ``30ms``)
+``<a> finalize``                             :class:`Finalize`    (no-op, SimGrid compatibility)
+``<a> vm_create <vm> <pm> [key=value ...]``  :class:`VmCreate`    vm, pm, options below
+``<a> vm_start <vm>``                        :class:`VmStart`     vm
+``<a> vm_suspend <vm>``                      :class:`VmSuspend`   vm
+``<a> vm_resume <vm>``                       :class:`VmResume`    vm
+``<a> vm_save <vm>``                         :class:`VmSave`      vm
+``<a> vm_restore <vm>``                      :class:`VmRestore`   vm
+``<a> vm_shutdown <vm>``                     :class:`VmShutdown`  vm
+``<a> vm_destroy <vm>``                      :class:`VmDestroy`   vm
+``<a> vm_migrate <vm> <dst_pm>``             :class:`VmMigrate`   vm, dst
+``<a> vm_set_bound <vm> <flops/s>``          :class:`VmSetBound`  vm, bound (flop/s: ``2Gf``; 0 = None, no bound)
+===========================================  ===================  =================================================
 
 ``vm_create`` options, each at most once (defaults in brackets): ``cores`` integer >= 1 [1]; ``ram`` size [1 GiB;
 SimGrid's s4u default is 1024 bytes, a placeholder that makes migrations free]; ``dp_intensity`` fraction in
@@ -411,7 +411,6 @@ def _num(value: float) -> str:
 # ---------------------------------------------------------------------------------------------------- parsing
 
 _STRIP: Final[str] = " \t\n\r\v\f"  # what SimGrid's boost::trim removes (C isspace)
-_BLANKS = re.compile(r"[ \t]+")
 # Inside a line: no whitespace but spaces and tabs, no control character, no lone surrogate.
 _BAD_CHAR = re.compile(r"[^\S \t]|[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -457,7 +456,13 @@ class _Place:
 
 
 def _parse_quantity(text: str, kind: units.QuantityKind) -> float:
-    """The one call into :mod:`replay.units`: bare numbers accepted, negative and non-finite values refused."""
+    """The one call into :mod:`replay.units`: bare numbers accepted, negative and non-finite values refused.
+
+    A plain positive decimal number, by far the most common token, skips the unit machinery: it means the same
+    in every kind (the base unit), and anything else (zero, sign, overflow, units) goes through the full parser.
+    """
+    if _PLAIN_NUMBER.fullmatch(text) is not None and 0.0 < (value := float(text)) < math.inf:
+        return value
     return units.parse_quantity(text, kind)
 
 
@@ -655,7 +660,7 @@ def parse_line(text: str, path: str, line: int) -> Action | None:
             f"{where(path, line)}expected printable text with tokens separated by spaces or tabs, "
             f"found character U+{ord(bad.group()):04X} at column {column}"
         )
-    tokens = _BLANKS.split(body)
+    tokens = body.split()  # only spaces and tabs are left: same as splitting on runs of them
     actor = tokens[0]
     if len(tokens) < 2:
         raise TraceSyntaxError(

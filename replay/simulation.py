@@ -26,6 +26,7 @@ from replay.actors import Actor, ActorFunction, Comm, Exec, Mailbox, Request, Sl
 from replay.cpu import cpu_resource, execution
 from replay.engine import Activity, Engine, Resource
 from replay.errors import DeadlockError, LookupFailure, SimulationError, StateError
+from replay.migration import Migration, MigrationOptions, MigrationReport, check_migration
 from replay.network import Network, NetworkModel
 from replay.platform import Platform, default_platform
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
@@ -50,11 +51,18 @@ class ExecHost:
     def pm_name(self) -> str:
         return self.name
 
+    # Hooks for VMs, which count their running executions and track dirty pages; nothing to do on a PM.
     def exec_started(self, activity: Activity) -> None:
-        """Hook for VMs (which count their running executions); nothing to do on a PM."""
+        pass
 
-    def exec_stopped(self, activity: Activity) -> None:
-        """Hook for VMs; nothing to do on a PM."""
+    def exec_ended(self, activity: Activity) -> None:
+        pass
+
+    def exec_paused(self, activity: Activity) -> None:
+        pass
+
+    def exec_resumed(self, activity: Activity) -> None:
+        pass
 
 
 Host = ExecHost | VirtualMachine
@@ -63,8 +71,17 @@ Host = ExecHost | VirtualMachine
 class Simulation:
     """Everything one run needs; see the module docstring."""
 
-    def __init__(self, platform: Platform | None = None, *, network_model: str | NetworkModel = "LV08") -> None:
+    def __init__(
+        self,
+        platform: Platform | None = None,
+        *,
+        network_model: str | NetworkModel = "LV08",
+        migration: MigrationOptions | None = None,
+    ) -> None:
         self.platform = platform if platform is not None else default_platform()
+        self.migration_options = migration or MigrationOptions()
+        #: the reports of the migrations that ended (successfully or not), in the order they ended
+        self.migrations: list[MigrationReport] = []
         self.engine = Engine()
         self.network = Network(self.platform, network_model)
         self.actors: dict[str, Actor] = {}
@@ -209,6 +226,7 @@ class Simulation:
             self.kill_actor(actor)
         for activity in list(vm.cpu.activities):  # executions started asynchronously
             self.engine.cancel(activity)
+            vm.exec_ended(activity)
         vm.transition("shutdown")
         vm.frozen = False
         vm.active_execs.clear()
@@ -225,6 +243,25 @@ class Simulation:
             actor.killed = True
         if self.engine.traced:
             self.engine.emit(events.VmDestroyed(self.engine.now, vm.name, vm.pm.name))
+
+    def migrate_vm(self, vm: VirtualMachine, dst: str | ExecHost, issuer: Actor | None = None) -> Request:
+        """Live-migrate ``vm`` to ``dst`` (see :mod:`replay.migration`); the request ends with the migration."""
+        where = self.pm(dst) if isinstance(dst, str) else dst
+        check_migration(vm, where)
+        vm.transition("migrate")
+        migration = Migration(self, vm, where, issuer, self.migration_options)
+        vm.migration = migration
+        return migration.start()
+
+    def move_vm(self, vm: VirtualMachine, dst: ExecHost) -> None:
+        """Place ``vm`` on ``dst`` at once: its share moves to the new PM, its executions go on inside it."""
+        src = vm.pm
+        vm.power_off()
+        vm.pm = dst
+        vm.core_speed = dst.core_speed
+        vm.power_on()
+        if self.engine.traced:
+            self.engine.emit(events.VmMoved(self.engine.now, vm.name, src.name, dst.name))
 
     def _abort_vm_work(self, vm: VirtualMachine, why: str) -> None:
         if vm.io is not None:
@@ -375,7 +412,7 @@ class Simulation:
         engine = self.engine
         if isinstance(request, Exec) and not request.done:
             engine.suspend(request.activity)
-            request.host.exec_stopped(request.activity)
+            request.host.exec_paused(request.activity)
         elif isinstance(request, Sleep) and not request.done and request.timer is not None:
             request.left = request.timer.time - engine.now
             request.timer.cancel()
@@ -386,7 +423,7 @@ class Simulation:
         engine = self.engine
         if isinstance(request, Exec) and not request.done:
             engine.resume(request.activity)
-            request.host.exec_started(request.activity)
+            request.host.exec_resumed(request.activity)
         elif isinstance(request, Sleep) and not request.done and request.left is not None:
             request.timer = engine.schedule(request.left, request.finish)
             request.left = None
@@ -402,7 +439,7 @@ class Simulation:
         request = actor.waiting
         if isinstance(request, Exec) and not request.done:
             self.engine.cancel(request.activity)
-            request.host.exec_stopped(request.activity)
+            request.host.exec_ended(request.activity)
         elif isinstance(request, Sleep) and request.timer is not None:
             request.timer.cancel()
         elif isinstance(request, Comm) and not request.done:
@@ -435,7 +472,7 @@ class Simulation:
         engine = self.engine
 
         def done(act: Activity) -> None:
-            request.host.exec_stopped(act)
+            request.host.exec_ended(act)
             if engine.traced:
                 engine.emit(events.ExecEnded(engine.now, name, request.host.name, flops))
             request.finish(act.amount)

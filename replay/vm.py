@@ -197,13 +197,27 @@ class VirtualMachine:
         self.sim.engine.set_capacity(self.cpu, share.rate)
 
     def exec_started(self, activity: Activity) -> None:
-        self.active_execs[activity] = None
-        self.update_share()
+        """A new execution runs inside: it counts for the share, and for dirty pages during a migration."""
+        tracker = self.migration.tracker if self.migration is not None else None
+        if tracker is not None:
+            tracker.started(activity)
+        self.exec_resumed(activity)
 
-    def exec_stopped(self, activity: Activity) -> None:
+    def exec_ended(self, activity: Activity) -> None:
+        """An execution completed or was cancelled."""
+        tracker = self.migration.tracker if self.migration is not None else None
+        if tracker is not None:
+            tracker.ended(activity)
+        self.exec_paused(activity)
+
+    def exec_paused(self, activity: Activity) -> None:
         if activity in self.active_execs:
             del self.active_execs[activity]
             self.update_share()
+
+    def exec_resumed(self, activity: Activity) -> None:
+        self.active_execs[activity] = None
+        self.update_share()
 
     def set_bound(self, bound: FlopsPerSecond) -> None:
         """Cap the VM's total CPU rate (``inf``: no cap)."""

@@ -154,11 +154,17 @@ sg4::MutexPtr g_vm_mutex;
 sg4::ConditionVariablePtr g_vm_started;
 std::map<std::string, std::string> g_waiting_for_vm; // actor -> VM, for the deadlock report
 
+// Created on first use, from an actor. Creating the condition variable is a simcall, during which other actors may
+// run: both objects are published together once they exist.
 void ensure_vm_sync()
 {
-  if (not g_vm_mutex) {
-    g_vm_mutex   = sg4::Mutex::create();
-    g_vm_started = sg4::ConditionVariable::create();
+  if (g_vm_started)
+    return;
+  sg4::MutexPtr mutex            = sg4::Mutex::create();
+  sg4::ConditionVariablePtr cond = sg4::ConditionVariable::create();
+  if (not g_vm_started) {
+    g_vm_mutex   = mutex;
+    g_vm_started = cond;
   }
 }
 
@@ -581,19 +587,28 @@ void actor_main(std::vector<std::string> args)
 
 int main(int argc, char* argv[])
 {
-  // Quiet by default; a --log given by the user comes later in argv and so takes precedence.
+  // Quiet by default; a --log given by the user comes later in argv and so takes precedence. --migrations=FILE is
+  // ours and is taken out before SimGrid sees the arguments.
   std::vector<char*> args;
   args.push_back(argv[0]);
   std::string quiet = "--log=root.thres:critical";
   args.push_back(quiet.data());
-  for (int i = 1; i < argc; i++)
-    args.push_back(argv[i]);
+  std::string migrations_path;
+  const std::string migrations_flag = "--migrations=";
+  for (int i = 1; i < argc; i++) {
+    if (std::string(argv[i]).rfind(migrations_flag, 0) == 0)
+      migrations_path = std::string(argv[i]).substr(migrations_flag.size());
+    else
+      args.push_back(argv[i]);
+  }
   args.push_back(nullptr);
   int count = static_cast<int>(args.size()) - 1;
 
   sg4::Engine engine(&count, args.data());
   if (count < 3 || count > 4) {
-    std::fprintf(stderr, "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--cfg=NAME:VALUE]... [--log=...]...\n",
+    std::fprintf(stderr,
+                 "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--cfg=NAME:VALUE]... "
+                 "[--log=...]...\n",
                  argv[0]);
     return 2;
   }
@@ -602,7 +617,9 @@ int main(int argc, char* argv[])
   const auto slash           = deploy.find_last_of('/');
   g_deploy_dir               = slash == std::string::npos ? std::string() : deploy.substr(0, slash);
 
-  xbt_replay_action_register("init", timed(do_nothing));
+  sg_vm_live_migration_plugin_init();
+
+  xbt_replay_action_register("init", timed(do_init));
   xbt_replay_action_register("finalize", timed(do_nothing));
   xbt_replay_action_register("compute", timed(do_compute));
   xbt_replay_action_register("send", timed(do_send));
@@ -612,8 +629,21 @@ int main(int argc, char* argv[])
   xbt_replay_action_register("wait", timed(do_wait));
   xbt_replay_action_register("waitall", timed(do_waitall));
   xbt_replay_action_register("sleep", timed(do_sleep));
+  xbt_replay_action_register("vm_create", timed(do_vm_create));
+  xbt_replay_action_register("vm_start", timed(do_vm_start));
+  xbt_replay_action_register("vm_suspend", timed(do_vm_suspend));
+  xbt_replay_action_register("vm_resume", timed(do_vm_resume));
+  xbt_replay_action_register("vm_shutdown", timed(do_vm_shutdown));
+  xbt_replay_action_register("vm_destroy", timed(do_vm_destroy));
+  xbt_replay_action_register("vm_set_bound", timed(do_vm_set_bound));
+  xbt_replay_action_register("vm_migrate", timed(do_vm_migrate));
+  xbt_replay_action_register("vm_save", timed(do_unsupported));
+  xbt_replay_action_register("vm_restore", timed(do_unsupported));
 
   sg4::Engine::on_deadlock_cb([] { g_deadlock = true; });
+  sg4::Comm::on_send_cb(on_migration_send);
+  sg4::Activity::on_completion_cb(on_migration_transfer_end);
+  sg4::VirtualMachine::on_suspend_cb(on_vm_suspend);
 
   engine.load_platform(platform);
   engine.register_default([](std::vector<std::string> actor_args) {
@@ -635,10 +665,15 @@ int main(int argc, char* argv[])
     std::printf("%s,%ld,%s,%.17g,%.17g\n", row.actor.c_str(), row.seq, row.action.c_str(), row.start, row.end);
   std::printf("*,-1,simulated_time,0,%.17g\n", sg4::Engine::get_clock());
   std::fflush(stdout);
+  if (not migrations_path.empty())
+    write_migrations(migrations_path);
 
-  if (g_deadlock || g_finished != g_started) {
-    std::fprintf(stderr, "replay_ref: %d of %d actors finished their trace%s\n", g_finished, g_started,
-                 g_deadlock ? " (SimGrid reported a deadlock)" : "");
+  if (g_deadlock || g_finished + g_killed != g_started) {
+    std::fprintf(stderr, "replay_ref: %d of %d actors finished their trace, %d were killed%s\n", g_finished,
+                 g_started, g_killed, g_deadlock ? " (SimGrid reported a deadlock)" : "");
+    for (const auto& [actor, vm] : g_waiting_for_vm)
+      std::fprintf(stderr, "replay_ref: actor '%s' still waits in init for VM '%s' to run\n", actor.c_str(),
+                   vm.c_str());
     return 3;
   }
   return 0;
