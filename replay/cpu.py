@@ -17,7 +17,7 @@ from replay.units import Flops, FlopsPerSecond
 
 def cpu_resource(name: str, speed: FlopsPerSecond, cores: int, *, layer: int = 0) -> Resource:
     """The shared resource standing for all the cores of a host (or of a VM, on layer 1)."""
-    return Resource(name, speed * cores, shared=True, layer=layer)
+    return Resource(name, speed * cores, shared=True, layer=layer, kind="vm" if layer else "host")
 
 
 def execution(

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from replay.events import ResourceUsed
 from replay.solver import solve
 from replay.units import Seconds
 
@@ -38,15 +39,23 @@ WORK_EPSILON = 1e-9
 
 
 class Resource:
-    """A constraint of the sharing problem: a CPU, a link direction, a VM's share of its PM."""
+    """A constraint of the sharing problem: a CPU, a link direction, a VM's share of its PM.
 
-    __slots__ = ("activities", "capacity", "layer", "name", "shared")
+    ``kind`` (``host``, ``vm``, ``link``, ``disk``) only labels it for tracers; ``used`` is the rate last
+    reported to them (the sum of weight x rate over its activities).
+    """
 
-    def __init__(self, name: str, capacity: float, *, shared: bool = True, layer: int = 0) -> None:
+    __slots__ = ("activities", "capacity", "kind", "layer", "name", "shared", "used")
+
+    def __init__(
+        self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: str = ""
+    ) -> None:
         self.name = name
         self.capacity = capacity
         self.shared = shared
         self.layer = layer
+        self.kind = kind
+        self.used = 0.0
         #: activities using this resource, with their consumption per unit of rate (insertion-ordered)
         self.activities: dict[Activity, float] = {}
 
@@ -339,8 +348,21 @@ class Engine:
                         if other not in resources:
                             resources[other] = len(resources)
                             stack.append(other)
-        if not activities:
-            return
+        if activities:
+            self._solve(resources, activities)
+        if self._listeners:
+            self._report_usage(resources)
+
+    def _report_usage(self, resources: Iterable[Resource]) -> None:
+        """Emit a usage record for every resource whose used rate changed."""
+        for resource in resources:
+            used = sum(weight * activity.rate for activity, weight in resource.activities.items())
+            if used != resource.used:
+                resource.used = used
+                if resource.kind:
+                    self.emit(ResourceUsed(self.now, resource.kind, resource.name, used))
+
+    def _solve(self, resources: dict[Resource, int], activities: dict[Activity, int]) -> None:
         self.solves += 1
         n_elems = sum(len(r.activities) for r in resources)
         elem_var = np.empty(n_elems, dtype=np.intp)

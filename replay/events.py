@@ -14,28 +14,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class HostDeclared:
-    """At the start of a traced run, once per physical host, in platform order (``zone`` is its zone's id)."""
-
-    time: float
-    host: str
-    zone: str
-    speed: float
-    cores: int
-
-
-@dataclass(frozen=True, slots=True)
-class LinkDeclared:
-    """At the start of a traced run, once per link direction the network model uses."""
-
-    time: float
-    link: str
-    zone: str
-    bandwidth: float
-    latency: float
-
-
-@dataclass(frozen=True, slots=True)
 class ActorStarted:
     """When an actor's code first runs, on ``host`` (a PM or a VM)."""
 

@@ -80,7 +80,7 @@ class Network:
         resource = self.links.get(link.name)
         if resource is None:
             resource = Resource(
-                link.name, self.model.bandwidth_factor * link.bandwidth, shared=link.policy != "FATPIPE"
+                link.name, self.model.bandwidth_factor * link.bandwidth, shared=link.policy != "FATPIPE", kind="link"
             )
             self.links[link.name] = resource
         return resource

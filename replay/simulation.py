@@ -213,7 +213,7 @@ class Simulation:
         """The PM's disk, shared by the saves and restores of its VMs."""
         disk = self._disks.get(pm.name)
         if disk is None:
-            disk = self._disks[pm.name] = Resource(f"{pm.name}:disk", bandwidth)
+            disk = self._disks[pm.name] = Resource(f"{pm.name}:disk", bandwidth, kind="disk")
         return disk
 
     def shutdown_vm(self, vm: VirtualMachine, issuer: Actor | None = None) -> None:
