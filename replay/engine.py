@@ -294,7 +294,9 @@ class Engine:
         """Give ``activity`` a new rate (its work already settled) and predict its completion."""
         activity.rate = rate
         activity.version += 1
-        if rate > 0.0:
+        if math.isinf(activity.remaining):  # a share that never ends (a VM's variable on its PM)
+            pass
+        elif rate > 0.0:
             if activity.remaining <= WORK_EPSILON * activity.amount:
                 when = self.now
             else:
