@@ -23,7 +23,9 @@ timeout ends the migration with an error instead of a hang (the VM then stays on
 
 The 2013 model's options (``MigrationParams`` of the VM, and ``MigrationOptions`` here): ``devsize`` bytes of
 device state sent at stop-and-copy; ``skip_stage1`` (no pre-copy: the RAM goes with stop-and-copy) and
-``skip_stage2`` (stop-and-copy right after stage 1, with the pages dirtied meanwhile); ``stage1_chunk`` (the seed
+``skip_stage2`` (stop-and-copy right after stage 1, with the pages dirtied meanwhile). Unlike the seed, which
+counted the device state and the unsent RAM in the bytes stage 2 must bring under the threshold (so that stage 2
+could never end), stage 2 here only chases dirtied pages, and those two go with stop-and-copy; ``stage1_chunk`` (the seed
 sends the RAM in 100 MiB chunks with a dirty-page lookup after each); ``threshold_rate`` (the seed's threshold
 assumes a 1 Gbps link, 125 MiB/s, instead of measuring); ``xfer_cpu_overhead`` flops per byte received, run on the
 VM at priority 1 when each transfer arrives; ``dpt_cpu_overhead`` flops per dirtied byte, run on the VM at
@@ -200,7 +202,9 @@ class Migration:
         dp_cap = int(vm.working_set)
         max_downtime = params.max_downtime if params.max_downtime > 0 else 0.03
         deadline = engine.now + options.timeout
-        remaining = ramsize + int(params.devsize)
+        # what stop-and-copy sends whatever happens: the device state, and the RAM itself without pre-copy
+        at_stop = int(params.devsize) + (ramsize if params.skip_stage1 else 0)
+        remaining = 0  # dirtied bytes not sent yet: what stage 2 works on
 
         def dirtied(flops: float) -> int:
             return min(int(flops * dp_rate), dp_cap)
@@ -224,7 +228,6 @@ class Migration:
                     self._dpt_overhead(dirtied(flops))
                 if left <= 0:
                     break
-            remaining -= ramsize
             self.report.bytes["stage1"] = ramsize
             self._stage_event(1, 0, ramsize, engine.now - begin)
             if engine.now - begin > 0:
@@ -272,6 +275,7 @@ class Migration:
         self.sim.freeze_vm(vm)
         self.tracker = None
         begin = engine.now
+        remaining += at_stop
         yield self._send(remaining, 3)
         self.report.bytes["stage3"] = remaining
         self.report.downtime = engine.now - begin
