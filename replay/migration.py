@@ -15,22 +15,27 @@ model, bounded by the VM's ``mig_speed`` when it has one. Sizes are whole bytes,
    again before the acknowledgement.
 
 Non-convergence. When the VM dirties memory as fast as it can be sent, the remaining bytes stop shrinking and
-SimGrid loops until its 10^7 s timeout. With ``on_stall="force"`` (the default) we go to stop-and-copy once the
+SimGrid loops until its 10^7 s timeout. With ``on_stall="force"`` (the default) we go to stop-and-copy once
+the
 remaining bytes have not reached a new minimum for ``stall_rounds`` rounds in a row: a converging migration,
 however slow, shrinks at every round and is never cut short, so it gives exactly SimGrid's numbers. The forced
 migration warns and reports ``converged=False``. ``on_stall="simgrid"`` keeps looping like SimGrid, and its
 timeout ends the migration with an error instead of a hang (the VM then stays on its source).
 
-The 2013 model's options (``MigrationParams`` of the VM, and ``MigrationOptions`` here): ``devsize`` bytes of
-device state sent at stop-and-copy; ``skip_stage1`` (no pre-copy: the RAM goes with stop-and-copy) and
-``skip_stage2`` (stop-and-copy right after stage 1, with the pages dirtied meanwhile). Unlike the seed, which
-counted the device state and the unsent RAM in the bytes stage 2 must bring under the threshold (so that stage 2
-could never end), stage 2 here only chases dirtied pages, and those two go with stop-and-copy; ``stage1_chunk`` (the seed
-sends the RAM in 100 MiB chunks with a dirty-page lookup after each); ``threshold_rate`` (the seed's threshold
-assumes a 1 Gbps link, 125 MiB/s, instead of measuring); ``xfer_cpu_overhead`` flops per byte received, run on the
-VM at priority 1 when each transfer arrives; ``dpt_cpu_overhead`` flops per dirtied byte, run on the VM at
-priority 10000 after each lookup. The seed calibrated the transfer overhead at 22 % of a 1e8 flop/s CPU for
-80 MiB/s: ``0.22 x 1e8 / (80 x 2^20) = 0.2623`` flops per byte. ``SEED_OPTIONS`` sets chunking and threshold.
+The 2013 model's options (``MigrationParams`` of the VM, and ``MigrationOptions`` here):
+
+* ``devsize``: bytes of device state, sent at stop-and-copy;
+* ``skip_stage1``: no pre-copy, the RAM goes with stop-and-copy; ``skip_stage2``: stop-and-copy right after
+  stage 1, with the pages dirtied meanwhile. Unlike the seed, which counted the device state and the unsent RAM
+  in the bytes stage 2 must bring under the threshold (so that stage 2 could never end), stage 2 here only
+  chases dirtied pages, and those two go with stop-and-copy;
+* ``stage1_chunk``: the seed sends the RAM in 100 MiB chunks, with a dirty-page lookup after each;
+* ``threshold_rate``: the seed's threshold assumes a 1 Gbps link (125 MiB/s) instead of measuring;
+* ``xfer_cpu_overhead``: flops per byte received, run on the VM at priority 1 when each transfer arrives;
+* ``dpt_cpu_overhead``: flops per dirtied byte, run on the VM at priority 10000 after each lookup.
+
+The seed calibrated the transfer overhead at 22 % of a 1e8 flop/s CPU for 80 MiB/s:
+``0.22 x 1e8 / (80 x 2^20) = 0.2623`` flops per byte. ``SEED_OPTIONS`` sets chunking and threshold.
 """
 
 from __future__ import annotations
@@ -258,7 +263,7 @@ class Migration:
                     break
                 self.report.rounds += 1
                 self._stage_event(2, self.report.rounds, sent, engine.now - begin)
-                if engine.now > begin:
+                if engine.now > begin and options.threshold_rate is None:
                     threshold = int(updated / (engine.now - begin) * max_downtime)
                 updated = dirtied(flops)
                 self._dpt_overhead(updated)

@@ -20,9 +20,10 @@ Local routing per zone kind:
 * Floyd: shortest paths counted in number of links (Floyd-Warshall over the declaration order, strict
   improvements only, so ties go to the earliest intermediate point), same loopback rule.
 * Dijkstra / DijkstraCache: shortest paths counted in number of links (priority on (cost, graph index), graph
-  nodes numbered by first appearance in a route). SimGrid 3.32 assembles this route by inserting each hop's links
-  *reversed* at the *front* of the route built so far, so a multi-hop Dijkstra route comes out in reverse order,
-  and in a multi-zone route these links land before the ones already collected; we reproduce that.
+  nodes numbered by first appearance in a route). SimGrid 3.32 assembles this route from the last hop back,
+  inserting each hop's links *reversed* at the *front* of the route built so far: the hops come in order but the
+  links of each hop are reversed (a hop declared ``a, b`` is walked ``b, a``), and in a multi-zone route these
+  links land before the ones already collected. We reproduce that, since the order is what SimGrid reports.
 * Cluster (SimGrid's star zone, used by ``<cluster>``): each net point has links "up" to the centre and "down"
   from it; a route is the source's up links then the destination's down links, without repeating a link (the
   backbone appears once), unless the net point has a loopback and routes to itself.
