@@ -192,6 +192,8 @@ class Actor:
         self.host: Host = host  # type: ignore[assignment]
         #: the host or VM name it was placed on
         self.placement = host.name if host is not None else ""
+        #: where the actor's code is, for error messages (the replayer sets the ``file:line: `` of its action)
+        self.context = ""
         self.function = function
         self.args = args
         self.start_time: Seconds | None = None

@@ -96,6 +96,7 @@ class Replayer:
             if handler is None:
                 raise StateError(f"{action.path}:{action.line}: no handler registered for {action.keyword!r}")
             start = self.sim.engine.now
+            actor.context = f"{action.path}:{action.line}: "
             try:
                 steps = handler(ctx, action)
                 if steps is not None:

@@ -340,7 +340,7 @@ class Simulation:
         if until is None:
             blocked = [a for a in self.actors.values() if not a.finished]
             if blocked:
-                lines = [f"{a.name} on {a.placement} waits on {_waits_on(self, a)}" for a in blocked]
+                lines = [f"{a.context}{a.name} on {a.placement} waits on {_waits_on(self, a)}" for a in blocked]
                 raise DeadlockError(
                     f"deadlock at t={end:.6f} s: {len(blocked)} actor(s) wait forever: " + "; ".join(lines)
                 )

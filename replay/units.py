@@ -183,8 +183,7 @@ def _parse(text: str, kind: str, context: str, bare: Literal["warn", "accept", "
     split = _split(text)
     if split is None:
         raise UnitError(
-            f"{context}cannot read {kind} '{text}': expected a number followed by a unit, "
-            f"one of {_ALLOWED[kind]}"
+            f"{context}cannot read {kind} '{text}': expected a number followed by a unit, one of {_ALLOWED[kind]}"
         )
     number, unit, word = split
     if word:

@@ -34,4 +34,5 @@ def default_platform() -> Platform:
     A data centre for VM consolidation and live-migration demos: see the comment at the top of the file.
     """
     resource = resources.files("replay.platform") / "data" / DEFAULT_PLATFORM_NAME
-    return load_platform_string(resource.read_text(encoding="utf-8"), source=f"<default platform {DEFAULT_PLATFORM_NAME}>")
+    text = resource.read_text(encoding="utf-8")
+    return load_platform_string(text, source=f"<default platform {DEFAULT_PLATFORM_NAME}>")

@@ -77,16 +77,19 @@ def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec
             return
         if parent in ("actor", "process"):
             if tag not in ("argument", "prop"):
-                raise PlatformError(f"{where(source, line)}<{tag}> is not allowed inside <{parent}>; "
-                                    "<actor> may contain <argument> and <prop>")
-            _, names = (None, ("value",) if tag == "argument" else ("id", "value"))
+                raise PlatformError(
+                    f"{where(source, line)}<{tag}> is not allowed inside <{parent}>; "
+                    "<actor> may contain <argument> and <prop>"
+                )
+            names = ("value",) if tag == "argument" else ("id", "value")
             for name in names:
                 if name not in attrs:
                     raise PlatformError(f"{where(source, line)}<{tag}> needs the attribute '{name}'")
             for name in attrs:
                 if name not in names:
-                    raise PlatformError(f"{where(source, line)}unknown attribute '{name}' in <{tag}>; "
-                                        f"<{tag}> takes {', '.join(names)}")
+                    raise PlatformError(
+                        f"{where(source, line)}unknown attribute '{name}' in <{tag}>; <{tag}> takes {', '.join(names)}"
+                    )
         else:
             check_element(source, tag, parent, attrs, line)
         stack.append(tag)
@@ -109,22 +112,25 @@ def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec
             at = where(source, line)
             host = attrs["host"]
             if platform is not None and host not in platform.hosts:
-                raise PlatformError(f"{at}cannot place actor '{attrs['function']}': "
-                                    + str(platform_host_error(platform, host)))
+                raise PlatformError(
+                    f"{at}cannot place actor '{attrs['function']}': " + str(platform_host_error(platform, host))
+                )
             on_failure = attrs.get("on_failure", "DIE")
             if on_failure not in ("DIE", "RESTART"):
                 raise PlatformError(f"{at}on_failure of <{tag}> must be DIE or RESTART, found '{on_failure}'")
-            actors.append(ActorSpec(
-                host=host,
-                function=attrs["function"],
-                args=tuple(args),
-                path=source,
-                line=line,
-                start_time=_time(attrs.get("start_time", "-1.0"), "start_time", at),
-                kill_time=_time(attrs.get("kill_time", "-1.0"), "kill_time", at),
-                on_failure=on_failure,
-                properties=props,
-            ))
+            actors.append(
+                ActorSpec(
+                    host=host,
+                    function=attrs["function"],
+                    args=tuple(args),
+                    path=source,
+                    line=line,
+                    start_time=_time(attrs.get("start_time", "-1.0"), "start_time", at),
+                    kill_time=_time(attrs.get("kill_time", "-1.0"), "kill_time", at),
+                    on_failure=on_failure,
+                    properties=props,
+                )
+            )
 
     parse_xml(data, source, start, end)
     return actors
@@ -146,7 +152,7 @@ def _check_version(attrs: dict[str, str], source: str, line: int) -> None:
         version = -1
     if not 400 <= version <= 410:
         found = "no version attribute" if "version" not in attrs else f"version '{text}'"
-        raise PlatformError(f"{where(source, line)}expected <platform version=\"4.1\"> (or 4), found {found}")
+        raise PlatformError(f'{where(source, line)}expected <platform version="4.1"> (or 4), found {found}')
 
 
 def _time(text: str, what: str, at: str) -> float:

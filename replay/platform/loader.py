@@ -133,9 +133,26 @@ _CHILDREN: dict[str | None, frozenset[str]] = {
     **{r: frozenset({"link_ctn"}) for r in _ROUTES},
 }
 
-_CLUSTER_ATTRS = ("id", "prefix", "suffix", "radical", "speed", "core", "bw", "lat", "sharing_policy", "topology",
-                  "topo_parameters", "bb_bw", "bb_lat", "bb_sharing_policy", "router_id", "limiter_link",
-                  "loopback_bw", "loopback_lat")
+_CLUSTER_ATTRS = (
+    "id",
+    "prefix",
+    "suffix",
+    "radical",
+    "speed",
+    "core",
+    "bw",
+    "lat",
+    "sharing_policy",
+    "topology",
+    "topo_parameters",
+    "bb_bw",
+    "bb_lat",
+    "bb_sharing_policy",
+    "router_id",
+    "limiter_link",
+    "loopback_bw",
+    "loopback_lat",
+)
 # element: (every allowed attribute, the required ones)
 _ATTRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "platform": (("version",), ()),
@@ -143,15 +160,21 @@ _ATTRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "prop": (("id", "value"), ("id", "value")),
     "zone": (("id", "routing"), ("id", "routing")),
     "AS": (("id", "routing"), ("id", "routing")),
-    "host": (("id", "speed", "core", "pstate", "coordinates", "speed_file", "availability_file", "state_file"),
-             ("id", "speed")),
-    "link": (("id", "bandwidth", "latency", "sharing_policy", "bandwidth_file", "latency_file", "state_file"),
-             ("id", "bandwidth")),
+    "host": (
+        ("id", "speed", "core", "pstate", "coordinates", "speed_file", "availability_file", "state_file"),
+        ("id", "speed"),
+    ),
+    "link": (
+        ("id", "bandwidth", "latency", "sharing_policy", "bandwidth_file", "latency_file", "state_file"),
+        ("id", "bandwidth"),
+    ),
     "router": (("id", "coordinates"), ("id",)),
     "backbone": (("id", "bandwidth", "latency"), ("id", "bandwidth", "latency")),
     "host_link": (("id", "up", "down"), ("id", "up", "down")),
-    "cabinet": (("id", "prefix", "suffix", "radical", "speed", "bw", "lat"),
-                ("id", "prefix", "suffix", "radical", "speed", "bw", "lat")),
+    "cabinet": (
+        ("id", "prefix", "suffix", "radical", "speed", "bw", "lat"),
+        ("id", "prefix", "suffix", "radical", "speed", "bw", "lat"),
+    ),
     "cluster": (_CLUSTER_ATTRS, ("id", "prefix", "suffix", "radical", "speed", "bw", "lat")),
     "route": (("src", "dst", "symmetrical"), ("src", "dst")),
     "zoneRoute": (("src", "dst", "gw_src", "gw_dst", "symmetrical"), ("src", "dst", "gw_src", "gw_dst")),
@@ -186,7 +209,8 @@ def check_element(source: str, tag: str, parent: str | None, attrs: dict[str, st
     for name in attrs:
         if name not in names:
             raise PlatformError(
-                f"{at}unknown attribute '{name}' in <{tag}>" + _suggest(name, names)
+                f"{at}unknown attribute '{name}' in <{tag}>"
+                + _suggest(name, names)
                 + f"; <{tag}> takes {', '.join(names)}"
             )
     for name in required:
@@ -318,7 +342,7 @@ class _Builder:
         if not 400 <= version <= 410:
             found = "no version attribute" if "version" not in attrs else f"version '{text}'"
             advice = " (SimGrid's simgrid_update_xml converts older files)" if version < 400 else ""
-            raise PlatformError(f"{self.at(line)}expected <platform version=\"4.1\"> (or 4), found {found}{advice}")
+            raise PlatformError(f'{self.at(line)}expected <platform version="4.1"> (or 4), found {found}{advice}')
 
     def start_config(self, attrs: dict[str, str], line: int) -> None:
         if self.root_routing is not None:
@@ -407,8 +431,10 @@ class _Builder:
         self.enter("zone", line)
         zone_id, routing = attrs["id"], attrs["routing"]
         if routing.lower() in ("vivaldi", "wifi"):
-            raise PlatformError(f"{self.at(line)}routing=\"{routing}\" of zone '{zone_id}' is not supported "
-                                f"by this simulator; use one of {_ROUTING_NAMES}")
+            raise PlatformError(
+                f"{self.at(line)}routing=\"{routing}\" of zone '{zone_id}' is not supported "
+                f"by this simulator; use one of {_ROUTING_NAMES}"
+            )
         try:
             zone = self.new_zone(zone_id, routing, line)
         except ValueError:
@@ -515,9 +541,9 @@ class _Builder:
         values = []
         for piece in text.split(","):
             try:
-                values.append(parse_speed(piece.strip(), at))
+                values.append(parse_speed(piece.strip(), f"{at}{what}: "))
             except UnitError as exc:
-                raise PlatformError(f"{exc} ({what})") from None
+                raise PlatformError(str(exc)) from None
         return tuple(values)
 
     def cores(self, text: str, name: str, at: str) -> int:
@@ -528,9 +554,9 @@ class _Builder:
 
     def quantity(self, parse: Callable[[str, str], float], text: str, what: str, at: str, *, positive: bool) -> float:
         try:
-            value = parse(text, at)
+            value = parse(text, f"{at}{what}: ")
         except UnitError as exc:
-            raise PlatformError(f"{exc} ({what})") from None
+            raise PlatformError(str(exc)) from None
         if positive and value <= 0:
             raise PlatformError(f"{at}{what} must be positive, found '{text}'")
         return value
@@ -562,8 +588,11 @@ class _Builder:
         if policy == "WIFI":
             raise PlatformError(f"{at}sharing_policy=\"WIFI\" of link '{name}' is not supported (no wifi model)")
         if policy == "FULLDUPLEX":
-            warnings.warn(f"{at}FULLDUPLEX (link '{name}') is deprecated: SimGrid reads it as SPLITDUPLEX",
-                          PlatformWarning, stacklevel=2)
+            warnings.warn(
+                f"{at}FULLDUPLEX (link '{name}') is deprecated: SimGrid reads it as SPLITDUPLEX",
+                PlatformWarning,
+                stacklevel=2,
+            )
             policy = "SPLITDUPLEX"
         if policy not in ("SHARED", "FATPIPE", "SPLITDUPLEX"):
             raise PlatformError(
@@ -571,11 +600,12 @@ class _Builder:
             )
         bandwidths = re.split("[;,]", attrs["bandwidth"])
         if len(bandwidths) > 1:
-            raise PlatformError(f"{at}link '{name}' lists {len(bandwidths)} bandwidths; only WIFI links take "
-                                "several, and they are not supported")
+            raise PlatformError(
+                f"{at}link '{name}' lists {len(bandwidths)} bandwidths; only WIFI links take "
+                "several, and they are not supported"
+            )
         bandwidth = self.quantity(parse_bandwidth, bandwidths[0], f"bandwidth of link '{name}'", at, positive=True)
-        latency = self.quantity(parse_time, attrs.get("latency", "0"), f"latency of link '{name}'", at,
-                                positive=False)
+        latency = self.quantity(parse_time, attrs.get("latency", "0"), f"latency of link '{name}'", at, positive=False)
         frame = self.zones[-1]
         if policy == "SPLITDUPLEX":
             self.claim_link(name, item.line)
@@ -622,7 +652,7 @@ class _Builder:
         if direction == "NONE":
             if name in self.split:
                 raise PlatformError(
-                    f"{at}link '{name}' is SPLITDUPLEX: its <link_ctn> needs direction=\"UP\" or \"DOWN\""
+                    f'{at}link \'{name}\' is SPLITDUPLEX: its <link_ctn> needs direction="UP" or "DOWN"'
                 )
             link = self.links.get(name) or (self.get_loopback() if name == LOOPBACK_NAME else None)
             if link is None:
@@ -656,8 +686,13 @@ class _Builder:
                 )
             else:
                 frame.routing.add_route(
-                    points["src"], points["dst"], points.get("gw_src"), points.get("gw_dst"),
-                    item.forward, item.backward, attrs.get("symmetrical", "YES").upper() == "YES",
+                    points["src"],
+                    points["dst"],
+                    points.get("gw_src"),
+                    points.get("gw_dst"),
+                    item.forward,
+                    item.backward,
+                    attrs.get("symmetrical", "YES").upper() == "YES",
                 )
         except RouteError as exc:
             raise PlatformError(f"{self.at(item.line)}<{item.tag}> in zone '{frame.id}': {exc}") from None
@@ -681,8 +716,11 @@ class _Builder:
             raise PlatformError(f"{at}topology of cluster '{cid}' must be FLAT, found '{topology}'")
         policy = attrs.get("sharing_policy", "SPLITDUPLEX")
         if policy == "FULLDUPLEX":
-            warnings.warn(f"{at}FULLDUPLEX (cluster '{cid}') is deprecated: SimGrid reads it as SPLITDUPLEX",
-                          PlatformWarning, stacklevel=2)
+            warnings.warn(
+                f"{at}FULLDUPLEX (cluster '{cid}') is deprecated: SimGrid reads it as SPLITDUPLEX",
+                PlatformWarning,
+                stacklevel=2,
+            )
             policy = "SPLITDUPLEX"
         if policy not in ("SHARED", "FATPIPE", "SPLITDUPLEX"):
             raise PlatformError(
@@ -714,8 +752,9 @@ class _Builder:
         loopback_lat = optional("loopback_lat", parse_time)
         for key, bandwidth, latency in (("bb_bw", bb_bw, bb_lat), ("loopback_bw", loopback_bw, loopback_lat)):
             if latency > 0 and bandwidth <= 0:
-                raise PlatformError(f"{at}cluster '{cid}' gives a latency but no {key}: that link would have no "
-                                    "bandwidth")
+                raise PlatformError(
+                    f"{at}cluster '{cid}' gives a latency but no {key}: that link would have no bandwidth"
+                )
 
         zone = self.new_zone(cid, "Cluster", line)
         frame = _ZoneFrame(cid, zone, line, properties=dict(item.properties))
@@ -777,27 +816,35 @@ class _Builder:
         frame = self.enter("backbone", line)
         assert frame is not None
         if frame.routing.kind != "Cluster":
-            raise PlatformError(f"{self.at(line)}<backbone> is only meaningful in a zone with routing=\"Cluster\" "
-                                f"(zone '{frame.id}' has routing {frame.routing.kind})")
+            raise PlatformError(
+                f'{self.at(line)}<backbone> is only meaningful in a zone with routing="Cluster" '
+                f"(zone '{frame.id}' has routing {frame.routing.kind})"
+            )
         if frame.backbone is not None:
-            raise PlatformError(f"{self.at(line)}zone '{frame.id}' already has a backbone, declared at "
-                                f"{self.at(frame.backbone[3])}".rstrip(": "))
+            raise PlatformError(
+                f"{self.at(line)}zone '{frame.id}' already has a backbone, declared at "
+                f"{self.at(frame.backbone[3])}".rstrip(": ")
+            )
         frame.backbone = (attrs["id"], attrs["bandwidth"], attrs["latency"], line)
 
     def start_host_link(self, attrs: dict[str, str], line: int) -> None:
         frame = self.enter("host_link", line)
         assert frame is not None
         if frame.routing.kind != "Cluster":
-            raise PlatformError(f"{self.at(line)}<host_link> is only meaningful in a zone with routing=\"Cluster\" "
-                                f"(zone '{frame.id}' has routing {frame.routing.kind})")
+            raise PlatformError(
+                f'{self.at(line)}<host_link> is only meaningful in a zone with routing="Cluster" '
+                f"(zone '{frame.id}' has routing {frame.routing.kind})"
+            )
         frame.host_links.append((attrs, line))
 
     def start_cabinet(self, attrs: dict[str, str], line: int) -> None:
         frame = self.enter("cabinet", line)
         assert frame is not None
         if frame.routing.kind != "Cluster":
-            raise PlatformError(f"{self.at(line)}<cabinet> is only meaningful in a zone with routing=\"Cluster\" "
-                                f"(zone '{frame.id}' has routing {frame.routing.kind})")
+            raise PlatformError(
+                f'{self.at(line)}<cabinet> is only meaningful in a zone with routing="Cluster" '
+                f"(zone '{frame.id}' has routing {frame.routing.kind})"
+            )
         frame.cabinets.append((attrs, line))
 
     def populate_star(self, frame: _ZoneFrame) -> None:
@@ -825,8 +872,10 @@ class _Builder:
             for role in ("up", "down"):
                 link = self.links.get(attrs[role])
                 if link is None:
-                    raise PlatformError(f"{at}unknown link '{attrs[role]}' ({role} of <host_link> '{attrs['id']}')"
-                                        + _suggest(attrs[role], self.links))
+                    raise PlatformError(
+                        f"{at}unknown link '{attrs[role]}' ({role} of <host_link> '{attrs['id']}')"
+                        + _suggest(attrs[role], self.links)
+                    )
                 ends.append(link)
             connect(point, ends[0], ends[1])
         for attrs, line in frame.cabinets:

@@ -98,8 +98,18 @@ class Platform:
     Dijkstra zones when no route says otherwise. ``source`` is the file the platform came from (or a label).
     """
 
-    __slots__ = ("_latencies", "_network", "_routes", "config", "hosts", "links", "loopback", "root", "routers",
-                 "source")
+    __slots__ = (
+        "_latencies",
+        "_network",
+        "_routes",
+        "config",
+        "hosts",
+        "links",
+        "loopback",
+        "root",
+        "routers",
+        "source",
+    )
 
     def __init__(
         self,
@@ -179,6 +189,8 @@ class Platform:
             path = self._network.route(points[src], points[dst])
         except NoRoute as exc:
             raise LookupFailure(f"no route from host '{src}' to host '{dst}' in {self.source}: {exc}") from None
+        if not path.links:  # SimGrid refuses to communicate over an empty route ("no connecting path")
+            raise LookupFailure(f"no route from host '{src}' to host '{dst}' in {self.source}: no link joins them")
         links = tuple(path.links)
         self._routes[key] = links
         self._latencies[key] = path.latency

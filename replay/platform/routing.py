@@ -306,7 +306,7 @@ class FullRouting(_TableRouting):
         if key in self.table:
             raise RouteError(
                 f"the route from {_describe(src, dst, gw_src, gw_dst)} is already declared "
-                "(routes are symmetrical unless symmetrical=\"NO\")"
+                '(routes are symmetrical unless symmetrical="NO")'
             )
         self.table[key] = self.stored(forward, gw_src, gw_dst)
         if symmetrical and src is not dst:
@@ -314,7 +314,7 @@ class FullRouting(_TableRouting):
             if back in self.table:
                 raise RouteError(
                     f"the route from {_describe(dst, src, gw_dst, gw_src)} is already declared: the route from "
-                    f"{_describe(src, dst, gw_src, gw_dst)} cannot also be symmetrical (add symmetrical=\"NO\")"
+                    f'{_describe(src, dst, gw_src, gw_dst)} cannot also be symmetrical (add symmetrical="NO")'
                 )
             self.table[back] = self.stored(backward[::-1], gw_dst, gw_src)
 
@@ -347,7 +347,7 @@ class FloydRouting(_TableRouting):
         if key in self.table:
             raise RouteError(
                 f"the route from {_describe(src, dst, gw_src, gw_dst)} is already declared "
-                "(routes are symmetrical unless symmetrical=\"NO\")"
+                '(routes are symmetrical unless symmetrical="NO")'
             )
         self.table[key] = self.stored(forward, gw_src, gw_dst)
         if symmetrical:
@@ -355,7 +355,7 @@ class FloydRouting(_TableRouting):
             if back in self.table:
                 raise RouteError(
                     f"the route from {_describe(dst, src, gw_dst, gw_src)} is already declared: the route from "
-                    f"{_describe(src, dst, gw_src, gw_dst)} cannot also be symmetrical (add symmetrical=\"NO\")"
+                    f'{_describe(src, dst, gw_src, gw_dst)} cannot also be symmetrical (add symmetrical="NO")'
                 )
             self.table[back] = self.stored(backward[::-1], gw_dst, gw_src)
 
@@ -398,9 +398,13 @@ class FloydRouting(_TableRouting):
             gw_src, gw_dst = stack[-1].gw_src, stack[0].gw_dst
         previous_gw: NetPoint | None = None
         for hop in reversed(stack):
-            if self.recursive and previous_gw is not None and hop.gw_src is not None:
-                if previous_gw.name != hop.gw_src.name:
-                    net.extend(previous_gw, hop.gw_src, path)
+            if (
+                self.recursive
+                and previous_gw is not None
+                and hop.gw_src is not None
+                and previous_gw.name != hop.gw_src.name
+            ):
+                net.extend(previous_gw, hop.gw_src, path)
             path.append(hop.links)
             previous_gw = hop.gw_dst
         return gw_src, gw_dst
@@ -430,8 +434,10 @@ class DijkstraRouting(_TableRouting):
     def _edge(self, src: NetPoint, dst: NetPoint, route: ZoneRoute, label: str) -> None:
         u, v = self._node(src), self._node(dst)
         if (u, v) in self.edges:
-            raise RouteError(f"the route from {label} is already declared (routes are symmetrical unless "
-                             "symmetrical=\"NO\"; in a Dijkstra zone a route to itself must say symmetrical=\"NO\")")
+            raise RouteError(
+                f"the route from {label} is already declared (routes are symmetrical unless "
+                'symmetrical="NO"; in a Dijkstra zone a route to itself must say symmetrical="NO")'
+            )
         self.edges[(u, v)] = route
         self.out_edges[u].append((v, route))
 
@@ -592,8 +598,14 @@ class EmptyRouting(ZoneRouting):
     kind = "None"
 
 
-_KINDS = {"full": "Full", "floyd": "Floyd", "dijkstra": "Dijkstra", "dijkstracache": "DijkstraCache",
-          "none": "None", "cluster": "Cluster"}
+_KINDS = {
+    "full": "Full",
+    "floyd": "Floyd",
+    "dijkstra": "Dijkstra",
+    "dijkstracache": "DijkstraCache",
+    "none": "None",
+    "cluster": "Cluster",
+}
 
 
 def make_routing(routing: str, zone_id: str, parent: ZoneRouting | None) -> ZoneRouting:

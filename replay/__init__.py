@@ -1,0 +1,79 @@
+"""A simulator of virtualized data centers in the SimGrid tradition.
+
+Replay time-independent action traces of actors and VM operations on a SimGrid platform, with SimGrid's fluid
+models (max-min sharing of CPUs and links, LV08 network, VM_HL13 two-level CPU sharing, pre-copy live
+migration), and trace what happened as Paje (ViTE, PajeNG) and CSV (polars). See README.md and DESIGN.md.
+
+    from replay import Simulation, load_platform
+
+    sim = Simulation(load_platform("platform.xml"))
+    vm = sim.create_vm("VM0", "Fafard", ramsize=1e9)
+    sim.start_vm(vm)
+
+    def admin(actor):
+        yield sim.migrate_vm(vm, "Tremblay", actor)
+
+    sim.add_actor("admin", "Fafard", admin)
+    sim.run()
+"""
+
+from replay.actions import Action, TraceSource, iter_actions, open_trace, parse_line
+from replay.actors import Actor, Request
+from replay.engine import Activity, Engine, Resource
+from replay.errors import (
+    DeadlockError,
+    LookupFailure,
+    PlatformError,
+    ReplayError,
+    SimulationError,
+    StateError,
+    TraceSyntaxError,
+    UnitError,
+)
+from replay.migration import SEED_OPTIONS, MigrationOptions, MigrationReport
+from replay.network import MODELS, NetworkModel
+from replay.platform import Platform, default_platform, load_deployment, load_platform
+from replay.replayer import ActionDone, Replayer
+from replay.session import ReplaySession, RunResult
+from replay.simulation import Simulation
+from replay.solver import solve
+from replay.vm import MigrationParams, VirtualMachine, VmState
+
+__all__ = [
+    "MODELS",
+    "SEED_OPTIONS",
+    "Action",
+    "ActionDone",
+    "Activity",
+    "Actor",
+    "DeadlockError",
+    "Engine",
+    "LookupFailure",
+    "MigrationOptions",
+    "MigrationParams",
+    "MigrationReport",
+    "NetworkModel",
+    "Platform",
+    "PlatformError",
+    "ReplayError",
+    "ReplaySession",
+    "Replayer",
+    "Request",
+    "Resource",
+    "RunResult",
+    "Simulation",
+    "SimulationError",
+    "StateError",
+    "TraceSource",
+    "TraceSyntaxError",
+    "UnitError",
+    "VirtualMachine",
+    "VmState",
+    "default_platform",
+    "iter_actions",
+    "load_deployment",
+    "load_platform",
+    "open_trace",
+    "parse_line",
+    "solve",
+]

@@ -1,0 +1,171 @@
+"""The ``replay`` command: run and check action traces, analyse and plot runs.
+
+The only place that wires trace writers to a simulation. Commands are thin: they parse, check paths at the
+boundary, call the library and print. Any error of the project's (bad input of every kind, a deadlock) is one
+line on stderr and exit code 1; usage errors are typer's, exit code 2. Output files are written atomically, so a
+failed run leaves none of them behind, half-written or not.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from replay.errors import ReplayError
+from replay.migration import MigrationOptions
+from replay.session import ReplaySession, RunResult, validate
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Replay VM and actor action traces on a SimGrid platform; trace them as Paje and CSV.",
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+#: a run with at least this many actions shows a progress bar
+PROGRESS_MIN_ACTIONS = 20_000
+
+
+class NetworkModelName(str, enum.Enum):
+    LV08 = "LV08"
+    CM02 = "CM02"
+    raw = "raw"
+
+
+class StallPolicy(str, enum.Enum):
+    force = "force"
+    simgrid = "simgrid"
+
+
+TraceArgs = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Action trace(s): one shared file, or one file per actor.", show_default=False),
+]
+PlatformOpt = Annotated[
+    Path | None, typer.Option("--platform", "-p", help="SimGrid platform XML (default: the embedded platform).")
+]
+DeployOpt = Annotated[Path | None, typer.Option("--deploy", "-d", help="SimGrid deployment XML.")]
+
+
+def _fail(error: ReplayError) -> typer.Exit:
+    err.print(str(error), markup=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+@app.command()
+def run(
+    traces: TraceArgs = None,
+    platform: PlatformOpt = None,
+    deploy: DeployOpt = None,
+    summary: Annotated[Path | None, typer.Option(help="Write a JSON summary of the run here.")] = None,
+    paje: Annotated[Path | None, typer.Option(help="Write a Paje trace (ViTE, PajeNG) here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the trace as one tidy CSV (polars) here.")] = None,
+    migrations: Annotated[Path | None, typer.Option(help="Write one CSV row per migration here.")] = None,
+    precision: Annotated[int, typer.Option(min=1, max=17, help="Digits of the times in the Paje trace.")] = 6,
+    network_model: Annotated[NetworkModelName, typer.Option(help="Network model.")] = NetworkModelName.LV08,
+    on_stall: Annotated[
+        StallPolicy, typer.Option(help="Non-converging migrations: force stop-and-copy, or loop like SimGrid.")
+    ] = StallPolicy.force,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Replay a trace and print a short result table."""
+    try:
+        session = ReplaySession.open(
+            traces or [],
+            platform=platform,
+            deploy=deploy,
+            network_model=network_model.value,
+            migration=MigrationOptions(on_stall=on_stall.value),
+        )
+        with ExitStack() as stack:
+            for sink in _sinks(session, paje=paje, csv=csv, migrations=migrations, precision=precision):
+                stack.enter_context(sink)
+                session.sim.engine.subscribe(sink.emit)
+            result = _run_with_progress(session, quiet)
+        if summary is not None:
+            _write_json(summary, result.summary())
+    except ReplayError as error:
+        raise _fail(error) from None
+    if not quiet:
+        _print_result(result)
+
+
+def _sinks(session: ReplaySession, *, paje: Path | None, csv: Path | None, migrations: Path | None, precision: int):
+    """The trace writers asked for (imported only when asked: tracing off costs nothing)."""
+    sinks = []
+    if paje is not None:
+        from tracing.paje import PajeWriter
+
+        sinks.append(PajeWriter(paje, session.platform, precision=precision))
+    if csv is not None:
+        from tracing.csv_writer import CsvWriter
+
+        sinks.append(CsvWriter(csv, session.platform))
+    if migrations is not None:
+        from tracing.csv_writer import MigrationsCsvWriter
+
+        sinks.append(MigrationsCsvWriter(migrations))
+    return sinks
+
+
+def _run_with_progress(session: ReplaySession, quiet: bool) -> RunResult:
+    total = session.source.total_actions
+    if quiet or total < PROGRESS_MIN_ACTIONS or not sys.stderr.isatty():
+        return session.run()
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("replay", total=total)
+        step = max(total // 200, 1)
+
+        def advance(done) -> None:
+            if session.replayer.actions_done % step == 0:
+                progress.update(task, completed=session.replayer.actions_done)
+
+        session.replayer.listeners.append(advance)
+        return session.run()
+
+
+def _print_result(result: RunResult) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    counts = result.counts
+    rate = counts["events"] / result.wall_time if result.wall_time > 0 else float("inf")
+    table.add_row("simulated time", f"{result.simulated_time:.6f} s")
+    table.add_row("actors", str(counts["actors"]))
+    table.add_row("VMs", str(counts["vms"]))
+    table.add_row("migrations", str(counts["migrations"]))
+    table.add_row("actions", str(counts["actions"]))
+    table.add_row("wall time", f"{result.wall_time:.3f} s")
+    table.add_row("events per second", f"{rate:,.0f}")
+    out.print(table)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from tracing.sink import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+@app.command("validate")
+def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None) -> None:
+    """Check a trace (syntax, actor and host names, VM operation order) without running it."""
+    try:
+        actors, actions = validate(traces or [], platform=platform, deploy=deploy)
+    except ReplayError as error:
+        raise _fail(error) from None
+    out.print(f"ok: {actions} actions of {actors} actors")
+
+
+def main() -> None:  # pragma: no cover - the console script
+    app()

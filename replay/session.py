@@ -1,0 +1,140 @@
+"""One replay from files: resolve the platform, the deployment and the trace, check them, run, summarize.
+
+This is what ``replay run`` and ``replay validate`` call; it knows files and paths, the replayer does not.
+Trace files named by a deployment's ``<argument value=...>`` are looked up as SimGrid does (from the current
+directory), then beside the deployment file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from replay import actions as act
+from replay.checks import check_trace
+from replay.errors import PlatformError
+from replay.migration import MigrationOptions
+from replay.network import MODELS, NetworkModel
+from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform
+from replay.replayer import ActionDone, Replayer
+from replay.simulation import Simulation
+
+PathArg = str | os.PathLike[str]
+
+
+@dataclass
+class RunResult:
+    """What a run produced, as the JSON summary shows it."""
+
+    simulated_time: float
+    actors: dict[str, dict[str, Any]]
+    migrations: list[dict[str, Any]]
+    counts: dict[str, int]
+    wall_time: float
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "simulated_time": self.simulated_time,
+            "actors": self.actors,
+            "migrations": self.migrations,
+            "counts": self.counts,
+            "wall_time": self.wall_time,
+        }
+
+
+@dataclass
+class ReplaySession:
+    """A replay ready to run: ``ReplaySession.open(...)``, subscribe tracers to ``sim.engine``, then ``run()``."""
+
+    platform: Platform
+    deployment: list[ActorSpec]
+    source: act.TraceSource
+    sim: Simulation
+    replayer: Replayer
+    listeners: list[Callable[[ActionDone], None]] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls,
+        traces: Sequence[PathArg] = (),
+        *,
+        platform: PathArg | None = None,
+        deploy: PathArg | None = None,
+        network_model: str | NetworkModel = "LV08",
+        migration: MigrationOptions | None = None,
+    ) -> ReplaySession:
+        plat = load_platform(platform) if platform is not None else default_platform()
+        deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
+        source = open_source(traces, deployment, deploy)
+        check_trace(_all_actions(source), source.actors(), plat, vm_order=False)
+        model = MODELS[network_model] if isinstance(network_model, str) else network_model
+        sim = Simulation(plat, network_model=model, migration=migration)
+        replayer = Replayer(sim, source, deployment=deployment)
+        return cls(plat, deployment, source, sim, replayer)
+
+    def run(self) -> RunResult:
+        """Replay the whole trace; raises the project's errors (a deadlock included) with their file:line."""
+        start = time.perf_counter()
+        self.replayer.start()
+        end = self.sim.run()
+        wall = time.perf_counter() - start
+        actors = {
+            name: {"host": actor.host.name if actor.host is not None else actor.placement, "end": actor.end_time}
+            for name, actor in self.sim.actors.items()
+        }
+        migrations = [report.as_dict() for report in self.sim.migrations]
+        counts = {
+            "actions": self.replayer.actions_done,
+            "events": self.sim.engine.events_processed,
+            "actors": len(self.sim.actors),
+            "vms": len(self.sim.vms),
+            "migrations": len(migrations),
+        }
+        return RunResult(end, actors, migrations, counts, wall)
+
+
+def open_source(traces: Sequence[PathArg], deployment: list[ActorSpec], deploy: PathArg | None) -> act.TraceSource:
+    """The trace given on the command line, or the per-actor files of the deployment."""
+    if traces:
+        return act.open_trace(list(traces))
+    if not deployment:
+        raise PlatformError(
+            "expected a trace file, or a deployment whose actors name their trace files, found neither"
+        )
+    paths = [trace_of(spec, deploy) for spec in deployment]
+    return act.open_trace(paths, actors=[spec.function for spec in deployment])
+
+
+def trace_of(spec: ActorSpec, deploy: PathArg | None) -> Path:
+    """The trace file of a deployment's actor: its first argument, from the current directory or the file's."""
+    place = f"{spec.path}:{spec.line}: "
+    if not spec.args:
+        raise PlatformError(f"{place}actor {spec.function!r} expects its trace file as first <argument>, found none")
+    name = Path(spec.args[0])
+    candidates = [name] if name.is_absolute() else [name, Path(deploy).parent / name if deploy else name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = " and ".join(str(c) for c in dict.fromkeys(candidates))
+    raise PlatformError(f"{place}actor {spec.function!r} expects an existing trace file, found none at {looked}")
+
+
+def validate(
+    traces: Sequence[PathArg] = (), *, platform: PathArg | None = None, deploy: PathArg | None = None
+) -> tuple[int, int]:
+    """Check a trace without running it (VM operation order included); return (actors, actions)."""
+    plat = load_platform(platform) if platform is not None else default_platform()
+    deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
+    source = open_source(traces, deployment, deploy)
+    count = check_trace(_all_actions(source), source.actors(), plat, vm_order=True)
+    return len(source.actors()), count
+
+
+def _all_actions(source: act.TraceSource):
+    """Every action of the trace, streamed from its files in order (independently of the source's cursor)."""
+    for path in source.paths:
+        yield from act.iter_actions(path)
