@@ -96,7 +96,7 @@ class Network:
     def _make_shape(self, src: str, dst: str) -> FlowShape:
         model = self.model
         route = self.platform.route(src, dst)
-        latency = sum(link.latency for link in route)
+        latency = self.platform.route_latency(src, dst)  # summed in SimGrid's order, to the last bit
         weights: dict[Resource, float] = {}
 
         def use(link: Link, weight: float) -> None:

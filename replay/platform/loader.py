@@ -44,7 +44,7 @@ from xml.parsers import expat
 
 from replay.errors import PlatformError, UnitError, where
 from replay.platform.model import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Platform, Zone
-from replay.platform.routing import NetPoint, Network, RouteError, ZoneRouting, make_routing
+from replay.platform.routing import NetPoint, Network, RouteError, ZoneRouting, make_routing, routing_names
 from replay.units import parse_bandwidth, parse_speed, parse_time
 
 __all__ = ["PlatformWarning", "load_platform", "load_platform_string", "read_xml"]
@@ -364,8 +364,7 @@ class _Builder:
             self.pending[-1].properties.setdefault(attrs["id"], attrs["value"])
 
     def start_actor(self, attrs: dict[str, str], line: int) -> None:
-        self.stack.pop()
-        self.skip = 1
+        self.skip = 1  # the actor stays on the stack; its children are skipped
 
     start_process = start_actor
 
@@ -435,12 +434,11 @@ class _Builder:
                 f"{self.at(line)}routing=\"{routing}\" of zone '{zone_id}' is not supported "
                 f"by this simulator; use one of {_ROUTING_NAMES}"
             )
-        try:
-            zone = self.new_zone(zone_id, routing, line)
-        except ValueError:
+        if routing.lower() not in {name.lower() for name in routing_names()}:
             raise PlatformError(
                 f"{self.at(line)}unknown routing=\"{routing}\" for zone '{zone_id}'; expected one of {_ROUTING_NAMES}"
-            ) from None
+            )
+        zone = self.new_zone(zone_id, routing, line)
         self.zones.append(_ZoneFrame(zone_id, zone, line))
 
     start_AS = start_zone

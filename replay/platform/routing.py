@@ -372,14 +372,12 @@ class FloydRouting(_TableRouting):
             pred[i, j] = i
         # Floyd-Warshall; within one pivot c, row and column c cannot change (costs are >= 1), so one
         # vectorised update per pivot equals SimGrid's triple loop, ties included (strict improvement only).
+        # `infinity` is a quarter of the int64 range: a sum through an unreachable point stays >= infinity.
         for c in range(n):
-            col = cost[:, c : c + 1]
-            row = cost[c : c + 1, :]
-            via = col + row
-            better = (col < infinity) & (row < infinity) & (via < cost)
-            if better.any():
-                cost = np.where(better, via, cost)
-                pred = np.where(better, np.broadcast_to(pred[c : c + 1, :], pred.shape), pred)
+            via = cost[:, c : c + 1] + cost[c : c + 1, :]
+            better = via < cost
+            np.copyto(cost, via, where=better)
+            np.copyto(pred, np.broadcast_to(pred[c : c + 1, :], pred.shape), where=better)
         self.pred = pred
 
     def local_route(self, src, dst, path, net):  # type: ignore[override]
