@@ -36,13 +36,13 @@ out = Console(highlight=False)
 PROGRESS_MIN_ACTIONS = 20_000
 
 
-class NetworkModelName(str, enum.Enum):
+class NetworkModelName(enum.StrEnum):
     LV08 = "LV08"
     CM02 = "CM02"
     raw = "raw"
 
 
-class StallPolicy(str, enum.Enum):
+class StallPolicy(enum.StrEnum):
     force = "force"
     simgrid = "simgrid"
 

@@ -92,6 +92,8 @@ class Simulation:
         #: actors placed on a VM that does not run yet, by VM name
         self._waiting_for_vm: dict[str, list[Actor]] = {}
         self._disks: dict[str, Resource] = {}
+        #: actors by the host they run on (so that freezing a VM does not scan every actor)
+        self._residents: dict[Host, dict[Actor, None]] = {}
         self.engine.after_events(self._run_ready)
 
     # -- hosts and VMs -------------------------------------------------------------------------------------
@@ -274,7 +276,8 @@ class Simulation:
             vm.migration.abort(f"VM {vm.name!r} was {why} during its migration")
 
     def actors_on(self, host: Host) -> list[Actor]:
-        return [a for a in self.actors.values() if a.host is host and not a.finished]
+        """The actors running on ``host`` (started and not finished), in the order they were created."""
+        return list(self._residents.get(host, ()))
 
     def freeze_vm(self, vm: VirtualMachine) -> None:
         """Stop everything in the VM: its share of the PM and its actors' current activities."""
@@ -366,6 +369,10 @@ class Simulation:
             generator = actor._generator
             try:
                 if generator is None:
+                    self._residents.setdefault(actor.host, {})[actor] = None
+                    if getattr(actor.host, "frozen", False):  # its VM was frozen before it could start
+                        actor.suspended = True
+                        continue
                     actor.start_time = engine.now
                     if engine.traced:
                         engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
@@ -384,6 +391,7 @@ class Simulation:
             step.then(_resumer(self, actor))
 
     def _end_actor(self, actor: Actor, *, killed: bool = False) -> None:
+        self._residents.get(actor.host, {}).pop(actor, None)
         actor.end_time = self.engine.now
         actor.waiting = None
         actor.killed = killed

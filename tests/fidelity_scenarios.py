@@ -1,19 +1,29 @@
 """The fidelity suite's inputs and SimGrid's answers, for tests to compare our engine against.
 
-Each scenario of ``tools/simgrid_ref/scenarios.toml`` names a platform, a deployment and either one
-shared action trace or (when ``trace`` is absent) one trace per actor given as the actor's
-``<argument value=...>`` in the deployment, plus SimGrid ``--cfg`` settings. SimGrid 3.32 replayed each
-one (``tools/regen_golden.py``) and its dates are stored in ``tests/golden/simgrid/<name>.csv``: one row
-per action an actor executed, ``seq`` counting that actor's actions from 0, ``start``/``end`` the
-simulated clock before and after it, then a final row ``*,-1,simulated_time,0,<end of the simulation>``.
-``tools/simgrid_ref/README.md`` says what each scenario checks and how its numbers follow from the model.
+Each scenario of ``tools/simgrid_ref/scenarios.toml`` (and of the manifests it includes, such as the generated
+``cloud_layouts.toml``) names a platform, a deployment and either one shared action trace or (when ``trace`` is
+absent) one trace per actor given as the actor's ``<argument value=...>`` in the deployment, plus SimGrid
+``--cfg`` settings. SimGrid 3.32 replayed each one (``tools/regen_golden.py``) and its dates are stored in
+``tests/golden/simgrid/<name>.csv``: one row per action an actor executed, ``seq`` counting that actor's actions
+from 0, ``start``/``end`` the simulated clock before and after it, then a final row
+``*,-1,simulated_time,0,<end of the simulation>``. An actor killed by ``vm_shutdown``/``vm_destroy`` has a last row
+whose action is ``killed``: the seq of the action it was in, when that action started and when it was killed.
+A scenario that live-migrates VMs also has ``<name>.migrations.csv`` (one row per migration, see
+``MigrationRow``). ``tools/simgrid_ref/README.md`` says what each scenario checks and how its numbers follow from
+the model.
 
-This is a helper module, not a test file: ``load_manifest()`` and ``load_golden(name)``.
+Two kinds of scenario have no golden file: ``converges = false`` ones (a migration SimGrid never completes: stage 2
+runs until the plugin's 1e7 s timeout, where SimGrid aborts) and those whose ``shared:`` inputs (SimGrid's own
+platforms, kept outside the repository) are absent; ``Scenario.has_golden`` tells.
+
+This is a helper module, not a test file: ``load_manifest()``, ``load_golden(name)``, ``load_migrations(name)`` and
+``cloud_results()`` (every task's end date in every layout of the ``cloud`` group).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +32,27 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = REPO_ROOT / "tools" / "simgrid_ref" / "scenarios.toml"
 GOLDEN_DIR = REPO_ROOT / "tests" / "golden" / "simgrid"
 GOLDEN_HEADER = ("actor", "seq", "action", "start", "end")
+MIGRATIONS_HEADER = (
+    "vm",
+    "src",
+    "dst",
+    "start",
+    "end",
+    "stage1_bytes",
+    "stage1_end",
+    "stage2_rounds",
+    "stage2_bytes",
+    "stage3_start",
+    "stage3_bytes",
+    "stage3_end",
+)
+SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", "/work/shared"))
+"""Where ``shared:<path>`` inputs of the manifest live (SimGrid's own platforms, not copied into the repository)."""
+SHARED_PREFIX = "shared:"
+CLOUD_GROUP = "cloud"
 
 _REQUIRED = ("name", "group", "platform", "deploy", "description")
-_OPTIONAL = ("trace", "cfg")
+_OPTIONAL = ("trace", "cfg", "converges")
 
 
 @dataclass(frozen=True)
@@ -40,10 +68,24 @@ class Scenario:
     cfg: tuple[str, ...]
     """SimGrid settings as given to ``--cfg``, e.g. ``("network/model:CM02",)``."""
     description: str
+    converges: bool = True
+    """False when a live migration of the scenario never completes in SimGrid (no golden file)."""
+    available: bool = True
+    """False when a ``shared:`` input is absent on this machine (no golden file to expect; skip the scenario)."""
 
     @property
     def golden(self) -> Path:
         return GOLDEN_DIR / f"{self.name}.csv"
+
+    @property
+    def migrations_golden(self) -> Path:
+        """``<name>.migrations.csv``; it exists only for scenarios that live-migrate VMs."""
+        return GOLDEN_DIR / f"{self.name}.migrations.csv"
+
+    @property
+    def has_golden(self) -> bool:
+        """Whether SimGrid's answer for this scenario is stored (it converges and its inputs are present)."""
+        return self.converges and self.golden.is_file()
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         """The value of one ``--cfg`` setting (the last one given wins, as in SimGrid), else ``default``."""
@@ -79,27 +121,87 @@ class GoldenRow:
     end: float
 
 
-def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
-    """All scenarios of the manifest, in its order. Raises ValueError on a malformed manifest."""
+@dataclass(frozen=True)
+class MigrationRow:
+    """One live migration as SimGrid's plugin performed it (a row of ``<name>.migrations.csv``); dates in seconds.
+
+    Stage 1 sends the whole RAM from ``start`` to ``stage1_end``; stage 2 sends ``stage2_rounds`` rounds of dirty pages
+    (``stage2_bytes`` in all) until ``stage3_start``, when the VM is suspended; stage 3 sends ``stage3_bytes`` and ends
+    at ``stage3_end``, when the VM resumes on ``dst`` (downtime = stage3_end - stage3_start); ``end`` adds the final
+    0-byte acknowledgement to the migrating actor.
+    """
+
+    vm: str
+    src: str
+    dst: str
+    start: float
+    end: float
+    stage1_bytes: float
+    stage1_end: float
+    stage2_rounds: int
+    stage2_bytes: float
+    stage3_start: float
+    stage3_bytes: float
+    stage3_end: float
+
+    @property
+    def downtime(self) -> float:
+        return self.stage3_end - self.stage3_start
+
+
+@dataclass(frozen=True)
+class CloudResult:
+    """The end date of one task of one layout of the ``cloud`` group (each task computes 1e8 flops from 0)."""
+
+    scenario: str
+    layout: str
+    """The layout in cloud-sharing notation, e.g. ``( [oo]2 o )4`` (see tools/simgrid_ref/cloud_layouts.py)."""
+    task: str
+    """The task's actor: ``vm<i>_t<j>`` for a task in VM i, ``pm_t<j>`` for one on the PM."""
+    end: float
+
+
+def _resolve(value: str) -> tuple[Path, bool]:
+    if value.startswith(SHARED_PREFIX):
+        return SHARED_DIR / value[len(SHARED_PREFIX) :], True
+    return REPO_ROOT / value, False
+
+
+def _tables(path: Path) -> list[tuple[Path, dict]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    tables = data.get("scenario", [])
+    found = [(path, table) for table in data.get("scenario", [])]
+    for item in data.get("include", []):
+        found += _tables(path.parent / item)
+    return found
+
+
+def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
+    """All scenarios of the manifest and of the manifests it includes, in order. Raises ValueError when malformed."""
     scenarios: list[Scenario] = []
-    for index, table in enumerate(tables, start=1):
+    for index, (source, table) in enumerate(_tables(path), start=1):
         missing = [key for key in _REQUIRED if key not in table]
         unknown = sorted(set(table) - set(_REQUIRED) - set(_OPTIONAL))
         if missing or unknown:
-            raise ValueError(f"{path}: scenario #{index}: missing keys {missing}, unknown keys {unknown}")
-        trace = table.get("trace")
+            raise ValueError(f"{source}: scenario #{index}: missing keys {missing}, unknown keys {unknown}")
+        files: dict[str, Path] = {}
+        available = True
+        for key in ("platform", "deploy", "trace"):
+            if key in table:
+                files[key], shared = _resolve(table[key])
+                if shared and not files[key].is_file():
+                    available = False
         scenarios.append(
             Scenario(
                 name=table["name"],
                 group=table["group"],
-                platform=REPO_ROOT / table["platform"],
-                deploy=REPO_ROOT / table["deploy"],
-                trace=None if trace is None else REPO_ROOT / trace,
+                platform=files["platform"],
+                deploy=files["deploy"],
+                trace=files.get("trace"),
                 cfg=tuple(table.get("cfg", ())),
                 description=table["description"],
+                converges=bool(table.get("converges", True)),
+                available=available,
             )
         )
     names = [scenario.name for scenario in scenarios]
@@ -137,3 +239,57 @@ def actions_of(rows: list[GoldenRow]) -> dict[str, list[GoldenRow]]:
         if row.actor != "*":
             per_actor.setdefault(row.actor, []).append(row)
     return per_actor
+
+
+def load_migrations(name: str) -> list[MigrationRow]:
+    """The rows of ``tests/golden/simgrid/<name>.migrations.csv`` in the order the migrations started; [] if the
+    scenario migrates no VM."""
+    path = GOLDEN_DIR / f"{name}.migrations.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader))
+        if header != MIGRATIONS_HEADER:
+            raise ValueError(f"{path}: expected header {','.join(MIGRATIONS_HEADER)}, found {','.join(header)}")
+        rows = []
+        for vm, src, dst, start, end, s1_bytes, s1_end, s2_rounds, s2_bytes, s3_start, s3_bytes, s3_end in reader:
+            rows.append(
+                MigrationRow(
+                    vm=vm,
+                    src=src,
+                    dst=dst,
+                    start=float(start),
+                    end=float(end),
+                    stage1_bytes=float(s1_bytes),
+                    stage1_end=float(s1_end),
+                    stage2_rounds=int(s2_rounds),
+                    stage2_bytes=float(s2_bytes),
+                    stage3_start=float(s3_start),
+                    stage3_bytes=float(s3_bytes),
+                    stage3_end=float(s3_end),
+                )
+            )
+        return rows
+
+
+def cloud_results(scenarios: list[Scenario] | None = None) -> list[CloudResult]:
+    """Every task's end date in every layout of the ``cloud`` group, read from their golden files.
+
+    The layouts are generated by ``tools/simgrid_ref/cloud_layouts.py`` (one scenario each, the layout as its
+    description); this gathers them in one list, so a test can go through the whole family at once.
+    """
+    if scenarios is None:
+        scenarios = load_manifest()
+    results: list[CloudResult] = []
+    for scenario in scenarios:
+        if scenario.group != CLOUD_GROUP:
+            continue
+        for actor, rows in actions_of(load_golden(scenario.name)).items():
+            if actor == "ctl":
+                continue
+            computes = [row for row in rows if row.action == "compute"]
+            if len(computes) != 1:
+                raise ValueError(f"{scenario.name}: task {actor} should have one compute row, found {len(computes)}")
+            results.append(CloudResult(scenario.name, scenario.description, actor, computes[0].end))
+    return results

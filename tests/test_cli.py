@@ -165,14 +165,14 @@ def test_validate_counts_actions():
 
 
 def test_network_model_option(tmp_path):
-    # One 1e8-byte message over a SHARED link of fid_net.xml under CM02 (no factors) vs LV08: CM02 is faster.
-    trace = write(tmp_path, "t.trace", "a init A\na send b 1e8\nb init B\nb recv a\n")
+    # One 1e8-byte message alpha -> beta of traces/platforms/small.xml: CM02 has no latency factor (1 instead
+    # of 13.01) and no bandwidth factor (1 instead of 0.97), so the same message arrives earlier than with LV08.
+    trace = write(tmp_path, "t.trace", "a init alpha\na send b 1e8\nb init beta\nb recv a\n")
     times = {}
     for model in ("LV08", "CM02"):
         summary = tmp_path / f"{model}.json"
-        plat = PLATFORMS / "small.xml"
-        result = invoke("run", trace, "--platform", plat, "--network-model", model, "--summary", summary, "-q")
-        if result.exit_code != 0:
-            pytest.skip(f"platform small.xml has no hosts A and B: {result.stderr}")
+        result = invoke("run", trace, "--platform", PLATFORMS / "small.xml", "--network-model", model,
+                        "--summary", summary, "-q")
+        assert result.exit_code == 0, result.stderr
         times[model] = json.loads(summary.read_text())["simulated_time"]
     assert times["CM02"] < times["LV08"]

@@ -1,9 +1,15 @@
 """Regenerate the SimGrid golden files of the fidelity suite.
 
 Builds the reference replayer (tools/simgrid_ref/build.sh), runs it on every scenario of
-tools/simgrid_ref/scenarios.toml and stores each output as tests/golden/simgrid/<name>.csv, replacing a file
+tools/simgrid_ref/scenarios.toml (and the manifests it includes) and stores each output as
+tests/golden/simgrid/<name>.csv, plus <name>.migrations.csv when the scenario live-migrates VMs, replacing a file
 only once its new content is complete (temporary file, then rename). It reports which files were added, which
 changed (with the largest relative difference of their dates) and which are unchanged.
+
+A scenario marked ``converges = false`` has a migration that SimGrid never completes (stage 2 loops until the
+plugin's 1e7 s timeout, where SimGrid 3.32 aborts): it gets no golden file. Regeneration probes it instead, with a
+wall-clock limit (--probe-timeout), and fails if it does converge. --check skips the probes unless --probe.
+A scenario whose inputs live outside the repository (``shared:`` paths) is skipped when they are absent.
 
     python tools/regen_golden.py                        # regenerate everything
     python tools/regen_golden.py net_fatpipe units      # only these scenarios
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +40,18 @@ BUILD_SCRIPT = REF_DIR / "build.sh"
 REF_BINARY = REF_DIR / "build" / "replay_ref"
 GOLDEN_DIR = REPO / "tests" / "golden" / "simgrid"
 HEADER = "actor,seq,action,start,end"
+MIGRATIONS_HEADER = (
+    "vm,src,dst,start,end,stage1_bytes,stage1_end,stage2_rounds,stage2_bytes,stage3_start,stage3_bytes,stage3_end"
+)
 TIMEOUT = 600.0  # seconds of wall time for one scenario
+PROBE_TIMEOUT = 60.0  # seconds of wall time after which a converges = false scenario counts as not converging
+# Inputs named "shared:<path>" in the manifest live outside the repository, under this folder; a scenario whose
+# shared inputs are absent is skipped (SimGrid's own platforms, which we do not copy).
+SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", "/work/shared"))
+SHARED_PREFIX = "shared:"
 
 REQUIRED = ("name", "group", "platform", "deploy", "description")
-OPTIONAL = ("trace", "cfg")
+OPTIONAL = ("trace", "cfg", "converges")
 
 
 class RegenError(Exception):
@@ -50,19 +65,56 @@ class Scenario:
     deploy: Path
     trace: Path | None
     cfg: tuple[str, ...]
+    converges: bool = True
+    missing_shared: tuple[Path, ...] = ()
+
+    @property
+    def golden(self) -> Path:
+        return GOLDEN_DIR / f"{self.name}.csv"
+
+    @property
+    def migrations_golden(self) -> Path:
+        return GOLDEN_DIR / f"{self.name}.migrations.csv"
+
+
+def resolve_input(value: str) -> tuple[Path, bool]:
+    """The path of a manifest input and whether it is a shared (outside the repository) one."""
+    if value.startswith(SHARED_PREFIX):
+        return SHARED_DIR / value[len(SHARED_PREFIX) :], True
+    return REPO / value, False
+
+
+def manifest_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict]]:
+    """The [[scenario]] tables of a manifest, then those of the manifests it includes (``include = [...]``, paths
+    relative to the including manifest), each with the file it came from."""
+    if path in seen:
+        raise RegenError(f"{path}: included twice (include cycle)")
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    unknown = sorted(set(data) - {"scenario", "include"})
+    if unknown:
+        raise RegenError(f"{path}: unknown top-level keys {unknown}")
+    tables = data.get("scenario", [])
+    if not isinstance(tables, list):
+        raise RegenError(f"{path}: expected [[scenario]] tables")
+    found = [(path, table) for table in tables]
+    includes = data.get("include", [])
+    if not isinstance(includes, list) or not all(isinstance(item, str) for item in includes):
+        raise RegenError(f"{path}: include must be a list of file names, found {includes!r}")
+    for item in includes:
+        found += manifest_tables(path.parent / item, (*seen, path))
+    return found
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
     """Read and check the manifest: known keys only, unique names, existing input files."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    tables = data.get("scenario")
-    if not isinstance(tables, list) or not tables:
+    tables = manifest_tables(path)
+    if not tables:
         raise RegenError(f"{path}: expected [[scenario]] tables, found none")
     scenarios: list[Scenario] = []
     seen: set[str] = set()
-    for index, table in enumerate(tables, start=1):
-        where = f"{path}: scenario #{index}"
+    for index, (source, table) in enumerate(tables, start=1):
+        where = f"{source}: scenario #{index}"
         missing = [key for key in REQUIRED if key not in table]
         unknown = sorted(set(table) - set(REQUIRED) - set(OPTIONAL))
         if missing or unknown:
@@ -74,10 +126,21 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
         cfg = table.get("cfg", [])
         if not isinstance(cfg, list) or not all(isinstance(item, str) for item in cfg):
             raise RegenError(f"{where} ({name}): cfg must be a list of strings, found {cfg!r}")
-        files = {key: REPO / table[key] for key in ("platform", "deploy", "trace") if key in table}
-        for key, file in files.items():
+        converges = table.get("converges", True)
+        if not isinstance(converges, bool):
+            raise RegenError(f"{where} ({name}): converges must be true or false, found {converges!r}")
+        files: dict[str, Path] = {}
+        missing_shared: list[Path] = []
+        for key in ("platform", "deploy", "trace"):
+            if key not in table:
+                continue
+            file, shared = resolve_input(table[key])
+            files[key] = file
             if not file.is_file():
-                raise RegenError(f"{where} ({name}): {key} file {file} does not exist")
+                if shared:
+                    missing_shared.append(file)
+                else:
+                    raise RegenError(f"{where} ({name}): {key} file {file} does not exist")
         scenarios.append(
             Scenario(
                 name=name,
@@ -85,6 +148,8 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
                 deploy=files["deploy"],
                 trace=files.get("trace"),
                 cfg=tuple(cfg),
+                converges=converges,
+                missing_shared=tuple(missing_shared),
             )
         )
     return scenarios
@@ -102,34 +167,77 @@ def build_reference() -> Path:
     return REF_BINARY
 
 
-def run_scenario(binary: Path, scenario: Scenario) -> str:
-    """Run the reference on one scenario and return its CSV output.
+def reference_command(binary: Path, scenario: Scenario, migrations: Path) -> list[str]:
+    command = [str(binary), str(scenario.platform), str(scenario.deploy)]
+    if scenario.trace is not None:
+        command.append(str(scenario.trace))
+    command.append(f"--migrations={migrations}")
+    command += [f"--cfg={item}" for item in scenario.cfg]
+    return command
+
+
+def run_scenario(binary: Path, scenario: Scenario) -> tuple[str, str | None]:
+    """Run the reference on one scenario; return its CSV output and its migrations table (None if it migrates no VM).
 
     The reference runs from the deployment's folder, so that trace names given in the deployment resolve as
     SimGrid itself resolves them (relative to the current directory).
     """
-    command = [str(binary), str(scenario.platform), str(scenario.deploy)]
-    if scenario.trace is not None:
-        command.append(str(scenario.trace))
-    command += [f"--cfg={item}" for item in scenario.cfg]
-    try:
-        result = subprocess.run(
-            command,
-            cwd=scenario.deploy.parent,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
+    with tempfile.TemporaryDirectory(prefix="regen_golden.") as scratch:
+        migrations_file = Path(scratch) / "migrations.csv"
+        try:
+            result = subprocess.run(
+                reference_command(binary, scenario, migrations_file),
+                cwd=scenario.deploy.parent,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RegenError(f"{scenario.name}: the reference ran longer than {TIMEOUT:.0f} s") from exc
+        if result.returncode != 0:
+            detail = result.stderr.strip().splitlines()[-5:]
+            raise RegenError(f"{scenario.name}: the reference exited {result.returncode}: " + " | ".join(detail))
+        lines = result.stdout.splitlines()
+        if not lines or lines[0] != HEADER or not lines[-1].startswith("*,-1,simulated_time,"):
+            raise RegenError(f"{scenario.name}: unexpected output from the reference: {result.stdout[:200]!r}")
+        migrations = migrations_file.read_text(encoding="utf-8") if migrations_file.is_file() else ""
+    migration_lines = migrations.splitlines()
+    if not migration_lines or migration_lines[0] != MIGRATIONS_HEADER:
+        raise RegenError(f"{scenario.name}: unexpected migrations table from the reference: {migrations[:200]!r}")
+    return result.stdout, (migrations if len(migration_lines) > 1 else None)
+
+
+def probe_non_converging(binary: Path, scenario: Scenario, wall_limit: float) -> str:
+    """Check that a ``converges = false`` scenario indeed does not converge in SimGrid; return how it showed.
+
+    Two outcomes count: SimGrid aborts with the TimeoutException its migration receiver gets when stage 2 reaches
+    the plugin's 1e7 s timeout, or the run is still going after ``wall_limit`` seconds of wall time (short rounds
+    take hours to reach that timeout). A run that ends normally raises RegenError.
+    """
+    with tempfile.TemporaryDirectory(prefix="regen_golden.") as scratch:
+        command = reference_command(binary, scenario, Path(scratch) / "migrations.csv")
+        try:
+            result = subprocess.run(
+                command,
+                cwd=scenario.deploy.parent,
+                capture_output=True,
+                text=True,
+                timeout=wall_limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"still migrating after {wall_limit:.0f} s of wall time"
+    if result.returncode != 0 and "TimeoutException" in result.stderr:
+        return "SimGrid aborted at the plugin's 1e7 s migration timeout (uncaught TimeoutException)"
+    if result.returncode == 0:
+        simulated = result.stdout.splitlines()[-1].split(",")[-1] if result.stdout else "?"
+        raise RegenError(
+            f"{scenario.name}: marked converges = false but SimGrid completed it (simulated time {simulated}); "
+            "remove the flag and regenerate"
         )
-    except subprocess.TimeoutExpired as exc:
-        raise RegenError(f"{scenario.name}: the reference ran longer than {TIMEOUT:.0f} s") from exc
-    if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()[-5:]
-        raise RegenError(f"{scenario.name}: the reference exited {result.returncode}: " + " | ".join(detail))
-    lines = result.stdout.splitlines()
-    if not lines or lines[0] != HEADER or not lines[-1].startswith("*,-1,simulated_time,"):
-        raise RegenError(f"{scenario.name}: unexpected output from the reference: {result.stdout[:200]!r}")
-    return result.stdout
+    detail = result.stderr.strip().splitlines()[-3:]
+    raise RegenError(f"{scenario.name}: the reference exited {result.returncode}: " + " | ".join(detail))
 
 
 def parse_rows(text: str) -> list[tuple[str, str, str, float, float]]:
@@ -160,6 +268,39 @@ def compare(old: str, new: str) -> float | None:
     return worst
 
 
+def compare_migrations(old: str, new: str) -> float | None:
+    """Largest relative difference between the numbers of two migrations tables; None when rows do not match."""
+    old_rows = [line.split(",") for line in old.splitlines()[1:]]
+    new_rows = [line.split(",") for line in new.splitlines()[1:]]
+    if old.splitlines()[:1] != new.splitlines()[:1] or len(old_rows) != len(new_rows):
+        return None
+    worst = 0.0
+    for before, after in zip(old_rows, new_rows, strict=True):
+        if len(before) != len(after) or before[:3] != after[:3]:
+            return None
+        for a, b in zip(before[3:], after[3:], strict=True):
+            worst = max(worst, relative_difference(float(a), float(b)))
+    return worst
+
+
+def classify(old: str | None, new: str | None, rtol: float, comparer) -> tuple[str, str, bool]:
+    """(status, detail, out of date) for one golden file: added, removed, changed or unchanged."""
+    if old is None and new is None:
+        return "unchanged", "", False
+    if old is None:
+        return "added", "", True
+    if new is None:
+        return "removed", "", True
+    if old == new:
+        return "unchanged", "", False
+    worst = comparer(old, new)
+    if worst is None:
+        return "changed", " (rows differ)", True
+    if worst > rtol:
+        return "changed", f" (max relative difference {worst:.3g})", True
+    return "unchanged", f" (within --rtol: {worst:.3g})", False
+
+
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -184,6 +325,16 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="with --check, accept dates that differ by at most this relative amount (default: exact text)",
+    )
+    parser.add_argument("--probe", action="store_true", help="with --check, also probe the converges = false scenarios")
+    parser.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=PROBE_TIMEOUT,
+        help=f"wall seconds after which a converges = false scenario counts as stuck (default {PROBE_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="scenarios run at once (default: one per CPU)"
     )
     args = parser.parse_args(argv)
 
@@ -216,40 +367,69 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regen_golden: {exc}", file=sys.stderr)
         return 1
 
-    counts = {"added": 0, "changed": 0, "unchanged": 0, "failed": 0}
-    out_of_date = False
-    for scenario in scenarios:
-        target = GOLDEN_DIR / f"{scenario.name}.csv"
+    probing = not args.check or args.probe
+
+    def work(scenario: Scenario) -> tuple[str, object]:
+        """Run one scenario; ("skip", reason), ("probe", how) or ("golden", outputs), or ("failed", message)."""
         try:
-            new = run_scenario(binary, scenario)
+            if scenario.missing_shared:
+                return "skip", "shared input absent: " + ", ".join(str(path) for path in scenario.missing_shared)
+            if not scenario.converges:
+                if not probing:
+                    return "skip", "converges = false, not probed (--probe to run it)"
+                return "probe", probe_non_converging(binary, scenario, args.probe_timeout)
+            return "golden", run_scenario(binary, scenario)
         except RegenError as exc:
+            return "failed", str(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(work, scenarios))
+
+    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0, "non-converging": 0, "skipped": 0, "failed": 0}
+    out_of_date = False
+    for scenario, (kind, payload) in zip(scenarios, results, strict=True):
+        if kind == "failed":
             counts["failed"] += 1
-            print(f"FAILED     {scenario.name}: {exc}")
+            print(f"FAILED     {scenario.name}: {payload}")
             continue
-        old = target.read_text(encoding="utf-8") if target.is_file() else None
-        if old is None:
-            status, detail = "added", ""
-            out_of_date = True
-        elif old == new:
-            status, detail = "unchanged", ""
-        else:
-            worst = compare(old, new)
-            status = "changed"
-            if worst is None:
-                detail = " (rows differ)"
+        if kind == "skip" or kind == "probe":
+            # No golden file may exist for a scenario that does not converge.
+            stale = [path for path in (scenario.golden, scenario.migrations_golden) if path.is_file()]
+            if not scenario.converges and stale:
                 out_of_date = True
-            else:
-                detail = f" (max relative difference {worst:.3g})"
-                if worst > args.rtol:
-                    out_of_date = True
-                else:
-                    status = "unchanged"
-                    detail = f" (within --rtol: {worst:.3g})"
+                counts["removed"] += 1
+                print(f"{'removed':<10} {scenario.name}: converges = false, so no golden file")
+                if not args.check:
+                    for path in stale:
+                        path.unlink()
+                continue
+            status = "skipped" if kind == "skip" else "non-converging"
+            counts[status] += 1
+            print(f"{status:<10} {scenario.name}: {payload}")
+            continue
+        new, new_migrations = payload  # type: ignore[misc]
+        old = scenario.golden.read_text(encoding="utf-8") if scenario.golden.is_file() else None
+        old_migrations = (
+            scenario.migrations_golden.read_text(encoding="utf-8") if scenario.migrations_golden.is_file() else None
+        )
+        status, detail, stale_main = classify(old, new, args.rtol, compare)
+        mig_status, mig_detail, stale_mig = classify(old_migrations, new_migrations, args.rtol, compare_migrations)
+        if status == "unchanged" and mig_status != "unchanged":
+            status = "changed"
+        if mig_status != "unchanged":
+            detail += f"; migrations {mig_status}{mig_detail}"
+        out_of_date = out_of_date or stale_main or stale_mig
         counts[status] += 1
         simulated = new.splitlines()[-1].split(",")[-1]
         print(f"{status:<10} {scenario.name}: simulated time {simulated}{detail}")
-        if not args.check and status != "unchanged":
-            write_atomically(target, new)
+        if not args.check:
+            if stale_main:
+                write_atomically(scenario.golden, new)
+            if stale_mig:
+                if new_migrations is None:
+                    scenario.migrations_golden.unlink()
+                else:
+                    write_atomically(scenario.migrations_golden, new_migrations)
 
     summary = ", ".join(f"{count} {status}" for status, count in counts.items())
     verb = "checked" if args.check else "regenerated"

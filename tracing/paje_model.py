@@ -1,0 +1,816 @@
+"""The one translation from :mod:`replay.events` records to Paje operations, shared by every trace writer.
+
+:class:`PajeModel` is the vocabulary of our traces: which containers exist, with which parents and types, which
+states are pushed and popped, which variables are set, which links start and end. :class:`tracing.paje.PajeWriter`
+prints its operations as Paje lines and :class:`tracing.csv_writer.CsvWriter` turns the very same operations into
+rows, so the two outputs never disagree. The model never looks at the simulation: it only reads records.
+
+Types follow SimGrid's MSG-era tracing (``src/msg/instr_msg_vm.c`` and ``src/surf/instr_routing.c`` of SimGrid
+3.10 to 3.12, with the 2013 hypervisor branch's ``TRACE_msg_vm_*`` calls):
+
+* The platform's root zone is Paje's root container ``0`` (type ``0``); a zone at depth d is a container of type
+  ``Ld`` inside its parent zone's container; hosts are ``HOST``, links ``LINK``, routers ``ROUTER`` containers
+  inside the container of the zone that declares them (the model's implicit ``__loopback__`` link is left out,
+  as SimGrid does). Type aliases and container aliases are integers, as SimGrid prints them: types and values
+  share one counter (the root type is 0), containers another (the root container is 0). A type is defined once
+  per parent type, so a platform whose hosts sit at two zone depths has two ``HOST`` types (and two ``MSG_VM``
+  types, ...), all with the same name, as SimGrid does.
+* A VM is a ``MSG_VM`` container inside its PM's ``HOST`` container, created at ``VmCreated`` and destroyed at
+  ``VmDestroyed``. Its state type ``MSG_VM_STATE`` holds a stack that mirrors the VM's state (table below); the
+  operations are the pushes and pops that turn the stack shown into the stack wanted, so a start pushes
+  ``start``, a suspend pushes ``suspend`` and a resume pops it, a save pushes ``save`` as the seed's
+  ``TRACE_msg_vm_*`` do, and our richer states add a level on top.
+* Variables: ``power_used`` (the MSG-era name of 3.32's ``speed_used``; flop/s) on ``HOST`` and ``MSG_VM``,
+  ``bandwidth_used`` (byte/s) on ``LINK``, from :class:`replay.events.ResourceUsed`; each is set to 0 when its
+  container is created and set again whenever the rate changes. A PM's disk (save/restore with a
+  ``disk_bandwidth`` property) is ``disk_used`` (byte/s) on the ``HOST``, defined only when some host has a disk.
+* A live migration is drawn as ``TRACE_msg_vm_change_host`` draws it, at the moment the VM moves (``VmMoved``,
+  the end of stop-and-copy): a ``StartLink`` of type ``MSG_VM_LINK`` on the root from the VM's old container,
+  ``DestroyContainer`` of that container, ``CreateContainer`` of a new one (new alias, same name) under the
+  destination PM, and the ``EndLink`` with the same key into it; then the VM's ``power_used`` and its state
+  stack are set again in the new container, so that a Gantt chart shows it. The migration itself is the
+  ``migrate`` state (``MigrationStarted`` to its end), with ``stop-and-copy`` on top of it during stage 3, and a
+  ``MSG_VM_MIGRATION`` point event (``stage1``, ``stage2``, ``stage3``) at the end of every stage or round.
+  A migration that fails leaves the VM where it was: no link, only its ``migrate`` state.
+* Actors (``actors=True``; off by default) are ``MSG_PROCESS`` containers inside their host's or VM's container
+  from ``ActorStarted`` to ``ActorEnded``, with ``MSG_PROCESS_STATE`` ``task_execute`` while they compute,
+  ``send`` / ``receive`` while a transfer of theirs runs, and a ``MSG_PROCESS_LINK`` from the sender to the
+  receiver for every communication (``CommStarted`` to ``CommEnded``).
+* ``RunEnded`` (or :meth:`PajeModel.finish`) ends the communications still open and destroys every container
+  but the root, children before parents.
+
+VM state -> ``MSG_VM_STATE`` stack (bottom first):
+
+========== ==============================
+CREATED    (empty: created, or shut down)
+RUNNING    start
+SUSPENDED  start, suspend
+SAVING     start, save, saving
+SAVED      start, save
+RESTORING  start, save, restoring
+MIGRATING  start, migrate (and stop-and-copy on top during stage 3)
+DESTROYED  (empty; the container is destroyed)
+========== ==============================
+
+Stop-and-copy begins when the last stage-1 or stage-2 transfer ends, which no record announces: the model learns
+it from the stage-3 record (its ``time - duration``) and then emits the push for that earlier date. Writers that
+print in time order therefore keep back the operations not older than :attr:`PajeModel.horizon`, the earliest
+date an operation still to come may carry.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from replay import events
+from replay.platform import Platform, Zone
+
+__all__ = [
+    "VM_STACKS",
+    "Container",
+    "CreateContainer",
+    "DestroyContainer",
+    "EndLink",
+    "NewEvent",
+    "Operation",
+    "PajeEventType",
+    "PajeModel",
+    "PajeType",
+    "PajeValue",
+    "PopState",
+    "PushState",
+    "SetVariable",
+    "StartLink",
+]
+
+
+class PajeEventType(enum.IntEnum):
+    """The 18 Paje event definitions, numbered as SimGrid 3.32 numbers them (``instr_paje_events.hpp``)."""
+
+    DefineContainerType = 0
+    DefineVariableType = 1
+    DefineStateType = 2
+    DefineEventType = 3
+    DefineLinkType = 4
+    DefineEntityValue = 5
+    CreateContainer = 6
+    DestroyContainer = 7
+    SetVariable = 8
+    AddVariable = 9
+    SubVariable = 10
+    SetState = 11
+    PushState = 12
+    PopState = 13
+    ResetState = 14
+    StartLink = 15
+    EndLink = 16
+    NewEvent = 17
+
+
+# -- types, values, containers --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, eq=False)
+class PajeType:
+    """A Paje type: ``kind`` is container, variable, state, event or link; links also have start and end types."""
+
+    alias: int
+    kind: str
+    name: str
+    parent: PajeType | None
+    color: str = ""
+    start: PajeType | None = None
+    end: PajeType | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PajeValue:
+    """A named value of a state or event type (an entity value), with its RGB color in [0, 1]."""
+
+    alias: int
+    type: PajeType
+    name: str
+    color: str
+
+
+@dataclass(eq=False, slots=True)
+class Container:
+    """A Paje container; ``depth`` is 0 for the root; ``children`` are the living ones, in creation order."""
+
+    alias: int
+    name: str
+    type: PajeType
+    parent: Container | None
+    depth: int
+    children: dict[int, Container] = field(default_factory=dict)
+
+
+# -- operations -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CreateContainer:
+    time: float
+    container: Container
+    code: ClassVar[int] = PajeEventType.CreateContainer
+
+
+@dataclass(frozen=True, slots=True)
+class DestroyContainer:
+    time: float
+    container: Container
+    code: ClassVar[int] = PajeEventType.DestroyContainer
+
+
+@dataclass(frozen=True, slots=True)
+class SetVariable:
+    time: float
+    container: Container
+    type: PajeType
+    value: float
+    code: ClassVar[int] = PajeEventType.SetVariable
+
+
+@dataclass(frozen=True, slots=True)
+class PushState:
+    time: float
+    container: Container
+    type: PajeType
+    value: PajeValue
+    code: ClassVar[int] = PajeEventType.PushState
+
+
+@dataclass(frozen=True, slots=True)
+class PopState:
+    time: float
+    container: Container
+    type: PajeType
+    code: ClassVar[int] = PajeEventType.PopState
+
+
+@dataclass(frozen=True, slots=True)
+class StartLink:
+    """A link leaves ``start``; ``container`` is where the link lives (the root for ours)."""
+
+    time: float
+    container: Container
+    type: PajeType
+    value: str
+    start: Container
+    key: str
+    code: ClassVar[int] = PajeEventType.StartLink
+
+
+@dataclass(frozen=True, slots=True)
+class EndLink:
+    time: float
+    container: Container
+    type: PajeType
+    value: str
+    end: Container
+    key: str
+    code: ClassVar[int] = PajeEventType.EndLink
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    time: float
+    container: Container
+    type: PajeType
+    value: PajeValue
+    code: ClassVar[int] = PajeEventType.NewEvent
+
+
+Operation = (
+    CreateContainer | DestroyContainer | SetVariable | PushState | PopState | StartLink | EndLink | NewEvent
+)
+
+# -- the vocabulary ---------------------------------------------------------------------------------------------
+#: The ``MSG_VM_STATE`` stack (bottom first) shown for each VM state.
+VM_STACKS: dict[str, tuple[str, ...]] = {
+    "CREATED": (),
+    "RUNNING": ("start",),
+    "SUSPENDED": ("start", "suspend"),
+    "SAVING": ("start", "save", "saving"),
+    "SAVED": ("start", "save"),
+    "RESTORING": ("start", "save", "restoring"),
+    "MIGRATING": ("start", "migrate"),
+    "DESTROYED": (),
+}
+
+#: Values of ``MSG_VM_STATE`` and their colors: the seed's three (start blue, suspend red, save green), then ours.
+VM_STATE_VALUES: dict[str, str] = {
+    "start": "0 0 1",
+    "suspend": "1 0 0",
+    "save": "0 1 0",
+    "saving": "0.6 1 0.6",
+    "restoring": "0 0.5 0",
+    "migrate": "1 0.5 0",
+    "stop-and-copy": "0.6 0 0.6",
+}
+
+#: Values of the ``MSG_VM_MIGRATION`` point events (the end of a stage, or of a stage-2 round).
+MIGRATION_STAGE_VALUES: dict[str, str] = {"stage1": "1 1 0", "stage2": "1 0.8 0", "stage3": "1 0.6 0"}
+
+#: Values of ``MSG_PROCESS_STATE`` we use, with the MSG-era colors.
+ACTOR_STATE_VALUES: dict[str, str] = {"task_execute": "0 1 1", "send": "0 0 1", "receive": "1 0 0"}
+
+#: Color of the ``*_used`` variable types (SimGrid's).
+USED_COLOR = "0.5 0.5 0.5"
+
+LOOPBACK = "__loopback__"
+
+#: The value of a migration link, as SimGrid's ``TRACE_msg_vm_change_host`` writes it.
+MIGRATION_LINK_VALUE = "M"
+#: The value of a communication link between actors.
+COMM_LINK_VALUE = "comm"
+
+
+@dataclass(frozen=True, slots=True)
+class _HostTypes:
+    """The types defined under one ``HOST`` type (one per zone depth holding hosts)."""
+
+    host: PajeType
+    power_used: PajeType
+    disk_used: PajeType | None
+    vm: PajeType
+    vm_state: PajeType
+    vm_power_used: PajeType
+    vm_stage: PajeType
+    actor: PajeType | None
+    vm_actor: PajeType | None
+
+
+@dataclass(eq=False, slots=True)
+class _Vm:
+    name: str
+    pm: str
+    container: Container
+    state: str = "CREATED"
+    power: float = 0.0
+    #: the values pushed in the current container, bottom first
+    stack: list[PajeValue] = field(default_factory=list)
+    #: actors running inside, by name
+    actors: dict[str, _Actor] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class _Actor:
+    name: str
+    host: str
+    container: Container
+    #: what it is doing, oldest first (the stack wanted)
+    doing: list[str] = field(default_factory=list)
+    stack: list[PajeValue] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class _Comm:
+    key: str
+    type: PajeType
+    sender: str
+    receiver: str
+    end: Container
+
+
+@dataclass(eq=False, slots=True)
+class _Migration:
+    vm: str
+    #: the date of its last stage-1 or stage-2 record: stop-and-copy cannot have begun earlier
+    last: float
+
+
+class PajeModel:
+    """Turns records into Paje operations for one run on ``platform`` (see the module docstring).
+
+    ``types`` and ``values`` list every definition, in the order a trace file must declare them (all known
+    from the platform, so a writer can print them before the first event). :meth:`start` gives the creation
+    of the platform's containers at time 0, :meth:`handle` the operations of one record (in emission order;
+    their dates may go back to :attr:`horizon`), :meth:`finish` those that close the trace.
+    """
+
+    def __init__(self, platform: Platform, *, actors: bool = False) -> None:
+        self.platform = platform
+        self.actors = actors
+        self.types: list[PajeType] = []
+        self.values: list[PajeValue] = []
+        self._type_ids = itertools.count()
+        self._container_ids = itertools.count()
+        self._values: dict[tuple[int, str], PajeValue] = {}
+        self.root_type = self._define("container", "0", None)
+        self.root = Container(next(self._container_ids), platform.root.id, self.root_type, None, 0)
+        self._zone_types: list[PajeType] = [self.root_type]
+        #: the types under each HOST type, by the alias of the zone type holding it
+        self._host_types: dict[int, _HostTypes] = {}
+        #: the same, by the alias of the HOST type and of the MSG_VM type
+        self._bundles: dict[int, _HostTypes] = {}
+        self._actor_states: dict[int, PajeType] = {}
+        self._link_types: dict[int, tuple[PajeType, PajeType]] = {}
+        self._router_types: dict[int, PajeType] = {}
+        self._has_disk = any("disk_bandwidth" in host.properties for host in platform.hosts.values())
+        self._define_platform_types(platform.root, 0)
+        declared = {link for zone in platform.root.walk() for link in zone.links}
+        #: links no zone declares (the loader puts every link in a zone; this is a safety net): under the root
+        self._orphan_links = [name for name in platform.links if name != LOOPBACK and name not in declared]
+        if self._orphan_links and self.root_type.alias not in self._link_types:
+            link_type = self._define("container", "LINK", self.root_type)
+            self._link_types[self.root_type.alias] = (
+                link_type, self._define("variable", "bandwidth_used", link_type, USED_COLOR)
+            )
+        self._vm_links: dict[tuple[int, int], PajeType] = {}
+        self._actor_links: dict[tuple[int, int], PajeType] = {}
+        self._define_link_types()
+        #: platform containers (zones but the root, hosts, links, routers) by name
+        self._named: dict[str, Container] = {}
+        self._vms: dict[str, _Vm] = {}
+        self._actors: dict[str, _Actor] = {}
+        self._migrations: dict[str, _Migration] = {}
+        self._comms: dict[tuple[Any, ...], deque[_Comm]] = {}
+        self._migration_keys = itertools.count()
+        self._comm_keys = itertools.count()
+        self.now = 0.0
+        self.started = False
+        self.finished = False
+        self._handlers: dict[type, Callable[[Any, list[Operation]], None]] = {
+            events.VmCreated: self._vm_created,
+            events.VmStateChanged: self._vm_state_changed,
+            events.VmMoved: self._vm_moved,
+            events.VmDestroyed: self._vm_destroyed,
+            events.MigrationStarted: self._migration_started,
+            events.MigrationStage: self._migration_stage,
+            events.MigrationEnded: self._migration_ended,
+            events.ResourceUsed: self._resource_used,
+            events.ActorStarted: self._actor_started,
+            events.ActorEnded: self._actor_ended,
+            events.ExecStarted: self._exec_started,
+            events.ExecEnded: self._exec_ended,
+            events.CommStarted: self._comm_started,
+            events.CommEnded: self._comm_ended,
+        }
+
+    # -- definitions ---------------------------------------------------------------------------------------------
+    def _define(
+        self, kind: str, name: str, parent: PajeType | None, color: str = "",
+        start: PajeType | None = None, end: PajeType | None = None,
+    ) -> PajeType:
+        paje_type = PajeType(next(self._type_ids), kind, name, parent, color, start, end)
+        self.types.append(paje_type)
+        return paje_type
+
+    def _define_values(self, paje_type: PajeType, values: dict[str, str]) -> None:
+        for name, color in values.items():
+            value = PajeValue(next(self._type_ids), paje_type, name, color)
+            self.values.append(value)
+            self._values[paje_type.alias, name] = value
+
+    def _zone_type(self, depth: int) -> PajeType:
+        while len(self._zone_types) <= depth:
+            level = len(self._zone_types)
+            self._zone_types.append(self._define("container", f"L{level}", self._zone_types[-1]))
+        return self._zone_types[depth]
+
+    def _define_platform_types(self, zone: Zone, depth: int) -> None:
+        zone_type = self._zone_type(depth)
+        if zone.hosts and zone_type.alias not in self._host_types:
+            bundle = self._host_types[zone_type.alias] = self._define_host_types(zone_type)
+            self._bundles[bundle.host.alias] = self._bundles[bundle.vm.alias] = bundle
+        if any(link != LOOPBACK for link in zone.links) and zone_type.alias not in self._link_types:
+            link_type = self._define("container", "LINK", zone_type)
+            used = self._define("variable", "bandwidth_used", link_type, USED_COLOR)
+            self._link_types[zone_type.alias] = (link_type, used)
+        if zone.routers and zone_type.alias not in self._router_types:
+            self._router_types[zone_type.alias] = self._define("container", "ROUTER", zone_type)
+        for child in zone.children:
+            self._define_platform_types(child, depth + 1)
+
+    def _define_host_types(self, zone_type: PajeType) -> _HostTypes:
+        host = self._define("container", "HOST", zone_type)
+        power_used = self._define("variable", "power_used", host, USED_COLOR)
+        disk_used = self._define("variable", "disk_used", host, USED_COLOR) if self._has_disk else None
+        vm = self._define("container", "MSG_VM", host)
+        vm_state = self._define("state", "MSG_VM_STATE", vm)
+        self._define_values(vm_state, VM_STATE_VALUES)
+        vm_power_used = self._define("variable", "power_used", vm, USED_COLOR)
+        vm_stage = self._define("event", "MSG_VM_MIGRATION", vm)
+        self._define_values(vm_stage, MIGRATION_STAGE_VALUES)
+        actor = vm_actor = None
+        if self.actors:
+            vm_actor = self._define_actor_type(vm)
+            actor = self._define_actor_type(host)
+        return _HostTypes(host, power_used, disk_used, vm, vm_state, vm_power_used, vm_stage, actor, vm_actor)
+
+    def _define_actor_type(self, parent: PajeType) -> PajeType:
+        actor = self._define("container", "MSG_PROCESS", parent)
+        state = self._actor_states[actor.alias] = self._define("state", "MSG_PROCESS_STATE", actor)
+        self._define_values(state, ACTOR_STATE_VALUES)
+        return actor
+
+    def _define_link_types(self) -> None:
+        vm_types = [bundle.vm for bundle in self._host_types.values()]
+        for start in vm_types:
+            for end in vm_types:
+                self._vm_links[start.alias, end.alias] = self._define(
+                    "link", "MSG_VM_LINK", self.root_type, start=start, end=end
+                )
+        if self.actors:
+            actor_types = [t for b in self._host_types.values() for t in (b.actor, b.vm_actor) if t is not None]
+            for start in actor_types:
+                for end in actor_types:
+                    self._actor_links[start.alias, end.alias] = self._define(
+                        "link", "MSG_PROCESS_LINK", self.root_type, start=start, end=end
+                    )
+
+    def child_type(self, parent: PajeType, name: str) -> PajeType:
+        """The type called ``name`` whose parent is ``parent`` (for containers: the kinds of children they take)."""
+        for paje_type in self.types:
+            if paje_type.parent is parent and paje_type.name == name:
+                return paje_type
+        raise KeyError(f"no type {name!r} under type {parent.name!r} ({parent.alias})")
+
+    def value(self, paje_type: PajeType, name: str) -> PajeValue:
+        return self._values[paje_type.alias, name]
+
+    # -- the run -------------------------------------------------------------------------------------------------
+    @property
+    def horizon(self) -> float:
+        """The earliest date an operation still to come may carry (``inf``: none before the next record's date)."""
+        if not self._migrations:
+            return math.inf
+        return min(migration.last for migration in self._migrations.values())
+
+    def start(self) -> list[Operation]:
+        """Create the platform's containers at time 0, each ``*_used`` variable set to 0."""
+        if self.started:
+            raise RuntimeError("PajeModel.start() was already called")
+        self.started = True
+        ops: list[Operation] = []
+        self._create_zone(self.platform.root, self.root, ops)
+        for name in self._orphan_links:
+            self._create_link(name, self.root, ops)
+        return ops
+
+    def handle(self, record: Any) -> list[Operation]:
+        """The operations ``record`` causes (none for records we do not draw, or once finished)."""
+        if not self.started:
+            raise RuntimeError("PajeModel.start() must be called before handle()")
+        if self.finished:
+            return []
+        time = getattr(record, "time", None)
+        if time is not None and time > self.now:
+            self.now = time
+        ops: list[Operation] = []
+        if isinstance(record, events.RunEnded):
+            return self.finish(record.time)
+        handler = self._handlers.get(type(record))
+        if handler is not None:
+            handler(record, ops)
+        return ops
+
+    def finish(self, time: float | None = None) -> list[Operation]:
+        """End the communications still open and destroy every container but the root, at ``time`` (or now)."""
+        if self.finished or not self.started:
+            self.finished = True
+            return []
+        self.finished = True
+        when = self.now if time is None else max(time, self.now)
+        self.now = when
+        ops: list[Operation] = []
+        for queue in self._comms.values():
+            for comm in queue:
+                ops.append(EndLink(when, self.root, comm.type, COMM_LINK_VALUE, comm.end, comm.key))
+        self._comms.clear()
+        self._migrations.clear()
+        for child in list(self.root.children.values()):
+            self._destroy(child, when, ops)
+        return ops
+
+    # -- containers ----------------------------------------------------------------------------------------------
+    def _new_container(self, name: str, paje_type: PajeType, parent: Container, time: float,
+                       ops: list[Operation]) -> Container:
+        container = Container(next(self._container_ids), _clean(name), paje_type, parent, parent.depth + 1)
+        parent.children[container.alias] = container
+        ops.append(CreateContainer(time, container))
+        return container
+
+    def _destroy(self, container: Container, time: float, ops: list[Operation]) -> None:
+        """Destroy ``container`` after its children (its open states end with it, as Paje says)."""
+        for child in list(container.children.values()):
+            self._destroy(child, time, ops)
+        ops.append(DestroyContainer(time, container))
+        if container.parent is not None:
+            container.parent.children.pop(container.alias, None)
+
+    def _create_zone(self, zone: Zone, container: Container, ops: list[Operation]) -> None:
+        zone_type = container.type
+        for name in zone.hosts:
+            types = self._host_types[zone_type.alias]
+            host = self._named[name] = self._new_container(name, types.host, container, 0.0, ops)
+            ops.append(SetVariable(0.0, host, types.power_used, 0.0))
+        for name in zone.links:
+            if name != LOOPBACK:
+                self._create_link(name, container, ops)
+        for name in zone.routers:
+            self._named[name] = self._new_container(name, self._router_types[zone_type.alias], container, 0.0, ops)
+        for child in zone.children:
+            child_container = self._new_container(child.id, self._zone_type(container.depth + 1), container, 0.0,
+                                                  ops)
+            self._named.setdefault(child.id, child_container)
+            self._create_zone(child, child_container, ops)
+
+    def _create_link(self, name: str, parent: Container, ops: list[Operation]) -> None:
+        link_type, used = self._link_types[parent.type.alias]
+        link = self._named[name] = self._new_container(name, link_type, parent, 0.0, ops)
+        ops.append(SetVariable(0.0, link, used, 0.0))
+
+    def _host_bundle(self, container: Container) -> _HostTypes:
+        """The types of a HOST or MSG_VM container's family."""
+        return self._bundles[container.type.alias]
+
+    # -- VMs -----------------------------------------------------------------------------------------------------
+    def _vm(self, name: str, pm: str, time: float, ops: list[Operation]) -> _Vm | None:
+        """The VM called ``name``; one we never saw created (a sink subscribed late) is created now on ``pm``."""
+        vm = self._vms.get(name)
+        if vm is None:
+            host = self._named.get(pm)
+            if host is None or host.type.name != "HOST":
+                return None
+            bundle = self._host_bundle(host)
+            container = self._new_container(name, bundle.vm, host, time, ops)
+            ops.append(SetVariable(time, container, bundle.vm_power_used, 0.0))
+            vm = self._vms[name] = _Vm(name, pm, container)
+        return vm
+
+    def _vm_created(self, record: events.VmCreated, ops: list[Operation]) -> None:
+        old = self._vms.pop(record.vm, None)
+        if old is not None:  # never destroyed as far as we saw: drop its container
+            self._destroy(old.container, record.time, ops)
+        self._vm(record.vm, record.pm, record.time, ops)
+
+    def _vm_state_changed(self, record: events.VmStateChanged, ops: list[Operation]) -> None:
+        vm = self._vm(record.vm, record.pm, record.time, ops)
+        if vm is None:
+            return
+        vm.state = record.new
+        self._show_vm_state(vm, record.time, ops, VM_STACKS.get(record.new, ()))
+
+    def _show_vm_state(self, vm: _Vm, time: float, ops: list[Operation], wanted: Iterable[str]) -> None:
+        state_type = self._host_bundle(vm.container).vm_state
+        _retarget(ops, time, vm.container, state_type, vm.stack, tuple(wanted), self._values)
+
+    def _vm_moved(self, record: events.VmMoved, ops: list[Operation]) -> None:
+        time = record.time
+        vm = self._vm(record.vm, record.src, time, ops)
+        dst = self._named.get(record.dst)
+        if vm is None or dst is None:
+            return
+        old = vm.container
+        bundle = self._host_bundle(dst)
+        link_type = self._vm_links[old.type.alias, bundle.vm.alias]
+        key = f"M{next(self._migration_keys)}"
+        ops.append(StartLink(time, self.root, link_type, MIGRATION_LINK_VALUE, old, key))
+        self._destroy(old, time, ops)
+        vm.container = self._new_container(vm.name, bundle.vm, dst, time, ops)
+        vm.pm = record.dst
+        vm.stack = []
+        ops.append(EndLink(time, self.root, link_type, MIGRATION_LINK_VALUE, vm.container, key))
+        ops.append(SetVariable(time, vm.container, bundle.vm_power_used, vm.power))
+        wanted = [name for name in VM_STACKS.get(vm.state, ()) if name != "migrate"]
+        self._show_vm_state(vm, time, ops, wanted)
+        for actor in vm.actors.values():
+            self._place_actor(actor, vm.container, time, ops)
+
+    def _vm_destroyed(self, record: events.VmDestroyed, ops: list[Operation]) -> None:
+        vm = self._vms.pop(record.vm, None)
+        if vm is not None:
+            self._destroy(vm.container, record.time, ops)
+            for actor in vm.actors.values():
+                self._actors.pop(actor.name, None)
+
+    # -- migrations ----------------------------------------------------------------------------------------------
+    def _migration_started(self, record: events.MigrationStarted, ops: list[Operation]) -> None:
+        self._migrations[record.key] = _Migration(record.vm, record.time)
+
+    def _migration_stage(self, record: events.MigrationStage, ops: list[Operation]) -> None:
+        migration = self._migrations.get(record.key)
+        if migration is not None:
+            if record.stage == 3:
+                del self._migrations[record.key]
+            else:
+                migration.last = max(migration.last, record.time)
+        vm = self._vms.get(record.vm)
+        if vm is None:
+            return
+        bundle = self._host_bundle(vm.container)
+        stage = f"stage{record.stage}"
+        if stage in MIGRATION_STAGE_VALUES:
+            ops.append(NewEvent(record.time, vm.container, bundle.vm_stage, self.value(bundle.vm_stage, stage)))
+        # Stop-and-copy ran from the end of the previous stage to now: draw it on top of "migrate".
+        if record.stage == 3 and migration is not None and vm.stack and vm.stack[-1].name == "migrate":
+            began = min(max(record.time - record.duration, migration.last), record.time)
+            ops.append(PushState(began, vm.container, bundle.vm_state, self.value(bundle.vm_state, "stop-and-copy")))
+            ops.append(PopState(record.time, vm.container, bundle.vm_state))
+
+    def _migration_ended(self, record: events.MigrationEnded, ops: list[Operation]) -> None:
+        self._migrations.pop(record.key, None)
+
+    # -- resources -----------------------------------------------------------------------------------------------
+    def _resource_used(self, record: events.ResourceUsed, ops: list[Operation]) -> None:
+        kind = record.kind
+        if kind == "vm":
+            vm = self._vms.get(record.name)
+            if vm is not None:
+                vm.power = record.value
+                bundle = self._host_bundle(vm.container)
+                ops.append(SetVariable(record.time, vm.container, bundle.vm_power_used, record.value))
+        elif kind == "host":
+            host = self._named.get(record.name)
+            if host is not None and host.type.name == "HOST":
+                bundle = self._host_bundle(host)
+                ops.append(SetVariable(record.time, host, bundle.power_used, record.value))
+        elif kind == "link":
+            link = self._named.get(record.name)
+            if link is not None and link.type.name == "LINK":
+                used = self._link_types[link.type.parent.alias][1]  # type: ignore[union-attr]
+                ops.append(SetVariable(record.time, link, used, record.value))
+        elif kind == "disk":
+            host = self._named.get(record.name.removesuffix(":disk"))
+            if host is not None and host.type.name == "HOST":
+                disk_used = self._host_bundle(host).disk_used
+                if disk_used is not None:
+                    ops.append(SetVariable(record.time, host, disk_used, record.value))
+
+    # -- actors --------------------------------------------------------------------------------------------------
+    def _actor_parent(self, host: str) -> Container | None:
+        vm = self._vms.get(host)
+        if vm is not None:
+            return vm.container
+        container = self._named.get(host)
+        return container if container is not None and container.type.name == "HOST" else None
+
+    def _actor_type(self, parent: Container) -> PajeType | None:
+        bundle = self._host_bundle(parent)
+        return bundle.vm_actor if parent.type is bundle.vm else bundle.actor
+
+    def _actor_started(self, record: events.ActorStarted, ops: list[Operation]) -> None:
+        if not self.actors:
+            return
+        parent = self._actor_parent(record.host)
+        if parent is None:
+            return
+        old = self._actors.pop(record.actor, None)
+        if old is not None:
+            self._destroy(old.container, record.time, ops)
+        actor_type = self._actor_type(parent)
+        assert actor_type is not None
+        container = self._new_container(record.actor, actor_type, parent, record.time, ops)
+        actor = self._actors[record.actor] = _Actor(record.actor, record.host, container)
+        vm = self._vms.get(record.host)
+        if vm is not None:
+            vm.actors[actor.name] = actor
+
+    def _actor_ended(self, record: events.ActorEnded, ops: list[Operation]) -> None:
+        actor = self._actors.pop(record.actor, None)
+        if actor is None:
+            return
+        for signature, queue in list(self._comms.items()):  # a killed actor's transfers end with it
+            for comm in list(queue):
+                if actor.name not in (comm.sender, comm.receiver):
+                    continue
+                queue.remove(comm)
+                ops.append(EndLink(record.time, self.root, comm.type, COMM_LINK_VALUE, comm.end, comm.key))
+                if actor.name == comm.receiver:
+                    self._actor_stops(comm.sender, "send", record.time, ops)
+                else:
+                    self._actor_stops(comm.receiver, "receive", record.time, ops)
+            if not queue:
+                del self._comms[signature]
+        self._destroy(actor.container, record.time, ops)
+        vm = self._vms.get(actor.host)
+        if vm is not None:
+            vm.actors.pop(actor.name, None)
+
+    def _place_actor(self, actor: _Actor, parent: Container, time: float, ops: list[Operation]) -> None:
+        """Create ``actor``'s container again in ``parent`` (its VM moved) and show what it is doing."""
+        actor_type = self._actor_type(parent)
+        assert actor_type is not None
+        actor.container = self._new_container(actor.name, actor_type, parent, time, ops)
+        actor.stack = []
+        self._show_actor(actor, time, ops)
+
+    def _show_actor(self, actor: _Actor, time: float, ops: list[Operation]) -> None:
+        state_type = self._actor_states[actor.container.type.alias]
+        _retarget(ops, time, actor.container, state_type, actor.stack, tuple(actor.doing), self._values)
+
+    def _actor_does(self, name: str, what: str, time: float, ops: list[Operation]) -> None:
+        actor = self._actors.get(name)
+        if actor is not None:
+            actor.doing.append(what)
+            self._show_actor(actor, time, ops)
+
+    def _actor_stops(self, name: str, what: str, time: float, ops: list[Operation]) -> None:
+        actor = self._actors.get(name)
+        if actor is not None and what in actor.doing:
+            actor.doing.remove(what)
+            self._show_actor(actor, time, ops)
+
+    def _exec_started(self, record: events.ExecStarted, ops: list[Operation]) -> None:
+        self._actor_does(record.actor, "task_execute", record.time, ops)
+
+    def _exec_ended(self, record: events.ExecEnded, ops: list[Operation]) -> None:
+        self._actor_stops(record.actor, "task_execute", record.time, ops)
+
+    def _comm_started(self, record: events.CommStarted, ops: list[Operation]) -> None:
+        sender, receiver = self._actors.get(record.sender), self._actors.get(record.receiver)
+        if sender is None or receiver is None:
+            return
+        link_type = self._actor_links[sender.container.type.alias, receiver.container.type.alias]
+        key = f"C{next(self._comm_keys)}"
+        ops.append(StartLink(record.time, self.root, link_type, COMM_LINK_VALUE, sender.container, key))
+        comm = _Comm(key, link_type, sender.name, receiver.name, receiver.container)
+        self._comms.setdefault(_signature(record), deque()).append(comm)
+        self._actor_does(sender.name, "send", record.time, ops)
+        self._actor_does(receiver.name, "receive", record.time, ops)
+
+    def _comm_ended(self, record: events.CommEnded, ops: list[Operation]) -> None:
+        signature = _signature(record)
+        queue = self._comms.get(signature)
+        if not queue:
+            return
+        comm = queue.popleft()
+        if not queue:
+            del self._comms[signature]
+        receiver = self._actors.get(comm.receiver)
+        end = comm.end
+        if receiver is not None and receiver.container.type is comm.type.end:
+            end = receiver.container  # where the receiver is now (it may have moved with its VM)
+        ops.append(EndLink(record.time, self.root, comm.type, COMM_LINK_VALUE, end, comm.key))
+        self._actor_stops(comm.sender, "send", record.time, ops)
+        self._actor_stops(comm.receiver, "receive", record.time, ops)
+
+
+def _signature(record: events.CommStarted | events.CommEnded) -> tuple[Any, ...]:
+    return (record.mailbox, record.src, record.dst, record.size, record.sender, record.receiver)
+
+
+def _retarget(
+    ops: list[Operation], time: float, container: Container, state_type: PajeType, stack: list[PajeValue],
+    wanted: tuple[str, ...], values: dict[tuple[int, str], PajeValue],
+) -> None:
+    """Pop ``stack`` down to its longest prefix matching ``wanted``, then push the rest of ``wanted``."""
+    keep = 0
+    while keep < len(stack) and keep < len(wanted) and stack[keep].name == wanted[keep]:
+        keep += 1
+    while len(stack) > keep:
+        stack.pop()
+        ops.append(PopState(time, container, state_type))
+    for name in wanted[keep:]:
+        value = values[state_type.alias, name]
+        stack.append(value)
+        ops.append(PushState(time, container, state_type, value))
+
+
+def _clean(name: str) -> str:
+    """A name as a Paje field can hold it: no double quote, no line break."""
+    return name.replace('"', "'").replace("\n", " ").replace("\r", " ")
