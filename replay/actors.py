@@ -81,16 +81,14 @@ class Exec(Request):
 
 
 class Sleep(Request):
-    """A wait of ``duration`` simulated seconds; it can be paused (its actor suspended) and keeps what is left."""
+    """A wait of ``duration`` simulated seconds (it goes on while its actor is suspended, as in SimGrid)."""
 
-    __slots__ = ("duration", "left", "timer")
+    __slots__ = ("duration", "timer")
 
     def __init__(self, duration: Seconds) -> None:
         super().__init__()
         self.duration = duration
         self.timer: Timer | None = None
-        #: while paused: the time that was left
-        self.left: Seconds | None = None
 
     def describe(self) -> str:
         return f"sleep({self.duration:g} s)"

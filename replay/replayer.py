@@ -7,8 +7,8 @@ without its globals)::
     replayer = Replayer(sim, source)
     replayer.register("checkpoint", lambda ctx, action: ctx.actor.sleep(1.0) and None)
 
-Where actors run: a deployment (``<actor host=.. function=..>``, the function being the actor's name), else an
-``init <host-or-vm>`` first action, else the platform's hosts in the order the actors first appear. An actor
+Where actors run: an ``init <host-or-vm>`` first action, else a deployment (``<actor host=.. function=..>``, the
+function being the actor's name), else the platform's hosts in the order the actors first appear. An actor
 placed on a VM starts when the VM runs. Any error of the run is raised as the project's error type, prefixed
 with the ``file:line:`` of the action that hit it.
 """
@@ -78,24 +78,27 @@ class Replayer:
         for index, name in enumerate(self.source.actors()):
             first = self.source.next_action(name)
             spec = self.deployment.get(name)
-            if spec is not None:
-                host, start_time = spec.host, max(spec.start_time, 0.0)
-            elif isinstance(first, act.Init) and first.host is not None:
-                host, start_time = first.host, 0.0
+            start_time = max(spec.start_time, 0.0) if spec is not None else 0.0
+            if isinstance(first, act.Init) and first.host is not None:
+                host = first.host
+            elif spec is not None:
+                host = spec.host
             else:
-                host, start_time = hosts[index % len(hosts)], 0.0
-            self.sim.add_actor(name, host, self._body, first, start_time=start_time, wait_for_vm=True)
+                host = hosts[index % len(hosts)]
+            self.sim.add_actor(name, host, self._body, first, start_time, start_time=start_time, wait_for_vm=True)
 
-    def _body(self, actor: Actor, first: act.Action | None) -> Generator[Request, Any, None]:
+    def _body(self, actor: Actor, first: act.Action | None, launch: float) -> Generator[Request, Any, None]:
         ctx = ReplayContext(self.sim, actor)
         seq = 0
         action = first
         while action is not None:
-            # a first ``init`` only placed the actor (done in ``start``)
-            handler = _nothing if seq == 0 and isinstance(action, act.Init) else self.handlers.get(action.keyword)
+            # a first ``init`` only placed the actor (done in ``start``): it lasted from the launch until the
+            # actor could run (its VM started)
+            placing = seq == 0 and isinstance(action, act.Init)
+            handler = _nothing if placing else self.handlers.get(action.keyword)
             if handler is None:
                 raise StateError(f"{action.path}:{action.line}: no handler registered for {action.keyword!r}")
-            start = self.sim.engine.now
+            start = launch if placing else self.sim.engine.now
             actor.context = f"{action.path}:{action.line}: "
             try:
                 steps = handler(ctx, action)
@@ -152,8 +155,10 @@ def _sleep(ctx: ReplayContext, a: act.Sleep) -> Generator[Request, Any, None]:
     yield ctx.actor.sleep(a.duration)
 
 
-def _init(ctx: ReplayContext, a: act.Init) -> None:
-    raise StateError("'init' is only allowed as an actor's first action, found it later")
+def _init(ctx: ReplayContext, a: act.Init) -> Generator[Request, Any, None] | None:
+    """Later in a trace, ``init <host-or-vm>`` moves the actor there (waiting for a VM to run)."""
+    if a.host is not None:
+        yield ctx.sim.move_actor(ctx.actor, a.host)
 
 
 def _nothing(ctx: ReplayContext, a: act.Action) -> None:

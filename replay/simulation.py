@@ -11,7 +11,8 @@ This is the facade users and the replay layer program against::
 Actors run in a deterministic order: those woken at the same date run in the order they were woken, each until
 it yields something not yet done. New activities start at the current date and the engine re-solves before the
 clock moves on. A suspended actor (its VM suspended, saved, or in the stop-and-copy of a migration) has its
-current activity frozen and is not woken until it is resumed; a killed actor (its VM shut down) stops at once.
+current computation or transfer frozen and is not woken until it is resumed (a sleep goes on, as in SimGrid: one
+that ends meanwhile wakes the actor at the resume); a killed actor (its VM shut down) stops at once.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class Simulation:
         self._hosts: dict[str, ExecHost] = {}
         self._ready: deque[tuple[Actor, Request | None]] = deque()
         #: actors placed on a VM that does not run yet, by VM name
-        self._waiting_for_vm: dict[str, list[Actor]] = {}
+        #: actors waiting for a VM (by name) to run, each with what to do when it does
+        self._waiting_for_vm: dict[str, list[tuple[Actor, Callable[[VirtualMachine], None]]]] = {}
         self._disks: dict[str, Resource] = {}
         #: actors by the host they run on (so that freezing a VM does not scan every actor)
         self._residents: dict[Host, dict[Actor, None]] = {}
@@ -151,9 +153,7 @@ class Simulation:
         vm.memory_check()
         vm.transition("start")
         vm.power_on()
-        for actor in self._waiting_for_vm.pop(vm.name, []):
-            actor.host = vm
-            self._wake(actor, None)
+        self._release_waiters(vm)
 
     def suspend_vm(self, vm: VirtualMachine, issuer: Actor | None = None) -> None:
         vm.check("suspend")
@@ -240,9 +240,8 @@ class Simulation:
         if vm.state is not VmState.CREATED:
             self.shutdown_vm(vm, issuer)
         vm.transition("destroy")
-        for actor in self._waiting_for_vm.pop(vm.name, []):
-            actor.end_time = self.engine.now
-            actor.killed = True
+        for actor, _ in self._waiting_for_vm.pop(vm.name, []):
+            self.kill_actor(actor)
         if self.engine.traced:
             self.engine.emit(events.VmDestroyed(self.engine.now, vm.name, vm.pm.name))
 
@@ -293,6 +292,33 @@ class Simulation:
             self.engine.resume(vm.share)
         for actor in self.actors_on(vm):
             self.resume_actor(actor)
+        self._release_waiters(vm)
+
+    def _release_waiters(self, vm: VirtualMachine) -> None:
+        """Let in the actors waiting for ``vm`` to run (placed on it, or moving to it)."""
+        if vm.state in (VmState.RUNNING, VmState.MIGRATING) and not vm.frozen:
+            for _, on_run in self._waiting_for_vm.pop(vm.name, []):
+                on_run(vm)
+
+    def move_actor(self, actor: Actor, name: str) -> Request:
+        """Move ``actor`` to the host or VM ``name``; a VM that does not run (or exist) yet is waited for."""
+        request = Wait(f"VM {name!r} to run")
+
+        def arrive(host: Host) -> None:
+            self._residents.get(actor.host, {}).pop(actor, None)
+            actor.host = host
+            self._residents.setdefault(host, {})[actor] = None
+            request.finish(None)
+
+        try:
+            host: Host | None = self.host(name)
+        except LookupFailure:
+            host = None  # a VM created later
+        if host is None or (isinstance(host, VirtualMachine) and not _runs(host)):
+            self._waiting_for_vm.setdefault(name, []).append((actor, arrive))
+        else:
+            arrive(host)
+        return request
 
     # -- actors --------------------------------------------------------------------------------------------
     def add_actor(
@@ -332,8 +358,13 @@ class Simulation:
 
     def _launch(self, actor: Actor) -> None:
         host = actor.host
-        if host is None or (isinstance(host, VirtualMachine) and host.state is not VmState.RUNNING):
-            self._waiting_for_vm.setdefault(actor.placement, []).append(actor)
+        if host is None or (isinstance(host, VirtualMachine) and not _runs(host)):
+
+            def place(vm: VirtualMachine) -> None:
+                actor.host = vm
+                self._wake(actor, None)
+
+            self._waiting_for_vm.setdefault(actor.placement, []).append((actor, place))
         else:
             self._wake(actor, None)
 
@@ -421,9 +452,6 @@ class Simulation:
         if isinstance(request, Exec) and not request.done:
             engine.suspend(request.activity)
             request.host.exec_paused(request.activity)
-        elif isinstance(request, Sleep) and not request.done and request.timer is not None:
-            request.left = request.timer.time - engine.now
-            request.timer.cancel()
         elif isinstance(request, Comm) and request.activity is not None and not request.done:
             engine.suspend(request.activity)
 
@@ -432,9 +460,6 @@ class Simulation:
         if isinstance(request, Exec) and not request.done:
             engine.resume(request.activity)
             request.host.exec_resumed(request.activity)
-        elif isinstance(request, Sleep) and not request.done and request.left is not None:
-            request.timer = engine.schedule(request.left, request.finish)
-            request.left = None
         elif isinstance(request, Comm) and request.activity is not None and not request.done:
             others = (request.sender, request.receiver)
             if not any(other is not None and other is not actor and other.suspended for other in others):
@@ -564,6 +589,10 @@ class Simulation:
         comm.activity = self.transfer(src, dst, comm.size, rate=comm.rate, name=comm.mailbox, on_done=done)
         if sender.suspended or receiver.suspended:
             engine.suspend(comm.activity)
+
+
+def _runs(vm: VirtualMachine) -> bool:
+    return vm.state in (VmState.RUNNING, VmState.MIGRATING) and not vm.frozen
 
 
 def _resumer(sim: Simulation, actor: Actor) -> Callable[[Request], None]:

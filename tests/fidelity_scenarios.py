@@ -84,8 +84,9 @@ class Scenario:
 
     @property
     def has_golden(self) -> bool:
-        """Whether SimGrid's answer for this scenario is stored (it converges and its inputs are present)."""
-        return self.converges and self.golden.is_file()
+        """Whether the scenario can be compared with SimGrid here: it converges, its inputs are present and SimGrid's
+        answer is stored."""
+        return self.converges and self.available and self.golden.is_file()
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         """The value of one ``--cfg`` setting (the last one given wins, as in SimGrid), else ``default``."""

@@ -24,7 +24,7 @@ SCENARIOS = load_manifest()
 RTOL = 1e-6
 
 
-def replay_scenario(scenario: Scenario) -> tuple[float, dict[str, list[ActionDone]]]:
+def replay_scenario(scenario: Scenario) -> tuple[Simulation, float, dict[str, list[ActionDone]]]:
     """Run a scenario as `replay run` would; return the end date and the actions done per actor."""
     model = MODELS[scenario.network_model]
     if not scenario.crosstraffic:
@@ -41,23 +41,68 @@ def replay_scenario(scenario: Scenario) -> tuple[float, dict[str, list[ActionDon
     done: dict[str, list[ActionDone]] = {}
     replayer.listeners.append(lambda d: done.setdefault(d.actor, []).append(d))
     replayer.start()
-    return sim.run(), done
+    return sim, sim.run(), done
 
 
 def assert_close(ours: float, theirs: float, what: str) -> None:
     assert ours == pytest.approx(theirs, rel=RTOL, abs=1e-12), f"{what}: ours {ours!r}, SimGrid {theirs!r}"
 
 
+#: Where we depart from SimGrid on purpose, with the dates we compute instead (derived by hand).
+DEPARTURES = {
+    # SimGrid keeps counting the executions of the actors a shutdown killed, so the restarted VM weighs 2 on its
+    # PM. We count the one execution that runs. On the 2-core pm2: 0-1 s, VM (v0) + p0 + p1 at 2/3 Gf/s each; v0
+    # is killed at 1 s; 1-2 s, p0 and p1 a core each (1 2/3 Gflop done); from 2 s v2's 1 Gflop in the restarted VM
+    # and p0, p1 at 2/3 Gf/s: v2 ends at 3.5 s with p0, p1 at 2 2/3 Gflop; their last 7 1/3 Gflop take 7 1/3 s.
+    "vm_shutdown_stale_share": {("v2", 2): 3.5, ("p0", 0): 10 + 5 / 6, ("p1", 0): 10 + 5 / 6},
+    # Same quirk on the 1-core pm1: SimGrid's powered-off VM keeps half the core. Ours: 0-1 s, VM (v0) and p0
+    # at 0.5 Gf/s; 1-2 s, p0 alone (1.5 Gflop done at 2 s); from 2 s, v2 in the restarted VM and p0 at 0.5 Gf/s:
+    # p0's last 0.5 Gflop end at 3 s, then v2 (0.5 Gflop left) alone until 3.5 s.
+    "vm_shutdown_kills": {("p0", 0): 3.0, ("v2", 2): 3.5},
+}
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_scenario_matches_simgrid(scenario: Scenario) -> None:
+    if not scenario.available:
+        pytest.skip(f"{scenario.name}: its SimGrid inputs (shared:) are not on this machine")
+    if not scenario.converges:
+        pytest.skip(f"{scenario.name}: SimGrid never completes it (see test_non_converging_scenarios_are_forced)")
     rows = load_golden(scenario.name)
-    end, done = replay_scenario(scenario)
+    sim, end, done = replay_scenario(scenario)
     expected = actions_of(rows)
-    assert sorted(done) == sorted(expected), "actors differ"
+    departures = DEPARTURES.get(scenario.name, {})
+    assert sorted(done.keys() | sim.actors.keys()) == sorted(expected), "actors differ"
     for actor, golden in expected.items():
-        ours = done[actor]
+        ours = done.get(actor, [])
+        killed = golden[-1] if golden[-1].action == "killed" else None
+        if killed is not None:
+            # SimGrid's reference writes a last row for an actor killed in the middle of action #seq
+            golden = golden[:-1]
+            assert sim.actors[actor].killed, f"{actor} should have been killed"
+            assert len(ours) == killed.seq, f"{actor}: killed during action #{len(ours)}, SimGrid #{killed.seq}"
+            assert_close(sim.actors[actor].end_time, killed.end, f"{actor} killed")
         assert [d.action.keyword for d in ours] == [g.action for g in golden], f"{actor}: actions differ"
         for d, g in zip(ours, golden, strict=True):
             assert_close(d.start, g.start, f"{actor} #{g.seq} {g.action} start")
-            assert_close(d.end, g.end, f"{actor} #{g.seq} {g.action} end")
-    assert_close(end, simulated_time(rows), "simulated time")
+            if (actor, g.seq) in departures:
+                assert g.end != pytest.approx(departures[(actor, g.seq)]), "SimGrid now agrees: drop the departure"
+                assert_close(d.end, departures[(actor, g.seq)], f"{actor} #{g.seq} {g.action} end (departure)")
+            else:
+                assert_close(d.end, g.end, f"{actor} #{g.seq} {g.action} end")
+    if not departures:
+        assert_close(end, simulated_time(rows), "simulated time")
+
+
+NON_CONVERGING = [s for s in SCENARIOS if not s.converges]
+
+
+@pytest.mark.parametrize("scenario", NON_CONVERGING, ids=[s.name for s in NON_CONVERGING])
+def test_non_converging_scenarios_are_forced(scenario: Scenario) -> None:
+    # SimGrid loops until its 1e7 s timeout (then aborts) on these; ours forces stop-and-copy after 10 rounds
+    # without a new minimum of the remaining bytes, and completes the run.
+    sim, _, _ = replay_scenario(scenario)
+    assert sim.migrations, "the scenario migrates a VM"
+    assert all(m.error == "" for m in sim.migrations)
+    assert not all(m.converged for m in sim.migrations)
+    assert all(m.rounds >= 10 for m in sim.migrations if not m.converged)

@@ -154,7 +154,7 @@ class CsvWriter(FileSink):
                     )
                     self._rows.append((start.time, opened, fields))
                 case NewEvent(time=time, container=c, type=t, value=v):
-                    fields = ("event", c.name, t.name, _number(time), _number(time), _number(0.0), "", v.name,
+                    fields = ("event", c.name, t.name, _number(time), _number(time), _number(0.0), "", v,
                               "", "", "", "", "")
                     self._rows.append((time, seq, fields))
 

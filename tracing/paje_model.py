@@ -216,10 +216,12 @@ class EndLink:
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
+    """A point event; its value is a plain string (ViTE takes no entity values for event types)."""
+
     time: float
     container: Container
     type: PajeType
-    value: PajeValue
+    value: str
     code: ClassVar[int] = PajeEventType.NewEvent
 
 
@@ -252,7 +254,7 @@ VM_STATE_VALUES: dict[str, str] = {
 }
 
 #: Values of the ``MSG_VM_MIGRATION`` point events (the end of a stage, or of a stage-2 round).
-MIGRATION_STAGE_VALUES: dict[str, str] = {"stage1": "1 1 0", "stage2": "1 0.8 0", "stage3": "1 0.6 0"}
+MIGRATION_STAGE_VALUES = ("stage1", "stage2", "stage3")
 
 #: Values of ``MSG_PROCESS_STATE`` we use, with the MSG-era colors.
 ACTOR_STATE_VALUES: dict[str, str] = {"task_execute": "0 1 1", "send": "0 0 1", "receive": "1 0 0"}
@@ -434,7 +436,6 @@ class PajeModel:
         self._define_values(vm_state, VM_STATE_VALUES)
         vm_power_used = self._define("variable", "power_used", vm, USED_COLOR)
         vm_stage = self._define("event", "MSG_VM_MIGRATION", vm)
-        self._define_values(vm_stage, MIGRATION_STAGE_VALUES)
         actor = vm_actor = None
         if self.actors:
             vm_actor = self._define_actor_type(vm)
@@ -645,7 +646,7 @@ class PajeModel:
         bundle = self._host_bundle(vm.container)
         stage = f"stage{record.stage}"
         if stage in MIGRATION_STAGE_VALUES:
-            ops.append(NewEvent(record.time, vm.container, bundle.vm_stage, self.value(bundle.vm_stage, stage)))
+            ops.append(NewEvent(record.time, vm.container, bundle.vm_stage, stage))
         # Stop-and-copy ran from the end of the previous stage to now: draw it on top of "migrate".
         if record.stage == 3 and migration is not None and vm.stack and vm.stack[-1].name == "migrate":
             began = min(max(record.time - record.duration, migration.last), record.time)

@@ -216,21 +216,22 @@ void do_init(simgrid::xbt::ReplayAction& action)
   }
 }
 
-// Parses the key=value options of vm_create. SimGrid units are accepted: ram=1GiB, mig_speed=100MBps, bound=500Mf.
+// The options of vm_create, in SimGrid's units: bytes, flop/s, bytes per second, a fraction.
 struct VmOptions {
-  int cores               = 1;
-  bool has_ram            = false;
-  double ram              = 0;
-  double dp_intensity     = 0;
-  bool has_working_set    = false;
-  double working_set      = 0;
-  double mig_speed        = 0;
-  bool has_bound          = false;
-  double bound            = 0;
+  int cores            = 1;
+  bool has_ram         = false;
+  double ram           = 0;
+  double dp_intensity  = 0;
+  bool has_working_set = false;
+  double working_set   = 0;
+  double mig_speed     = 0;
+  bool has_bound       = false;
+  double bound         = 0;
 };
 
 constexpr double PLUGIN_MAX_DOWNTIME = 0.03; // fixed in SimGrid 3.32's plugin: it has no setter
 
+// Parses the key=value options of vm_create. SimGrid units are accepted: ram=1GiB, mig_speed=100MBps, bound=500Mf.
 VmOptions parse_vm_options(const simgrid::xbt::ReplayAction& action, size_t first)
 {
   VmOptions options;
@@ -242,7 +243,7 @@ VmOptions parse_vm_options(const simgrid::xbt::ReplayAction& action, size_t firs
     const std::string key   = token.substr(0, equal);
     const std::string value = token.substr(equal + 1);
     if (key == "cores") {
-      size_t used = 0;
+      size_t used     = 0;
       const int cores = std::stoi(value, &used);
       if (used != value.size() || cores < 1)
         die("'" + describe(action) + "': cores must be a positive integer, found '" + value + "'");
@@ -251,7 +252,7 @@ VmOptions parse_vm_options(const simgrid::xbt::ReplayAction& action, size_t firs
       options.has_ram = true;
       options.ram     = xbt_parse_get_size("trace", 0, value, "");
     } else if (key == "dp_intensity") {
-      size_t used         = 0;
+      size_t used          = 0;
       options.dp_intensity = std::stod(value, &used);
       if (used != value.size() || options.dp_intensity < 0)
         die("'" + describe(action) + "': dp_intensity must be a number >= 0, found '" + value + "'");
@@ -276,9 +277,9 @@ VmOptions parse_vm_options(const simgrid::xbt::ReplayAction& action, size_t firs
   return options;
 }
 
-// vm_create <vm> <pm> [key=value]...: s4u's create_vm, then the plugin's parameters. Without ram=, SimGrid's own
-// default applies (1024 bytes); without working_set=, the project's default 0.9 x ram (what the plugin's
-// sg_vm_create_migratable sets; a bare create_vm leaves 0, i.e. working_set=0).
+// vm_create <vm> <pm> [key=value]...: s4u's create_vm, then the plugin's parameters. The trace's meaning is the
+// project's: without ram=, 1 GiB (SimGrid's own default, 1024 bytes, would make every migration free); without
+// working_set=, 0.9 x ram (what the plugin's sg_vm_create_migratable sets; a bare create_vm leaves 0).
 void do_vm_create(simgrid::xbt::ReplayAction& action)
 {
   const std::string& name = arg(action, 2, "vm");
@@ -286,8 +287,8 @@ void do_vm_create(simgrid::xbt::ReplayAction& action)
   const VmOptions options = parse_vm_options(action, 4);
   if (g_vms.count(name) != 0 || sg4::Host::by_name_or_null(name) != nullptr)
     die("'" + describe(action) + "': a host or VM named '" + name + "' already exists");
-  sg4::VirtualMachine* vm = options.has_ram ? pm->create_vm(name, options.cores, static_cast<size_t>(options.ram))
-                                            : pm->create_vm(name, options.cores);
+  const double ram        = options.has_ram ? options.ram : 1024.0 * 1024 * 1024;
+  sg4::VirtualMachine* vm = pm->create_vm(name, options.cores, static_cast<size_t>(ram));
   sg_vm_set_dirty_page_intensity(vm, options.dp_intensity);
   const double working_set = options.has_working_set ? options.working_set : vm->get_ramsize() * 0.9;
   sg_vm_set_working_set_memory(vm, static_cast<sg_size_t>(working_set));
@@ -357,17 +358,17 @@ struct Migration {
   std::string vm;
   std::string src;
   std::string dst;
-  double start         = 0;
-  double end           = -1;
-  double stage1_bytes  = 0;
-  double stage1_end    = -1;
-  int stage2_rounds    = 0;
-  double stage2_bytes  = 0;
-  double stage3_start  = -1;
-  double stage3_bytes  = 0;
-  double stage3_end    = -1;
-  bool suspended       = false; // the plugin suspended the VM: the next transfer is stage 3
-  int transfers        = 0;
+  double start        = 0;
+  double end          = -1;
+  double stage1_bytes = 0;
+  double stage1_end   = -1;
+  int stage2_rounds   = 0;
+  double stage2_bytes = 0;
+  double stage3_start = -1;
+  double stage3_bytes = 0;
+  double stage3_end   = -1;
+  bool suspended      = false; // the plugin suspended the VM: the next transfer is stage 3
+  int transfers       = 0;
 };
 
 std::vector<Migration> g_migrations;

@@ -1,0 +1,109 @@
+"""The performance yardstick (DESIGN section 9): our engine against SimGrid 3.32's on a VM-heavy scenario.
+
+A flat cluster of N/10 PMs (4 cores of 1 Gf/s), N one-vCPU VMs of 1 GiB round-robin on them, each running one
+task of 1e10 to 1e11 flops, and N/100 live migrations at random dates in the first 100 s to random PMs. The
+scenario is written once as a platform, a deployment and an action trace, and replayed by both simulators:
+ours through ``ReplaySession`` (wall time of the run, parsing included), SimGrid through our reference
+replayer ``tools/simgrid_ref/build/replay_ref`` (wall time of the process).
+
+    python tools/bench_vms.py [--sizes 1000,10000,100000] [--simgrid-max 10000] [--keep DIR]
+
+It prints wall times, the ratio SimGrid / ours where both ran, and the growth exponent of our time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from replay.session import ReplaySession
+
+REPO = Path(__file__).resolve().parents[1]
+REF = REPO / "tools" / "simgrid_ref" / "build" / "replay_ref"
+
+
+def write_scenario(folder: Path, n: int, seed: int = 42) -> tuple[Path, Path, Path]:
+    """Write platform.xml, deploy.xml and bench.trace for ``n`` VMs; return their paths."""
+    rng = random.Random(seed)
+    pms = max(2, n // 10)
+    platform = folder / "platform.xml"
+    platform.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        '<platform version="4.1">\n  <zone id="dc" routing="Full">\n'
+        f'    <cluster id="c" prefix="pm" suffix="" radical="0-{pms - 1}" speed="1Gf" core="4" '
+        'bw="1.25GBps" lat="50us" bb_bw="100GBps" bb_lat="100us"/>\n  </zone>\n</platform>\n'
+    )
+    lines = [f"ctl vm_create vm{i} pm{i % pms} ram=1073741824" for i in range(n)]
+    lines += [f"ctl vm_start vm{i}" for i in range(n)]
+    deploy = ['<actor host="pm0" function="ctl"/>']
+    for i in range(n):
+        lines += [f"t{i} init vm{i}", f"t{i} compute {rng.uniform(1e10, 1e11):.0f}"]
+        deploy.append(f'<actor host="pm{i % pms}" function="t{i}"/>')
+    migrating = rng.sample(range(n), max(1, n // 100))
+    for k, v in enumerate(migrating):
+        dst = (v % pms + 1 + rng.randrange(pms - 1)) % pms
+        lines += [f"m{k} sleep {rng.uniform(0, 100):.6f}", f"m{k} vm_migrate vm{v} pm{dst}"]
+        deploy.append(f'<actor host="pm0" function="m{k}"/>')
+    trace = folder / "bench.trace"
+    trace.write_text("\n".join(lines) + "\n")
+    deployment = folder / "deploy.xml"
+    deployment.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        '<platform version="4.1">\n  ' + "\n  ".join(deploy) + "\n</platform>\n"
+    )
+    return platform, deployment, trace
+
+
+def ours(platform: Path, deployment: Path, trace: Path) -> tuple[float, float]:
+    start = time.perf_counter()
+    session = ReplaySession.open([trace], platform=platform, deploy=deployment)
+    result = session.run()
+    return time.perf_counter() - start, result.simulated_time
+
+
+def simgrid(platform: Path, deployment: Path, trace: Path) -> tuple[float, float] | None:
+    if not REF.exists():
+        subprocess.run(["bash", str(REPO / "tools" / "simgrid_ref" / "build.sh")], check=False, capture_output=True)
+    if not REF.exists():
+        return None
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(REF), str(platform), str(deployment), str(trace)], capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"replay_ref failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
+    last = proc.stdout.strip().splitlines()[-1].split(",")
+    return wall, float(last[4])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--simgrid-max", type=int, default=10000, help="largest size also run with SimGrid")
+    parser.add_argument("--keep", type=Path, help="write the scenarios here instead of a temporary folder")
+    args = parser.parse_args()
+    print(f"{'VMs':>7} {'ours s':>8} {'SimGrid s':>10} {'ratio':>6} {'growth k':>9} {'sim time ours / SimGrid':>26}")
+    previous: tuple[int, float] | None = None
+    for n in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = args.keep / str(n) if args.keep else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            files = write_scenario(folder, n)
+            wall, end = ours(*files)
+            ref = simgrid(*files) if n <= args.simgrid_max else None
+        growth = f"{math.log(wall / previous[1]) / math.log(n / previous[0]):+.2f}" if previous else ""
+        previous = (n, wall)
+        if ref is None:
+            print(f"{n:>7} {wall:>8.2f} {'-':>10} {'-':>6} {growth:>9} {end:>14.6f} / -")
+        else:
+            print(f"{n:>7} {wall:>8.2f} {ref[0]:>10.2f} {ref[0] / wall:>6.1f} {growth:>9} {end:>14.6f} / {ref[1]:.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Observers of a run: trace writers that subscribe to the engine's records and never change the run.
+
+* :mod:`tracing.sink`: the ``TraceSink`` protocol (open, emit, close, abort; a context manager), ``MemorySink``
+  for tests, atomic file writing (``AtomicTextFile``, ``atomic_write_text``).
+* :mod:`tracing.paje_model`: the one translation of :mod:`replay.events` records into Paje operations
+  (containers, states, variables, links, events), shared by the writers below so they never disagree.
+* :mod:`tracing.paje`: ``PajeWriter``, Paje traces that PajeNG and ViTE read (SimGrid 3.32's header).
+* :mod:`tracing.csv_writer`: ``CsvWriter``, one tidy CSV for polars; ``MigrationsCsvWriter``, one row per
+  migration.
+
+Attach a writer with ``sim.engine.subscribe(writer.emit)`` inside ``with writer:``. The simulator never imports
+this package; the CLI is the one place that wires writers to a run.
+"""
+
+from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
+from tracing.paje import PajeWriter
+from tracing.paje_model import PajeModel
+from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_write_text
+
+__all__ = [
+    "AtomicTextFile",
+    "CsvWriter",
+    "MemorySink",
+    "MigrationsCsvWriter",
+    "PajeModel",
+    "PajeWriter",
+    "TraceSink",
+    "atomic_write_text",
+]
