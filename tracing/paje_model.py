@@ -384,13 +384,17 @@ class PajeModel:
             events.MigrationStage: self._migration_stage,
             events.MigrationEnded: self._migration_ended,
             events.ResourceUsed: self._resource_used,
-            events.ActorStarted: self._actor_started,
-            events.ActorEnded: self._actor_ended,
-            events.ExecStarted: self._exec_started,
-            events.ExecEnded: self._exec_ended,
-            events.CommStarted: self._comm_started,
-            events.CommEnded: self._comm_ended,
+            events.RunEnded: self._run_ended,
         }
+        if actors:
+            self._handlers.update({
+                events.ActorStarted: self._actor_started,
+                events.ActorEnded: self._actor_ended,
+                events.ExecStarted: self._exec_started,
+                events.ExecEnded: self._exec_ended,
+                events.CommStarted: self._comm_started,
+                events.CommEnded: self._comm_ended,
+            })
 
     # -- definitions ---------------------------------------------------------------------------------------------
     def _define(
@@ -496,18 +500,17 @@ class PajeModel:
         """The operations ``record`` causes (none for records we do not draw, or once finished)."""
         if not self.started:
             raise RuntimeError("PajeModel.start() must be called before handle()")
-        if self.finished:
-            return []
-        time = getattr(record, "time", None)
-        if time is not None and time > self.now:
-            self.now = time
-        ops: list[Operation] = []
-        if isinstance(record, events.RunEnded):
-            return self.finish(record.time)
         handler = self._handlers.get(type(record))
-        if handler is not None:
-            handler(record, ops)
+        if handler is None or self.finished:
+            return []
+        if record.time > self.now:
+            self.now = record.time
+        ops: list[Operation] = []
+        handler(record, ops)
         return ops
+
+    def _run_ended(self, record: events.RunEnded, ops: list[Operation]) -> None:
+        ops.extend(self.finish(record.time))
 
     def finish(self, time: float | None = None) -> list[Operation]:
         """End the communications still open and destroy every container but the root, at ``time`` (or now)."""
@@ -695,8 +698,6 @@ class PajeModel:
         return bundle.vm_actor if parent.type is bundle.vm else bundle.actor
 
     def _actor_started(self, record: events.ActorStarted, ops: list[Operation]) -> None:
-        if not self.actors:
-            return
         parent = self._actor_parent(record.host)
         if parent is None:
             return
