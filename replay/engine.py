@@ -358,7 +358,7 @@ class Engine:
     def _report_usage(self, resources: Iterable[Resource]) -> None:
         """Emit a usage record for every resource whose used rate changed."""
         for resource in resources:
-            used = sum(weight * activity.rate for activity, weight in resource.activities.items())
+            used = sum((weight * activity.rate for activity, weight in resource.activities.items()), 0.0)
             if used != resource.used:
                 resource.used = used
                 if resource.kind:

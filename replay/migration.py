@@ -40,7 +40,6 @@ The seed calibrated the transfer overhead at 22 % of a 1e8 flop/s CPU for 80 MiB
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Generator
@@ -155,9 +154,6 @@ class DirtyPageTracker:
         return total
 
 
-_keys = itertools.count()
-
-
 class Migration:
     """One live migration of ``vm`` to ``dst``; created by :meth:`Simulation.migrate_vm`."""
 
@@ -171,7 +167,7 @@ class Migration:
         self.issuer = issuer
         self.options = options
         self.request = Wait(f"migration of VM {vm.name!r} to {dst.name!r}")
-        self.report = MigrationReport(vm.name, self.src.name, dst.name, str(next(_keys)), sim.engine.now)
+        self.report = MigrationReport(vm.name, self.src.name, dst.name, str(sim.next_key()), sim.engine.now)
         self.tracker: DirtyPageTracker | None = None
         self._transfer: Activity | None = None
         self._timer: Timer | None = None

@@ -17,6 +17,7 @@ that ends meanwhile wakes the actor at the resume); a killed actor (its VM shut 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable
@@ -83,6 +84,7 @@ class Simulation:
         self.migration_options = migration or MigrationOptions()
         #: the reports of the migrations that ended (successfully or not), in the order they ended
         self.migrations: list[MigrationReport] = []
+        self._keys = itertools.count()
         self.engine = Engine()
         self.network = Network(self.platform, network_model)
         self.actors: dict[str, Actor] = {}
@@ -253,6 +255,10 @@ class Simulation:
         migration = Migration(self, vm, where, issuer, self.migration_options)
         vm.migration = migration
         return migration.start()
+
+    def next_key(self) -> int:
+        """A number unique in this simulation (migrations are keyed by it, deterministically)."""
+        return next(self._keys)
 
     def move_vm(self, vm: VirtualMachine, dst: ExecHost) -> None:
         """Place ``vm`` on ``dst`` at once: its share moves to the new PM, its executions go on inside it."""
