@@ -61,7 +61,7 @@ import re
 import stat
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, ClassVar, Final, Literal
 
@@ -75,6 +75,7 @@ __all__ = [
     "DEFAULT_RAM",
     "Action",
     "Compute",
+    "Custom",
     "Finalize",
     "Init",
     "Irecv",
@@ -375,6 +376,22 @@ class VmSetBound(VmAction):
         return (self.vm, "0" if self.bound is None else _num(self.bound))
 
 
+@dataclass(frozen=True, slots=True)
+class Custom(Action):
+    """An action of the user's (``Replayer.register``), accepted when its keyword is given to the parser as
+    ``extra``; its arguments stay text, for its handler to read."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+    @property  # type: ignore[override]
+    def keyword(self) -> str:  # the keyword is the record's own, not the class's
+        return self.name
+
+    def _args(self) -> tuple[str, ...]:
+        return self.args
+
+
 ACTION_TYPES: Final[Mapping[str, type[Action]]] = {
     cls.keyword: cls
     for cls in (
@@ -649,8 +666,11 @@ assert list(_GRAMMAR) == list(ACTION_TYPES)
 _KEYWORDS: Final[str] = ", ".join(_GRAMMAR)
 
 
-def parse_line(text: str, path: str, line: int) -> Action | None:
-    """Parse one line of a trace; None for a blank or comment line. Raises :class:`TraceSyntaxError`."""
+def parse_line(text: str, path: str, line: int, extra: Collection[str] = ()) -> Action | None:
+    """Parse one line of a trace; None for a blank or comment line. Raises :class:`TraceSyntaxError`.
+
+    ``extra`` keywords (actions registered by the user) give :class:`Custom` records.
+    """
     body = text.strip(_STRIP)
     if not body or body[0] == "#":
         return None
@@ -669,6 +689,8 @@ def parse_line(text: str, path: str, line: int) -> Action | None:
         )
     keyword, args = tokens[1], tokens[2:]
     grammar = _GRAMMAR.get(keyword)
+    if grammar is None and keyword in extra:
+        return Custom(keyword, tuple(args), actor=actor, path=path, line=line)
     if grammar is None:
         hint = _did_you_mean(keyword, list(_GRAMMAR))
         if not hint and actor in _GRAMMAR:
@@ -751,19 +773,19 @@ def _lines(path: str, handle: BinaryIO) -> Iterator[tuple[int, str]]:
             yield number, _decode(raw, path, number)
 
 
-def _actions(path: str, handle: BinaryIO) -> Iterator[tuple[int, Action | None]]:
+def _actions(path: str, handle: BinaryIO, extra: Collection[str] = ()) -> Iterator[tuple[int, Action | None]]:
     for number, text in _lines(path, handle):
-        yield number, parse_line(text, path, number)
+        yield number, parse_line(text, path, number, extra)
 
 
-def iter_actions(path: PathArg) -> Iterator[Action]:
+def iter_actions(path: PathArg, *, extra: Collection[str] = ()) -> Iterator[Action]:
     """Stream the actions of one trace file, in file order, one line in memory at a time.
 
     The file is opened at once, so a missing or unreadable file raises here rather than at the first ``next``.
     """
     name = os.fspath(path)
     handle = _open(name)
-    return (action for _, action in _actions(name, handle) if action is not None)
+    return (action for _, action in _actions(name, handle, extra) if action is not None)
 
 
 class _Cursor:
@@ -824,8 +846,10 @@ class TraceSource(ABC):
 
     mode: ClassVar[Literal["shared", "split"]]
 
-    def __init__(self, paths: Sequence[str]) -> None:
+    def __init__(self, paths: Sequence[str], extra: Collection[str] = ()) -> None:
         self.paths: tuple[str, ...] = tuple(paths)
+        #: keywords of the user's own actions (parsed as :class:`Custom` records)
+        self.extra = frozenset(extra)
         self._counts: dict[str, int] = {}  # actor -> actions, in order of first appearance
         self._remaining: dict[str, int] = {}
         self._lines_total = 0
@@ -902,10 +926,10 @@ class SharedTrace(TraceSource):
 
     mode: ClassVar[Literal["shared", "split"]] = "shared"
 
-    def __init__(self, paths: Sequence[PathArg], *, batch: int = 4096) -> None:
-        super().__init__([os.fspath(p) for p in paths])
+    def __init__(self, paths: Sequence[PathArg], *, batch: int = 4096, extra: Collection[str] = ()) -> None:
+        super().__init__([os.fspath(p) for p in paths], extra)
         for path in self.paths:
-            for _number, action in _actions(path, _open(path, regular=True)):
+            for _number, action in _actions(path, _open(path, regular=True), self.extra):
                 self._lines_total += 1
                 if action is not None:
                     self._counts[action.actor] = self._counts.get(action.actor, 0) + 1
@@ -934,7 +958,7 @@ class SharedTrace(TraceSource):
                 continue
             self._lines_read += 1
             number, text = got
-            action = parse_line(text, cursor.path, number)
+            action = parse_line(text, cursor.path, number, self.extra)
             if action is None:
                 continue
             if action.actor == actor:
@@ -961,8 +985,15 @@ class SplitTrace(TraceSource):
 
     mode: ClassVar[Literal["shared", "split"]] = "split"
 
-    def __init__(self, paths: Sequence[PathArg], *, actors: Sequence[str] | None = None, batch: int = 64) -> None:
-        super().__init__([os.fspath(p) for p in paths])
+    def __init__(
+        self,
+        paths: Sequence[PathArg],
+        *,
+        actors: Sequence[str] | None = None,
+        batch: int = 64,
+        extra: Collection[str] = (),
+    ) -> None:
+        super().__init__([os.fspath(p) for p in paths], extra)
         if actors is not None and len(actors) != len(self.paths):
             raise ValueError(f"{len(self.paths)} trace files but {len(actors)} actor names")
         self._cursors: dict[str, _Cursor] = {}
@@ -976,7 +1007,7 @@ class SplitTrace(TraceSource):
                 )
             first_line = 0
             count = 0
-            for number, action in _actions(path, _open(path, regular=True)):
+            for number, action in _actions(path, _open(path, regular=True), self.extra):
                 self._lines_total += 1
                 if action is None:
                     continue
@@ -1008,7 +1039,7 @@ class SplitTrace(TraceSource):
         while (got := cursor.next_line()) is not None:
             self._lines_read += 1
             number, text = got
-            action = parse_line(text, cursor.path, number)
+            action = parse_line(text, cursor.path, number, self.extra)
             if action is None:
                 continue
             if action.actor != actor:
@@ -1021,12 +1052,17 @@ class SplitTrace(TraceSource):
 
 
 def open_trace(
-    paths: Sequence[PathArg] | PathArg, *, split: bool | None = None, actors: Sequence[str] | None = None
+    paths: Sequence[PathArg] | PathArg,
+    *,
+    split: bool | None = None,
+    actors: Sequence[str] | None = None,
+    extra: Collection[str] = (),
 ) -> TraceSource:
     """Open a trace: one file is shared mode, several are split mode, unless ``split`` says otherwise.
 
     ``actors`` (split mode only) names the actor of each file, as a deployment's ``<argument value=...>`` does.
-    ``split=False`` with several files reads them as one shared trace, in order.
+    ``split=False`` with several files reads them as one shared trace, in order. ``extra`` names the keywords of
+    actions the user registers on the replayer (read as :class:`Custom` records).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -1035,9 +1071,9 @@ def open_trace(
     if actors is not None:
         if split is False:
             raise ValueError("actor names are given per file: split mode only")
-        return SplitTrace(paths, actors=actors)
+        return SplitTrace(paths, actors=actors, extra=extra)
     if split is None:
         split = len(paths) > 1
     if split:
-        return SplitTrace(paths)
-    return SharedTrace(paths)
+        return SplitTrace(paths, extra=extra)
+    return SharedTrace(paths, extra=extra)

@@ -8,9 +8,11 @@ Two cases, each at 1e3, 1e4 and 1e5 concurrent activities (``--sizes`` to change
 
 It prints wall time, events, microseconds per event, and the growth exponent ``k`` of the time per event between
 consecutive sizes (``t ~ N^k``): near 0 means the cost of one event does not grow with the number of unrelated
-activities, which is the target.
+activities, which is the target. ``--tracing`` runs the same with a listener that drops every record (``noop``)
+or with the Paje and CSV writers (``files``, to a temporary folder), to measure what tracing costs; ``off`` (the
+default) is a run without listeners, as ``replay run`` without ``--paje``/``--csv``.
 
-    python tools/bench_engine.py [--sizes 1000,10000,100000] [--case cpu|network|all]
+    python tools/bench_engine.py [--sizes 1000,10000,100000] [--case cpu|network|all] [--tracing off|noop|files]
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import tempfile
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
 from replay.platform import Platform, load_platform_string
 from replay.simulation import Simulation
@@ -80,11 +85,22 @@ def network_case(n: int, rng: random.Random) -> Simulation:
 CASES = {"cpu": cpu_case, "network": network_case}
 
 
-def measure(case: str, n: int) -> tuple[float, int, float]:
+def measure(case: str, n: int, tracing: str = "off") -> tuple[float, int, float]:
     sim = CASES[case](n, random.Random(42))
-    start = time.perf_counter()
-    end = sim.run()
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        if tracing == "noop":
+            sim.engine.subscribe(lambda record: None)
+        elif tracing == "files":
+            from tracing.csv_writer import CsvWriter
+            from tracing.paje import PajeWriter
+
+            paths = Path(folder) / "t.paje", Path(folder) / "t.csv"
+            for sink in (PajeWriter(paths[0], sim.platform), CsvWriter(paths[1], sim.platform)):
+                stack.enter_context(sink)
+                sim.engine.subscribe(sink.emit)
+        start = time.perf_counter()
+        end = sim.run()
+        wall = time.perf_counter() - start
     return wall, sim.engine.events_processed, end
 
 
@@ -92,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--case", default="all", choices=[*CASES, "all"])
+    parser.add_argument("--tracing", default="off", choices=["off", "noop", "files"])
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     cases = list(CASES) if args.case == "all" else [args.case]
@@ -99,7 +116,7 @@ def main() -> None:
     for case in cases:
         previous: tuple[int, float] | None = None
         for n in sizes:
-            wall, events, end = measure(case, n)
+            wall, events, end = measure(case, n, args.tracing)
             per_event = wall / max(events, 1) * 1e6
             growth = ""
             if previous is not None:
