@@ -77,7 +77,7 @@ def test_actions_of_the_users_own(tmp_path):
         yield ctx.actor.sleep(float(action.args[0]))
 
     text = "p0 compute 1e9\np0 checkpoint 2.5\np0 compute 1e9\n"
-    sim, end, done = replay(tmp_path, text, extra={"checkpoint"}, handlers={"checkpoint": checkpoint})
+    _, end, done = replay(tmp_path, text, extra={"checkpoint"}, handlers={"checkpoint": checkpoint})
     assert end == pytest.approx(4.5)
     assert [d.action.keyword for d in done] == ["compute", "checkpoint", "compute"]
     assert done[1].action.to_line() == "p0 checkpoint 2.5"
