@@ -24,6 +24,14 @@ def compute(actor, flops):
     yield actor.execute(flops)
 
 
+def running_vm_with_task(flops, *, pm="pm1", name="t", **vm_options):
+    """A simulation with a running VM "vm0" on ``pm`` and an actor computing ``flops`` in it."""
+    sim = Simulation(PMS)
+    vm = sim.create_vm("vm0", pm, **vm_options)
+    sim.start_vm(vm)
+    return sim, vm, sim.add_actor(name, vm, compute, flops)
+
+
 # -- the transition table -------------------------------------------------------------------------------------
 
 LEGAL = {
@@ -142,10 +150,7 @@ def test_two_level_sharing(layout, expected):
 def test_set_bound_mid_run():
     # 1e9 flops in a VM on a 1 Gf/s core; at t = 0.5 s (0.5e9 done) the VM is bounded at 0.25 Gf/s: the
     # remaining 0.5e9 take 2 s more, so the task ends at 2.5 s.
-    sim = Simulation(PMS)
-    vm = sim.create_vm("vm0", "pm1")
-    sim.start_vm(vm)
-    task = sim.add_actor("t", vm, compute, 1e9)
+    sim, vm, task = running_vm_with_task(1e9)
 
     def admin(actor):
         yield actor.sleep(0.5)
@@ -160,10 +165,7 @@ def test_set_bound_mid_run():
 
 def test_suspend_freezes_tasks_and_resume_continues_them():
     # 1e9 flops at 1 Gf/s would end at 1 s; suspended from 0.4 s to 1.0 s, the task ends 0.6 s later: 1.6 s.
-    sim = Simulation(PMS)
-    vm = sim.create_vm("vm0", "pm1")
-    sim.start_vm(vm)
-    task = sim.add_actor("t", vm, compute, 1e9)
+    sim, vm, task = running_vm_with_task(1e9)
 
     def admin(actor):
         yield actor.sleep(0.4)
@@ -209,10 +211,7 @@ def test_an_actor_cannot_suspend_its_own_vm():
 def test_shutdown_kills_the_actors_and_the_vm_can_start_again():
     # A task of 10 Gflop in the VM is killed by the shutdown at 1 s; the VM is CREATED again and a new task
     # started after a restart at 2 s computes 1 Gflop alone: it ends at 3 s.
-    sim = Simulation(PMS)
-    vm = sim.create_vm("vm0", "pm1")
-    sim.start_vm(vm)
-    doomed = sim.add_actor("doomed", vm, compute, 1e10)
+    sim, vm, doomed = running_vm_with_task(1e10, name="doomed")
 
     def admin(actor):
         yield actor.sleep(1.0)
@@ -232,10 +231,7 @@ def test_save_and_restore_cost_a_disk_write_and_read_of_the_ram():
     # PM "disk" has a 100 MBps disk: saving a 1e9-byte VM writes its RAM in 1e9 / 1e8 = 10 s, restoring reads
     # it in 10 s more. The VM's task of 2e9 flops at 1 Gf/s has done 1e9 when the save starts at 1 s; it is
     # frozen while SAVING, SAVED and RESTORING (1 s to 21 s), then computes its last 1e9 flops: it ends at 22 s.
-    sim = Simulation(PMS)
-    vm = sim.create_vm("vm0", "disk", ramsize=1e9)
-    sim.start_vm(vm)
-    task = sim.add_actor("t", vm, compute, 2e9)
+    sim, vm, task = running_vm_with_task(2e9, pm="disk", ramsize=1e9)
     dates = {}
 
     def admin(actor):
