@@ -80,6 +80,7 @@ def run(
 ) -> None:
     """Replay a trace and print a short result table."""
     try:
+        _prepare_outputs(summary, paje, csv, migrations)
         session = ReplaySession.open(
             traces or [],
             platform=platform,
@@ -96,8 +97,24 @@ def run(
             _write_json(summary, result.summary())
     except ReplayError as error:
         raise _fail(error) from None
+    except OSError as error:  # an output that cannot be written: nothing is left under its name
+        raise _fail(ReplayError(f"{error.filename or ''}: cannot write: {error.strerror or error}")) from None
     if not quiet:
         _print_result(result)
+
+
+def _prepare_outputs(*paths: Path | None) -> None:
+    """Create the folders of the output files; refuse an output that is a folder or the same file twice."""
+    chosen = [path for path in paths if path is not None]
+    if len({path.resolve() for path in chosen}) != len(chosen):
+        raise ReplayError("expected a different file for each output, found the same one twice")
+    for path in chosen:
+        if path.is_dir():
+            raise ReplayError(f"{path}: expected an output file, found a folder")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ReplayError(f"{path.parent}: cannot create the output folder: {error.strerror or error}") from None
 
 
 def _sinks(session: ReplaySession, *, paje: Path | None, csv: Path | None, migrations: Path | None, precision: int):

@@ -23,7 +23,7 @@ from typing import Any
 
 from replay import actions as act
 from replay.actors import Actor, AllOf, Request
-from replay.errors import ReplayError, StateError
+from replay.errors import PlatformError, ReplayError, StateError
 from replay.platform import ActorSpec
 from replay.simulation import Simulation
 from replay.vm import MigrationParams
@@ -75,6 +75,8 @@ class Replayer:
     def start(self) -> None:
         """Create every actor of the trace on its host; call once, then ``sim.run()``."""
         hosts = list(self.sim.platform.hosts)
+        if not hosts:
+            raise PlatformError(f"{self.sim.platform.source}: expected at least one host to run actors on, found none")
         for index, name in enumerate(self.source.actors()):
             first = self.source.next_action(name)
             spec = self.deployment.get(name)

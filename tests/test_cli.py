@@ -176,3 +176,21 @@ def test_network_model_option(tmp_path):
         assert result.exit_code == 0, result.stderr
         times[model] = json.loads(summary.read_text())["simulated_time"]
     assert times["CM02"] < times["LV08"]
+
+
+def test_output_folders_are_created_and_a_folder_is_not_a_file(tmp_path):
+    trace = REPO / "traces" / "comm" / "pingpong.trace"
+    nested = tmp_path / "a" / "b" / "summary.json"
+    assert invoke("run", trace, "--summary", nested, "-q").exit_code == 0
+    assert json.loads(nested.read_text())["counts"]["actors"] == 2
+    assert_one_line_error(invoke("run", trace, "--summary", tmp_path, "-q"), "expected an output file, found a folder")
+    same = tmp_path / "same.out"
+    assert_one_line_error(invoke("run", trace, "--csv", same, "--paje", same, "-q"), "the same one twice")
+
+
+def test_a_failed_run_leaves_no_trace_file(tmp_path):
+    # The run deadlocks after having traced a few events: neither the Paje nor the CSV file may exist after.
+    trace = write(tmp_path, "t.trace", "p0 compute 1e9\np0 recv p1\np1 compute 1e9\n")
+    paje, csv = tmp_path / "run.paje", tmp_path / "run.csv"
+    assert_one_line_error(invoke("run", trace, "--paje", paje, "--csv", csv), "deadlock")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.trace"]
