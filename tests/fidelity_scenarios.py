@@ -17,7 +17,9 @@ runs until the plugin's 1e7 s timeout, where SimGrid aborts) and those whose ``s
 platforms, kept outside the repository) are absent; ``Scenario.has_golden`` tells.
 
 This is a helper module, not a test file: ``load_manifest()``, ``load_golden(name)``, ``load_migrations(name)`` and
-``cloud_results()`` (every task's end date in every layout of the ``cloud`` group).
+``cloud_results()`` (every task's end date in every layout of the ``cloud`` group). It is also the manifest reader
+of ``tools/regen_golden.py``, which imports it with the repository root on ``sys.path``: keep it to the standard
+library.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ _REQUIRED = ("name", "group", "platform", "deploy", "description")
 _OPTIONAL = ("trace", "cfg", "converges")
 
 
+class ManifestError(ValueError):
+    """A malformed manifest: unknown or missing keys, a duplicate name, an include cycle, an absent input file."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One fidelity scenario; paths are absolute."""
@@ -70,8 +76,13 @@ class Scenario:
     description: str
     converges: bool = True
     """False when a live migration of the scenario never completes in SimGrid (no golden file)."""
-    available: bool = True
-    """False when a ``shared:`` input is absent on this machine (no golden file to expect; skip the scenario)."""
+    missing_shared: tuple[Path, ...] = ()
+    """The ``shared:`` inputs that are absent on this machine (then the scenario is skipped)."""
+
+    @property
+    def available(self) -> bool:
+        """False when a ``shared:`` input is absent on this machine (no golden file to expect; skip the scenario)."""
+        return not self.missing_shared
 
     @property
     def golden(self) -> Path:
@@ -162,52 +173,88 @@ class CloudResult:
     end: float
 
 
-def _resolve(value: str) -> tuple[Path, bool]:
+def resolve_input(value: str) -> tuple[Path, bool]:
+    """The path of a manifest input and whether it is a shared (outside the repository) one."""
     if value.startswith(SHARED_PREFIX):
         return SHARED_DIR / value[len(SHARED_PREFIX) :], True
     return REPO_ROOT / value, False
 
 
-def _tables(path: Path) -> list[tuple[Path, dict]]:
+def manifest_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict]]:
+    """The [[scenario]] tables of a manifest, then those of the manifests it includes (``include = [...]``, paths
+    relative to the including manifest), each with the file it came from."""
+    if path in seen:
+        raise ManifestError(f"{path}: included twice (include cycle)")
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    found = [(path, table) for table in data.get("scenario", [])]
-    for item in data.get("include", []):
-        found += _tables(path.parent / item)
+    unknown = sorted(set(data) - {"scenario", "include"})
+    if unknown:
+        raise ManifestError(f"{path}: unknown top-level keys {unknown}")
+    tables = data.get("scenario", [])
+    if not isinstance(tables, list):
+        raise ManifestError(f"{path}: expected [[scenario]] tables")
+    found = [(path, table) for table in tables]
+    includes = data.get("include", [])
+    if not isinstance(includes, list) or not all(isinstance(item, str) for item in includes):
+        raise ManifestError(f"{path}: include must be a list of file names, found {includes!r}")
+    for item in includes:
+        found += manifest_tables(path.parent / item, (*seen, path))
     return found
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
-    """All scenarios of the manifest and of the manifests it includes, in order. Raises ValueError when malformed."""
+    """All scenarios of the manifest and of the manifests it includes, in order.
+
+    Checks known keys only, unique names, well-typed ``cfg`` and ``converges``, and that every input inside the
+    repository exists; an absent ``shared:`` input is not an error but listed in ``Scenario.missing_shared``.
+    Raises ManifestError (a ValueError) when the manifest is malformed, OSError when a manifest cannot be read and
+    tomllib.TOMLDecodeError when one is not TOML.
+    """
+    tables = manifest_tables(path)
+    if not tables:
+        raise ManifestError(f"{path}: expected [[scenario]] tables, found none")
     scenarios: list[Scenario] = []
-    for index, (source, table) in enumerate(_tables(path), start=1):
+    seen: set[str] = set()
+    for index, (source, table) in enumerate(tables, start=1):
+        where = f"{source}: scenario #{index}"
         missing = [key for key in _REQUIRED if key not in table]
         unknown = sorted(set(table) - set(_REQUIRED) - set(_OPTIONAL))
         if missing or unknown:
-            raise ValueError(f"{source}: scenario #{index}: missing keys {missing}, unknown keys {unknown}")
+            raise ManifestError(f"{where}: missing keys {missing}, unknown keys {unknown}")
+        name = table["name"]
+        if name in seen:
+            raise ManifestError(f"{where}: duplicate name {name!r}")
+        seen.add(name)
+        cfg = table.get("cfg", [])
+        if not isinstance(cfg, list) or not all(isinstance(item, str) for item in cfg):
+            raise ManifestError(f"{where} ({name}): cfg must be a list of strings, found {cfg!r}")
+        converges = table.get("converges", True)
+        if not isinstance(converges, bool):
+            raise ManifestError(f"{where} ({name}): converges must be true or false, found {converges!r}")
         files: dict[str, Path] = {}
-        available = True
+        missing_shared: list[Path] = []
         for key in ("platform", "deploy", "trace"):
-            if key in table:
-                files[key], shared = _resolve(table[key])
-                if shared and not files[key].is_file():
-                    available = False
+            if key not in table:
+                continue
+            file, shared = resolve_input(table[key])
+            files[key] = file
+            if not file.is_file():
+                if not shared:
+                    raise ManifestError(f"{where} ({name}): {key} file {file} does not exist")
+                missing_shared.append(file)
         scenarios.append(
             Scenario(
-                name=table["name"],
+                name=name,
                 group=table["group"],
                 platform=files["platform"],
                 deploy=files["deploy"],
                 trace=files.get("trace"),
-                cfg=tuple(table.get("cfg", ())),
+                cfg=tuple(cfg),
                 description=table["description"],
-                converges=bool(table.get("converges", True)),
-                available=available,
+                converges=converges,
+                missing_shared=tuple(missing_shared),
             )
         )
-    names = [scenario.name for scenario in scenarios]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{path}: duplicate scenario names")
     return scenarios
 
 

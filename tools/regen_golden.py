@@ -17,7 +17,8 @@ A scenario whose inputs live outside the repository (``shared:`` paths) is skipp
     python tools/regen_golden.py --check --allow-missing  # the same, but exit 0 when SimGrid is not installed
 
 Exit status: 0 on success, 1 when a scenario fails or (with --check) a golden file is out of date, 2 on a
-usage error. Pure standard library; building needs SimGrid 3.32's headers and library (libsimgrid-dev).
+usage error. Pure standard library; building needs SimGrid 3.32's headers and library (libsimgrid-dev). The manifest
+is read by tests/fidelity_scenarios.py, the same reader the fidelity tests use.
 """
 
 from __future__ import annotations
@@ -30,129 +31,34 @@ import sys
 import tempfile
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Run as a script, only tools/ is on sys.path; the manifest reader lives in the tests package at the repository root.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.fidelity_scenarios import (  # noqa: E402
+    GOLDEN_DIR,
+    GOLDEN_HEADER,
+    MANIFEST,
+    ManifestError,
+    Scenario,
+    load_manifest,
+)
+from tests.fidelity_scenarios import MIGRATIONS_HEADER as MIGRATIONS_COLUMNS  # noqa: E402
+
 REF_DIR = REPO / "tools" / "simgrid_ref"
-MANIFEST = REF_DIR / "scenarios.toml"
 BUILD_SCRIPT = REF_DIR / "build.sh"
 REF_BINARY = REF_DIR / "build" / "replay_ref"
-GOLDEN_DIR = REPO / "tests" / "golden" / "simgrid"
-HEADER = "actor,seq,action,start,end"
-MIGRATIONS_HEADER = (
-    "vm,src,dst,start,end,stage1_bytes,stage1_end,stage2_rounds,stage2_bytes,stage3_start,stage3_bytes,stage3_end"
-)
+HEADER = ",".join(GOLDEN_HEADER)
+MIGRATIONS_HEADER = ",".join(MIGRATIONS_COLUMNS)
 TIMEOUT = 600.0  # seconds of wall time for one scenario
 PROBE_TIMEOUT = 60.0  # seconds of wall time after which a converges = false scenario counts as not converging
-# Inputs named "shared:<path>" in the manifest live outside the repository, under this folder; a scenario whose
-# shared inputs are absent is skipped (SimGrid's own platforms, which we do not copy).
-SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", "/work/shared"))
-SHARED_PREFIX = "shared:"
-
-REQUIRED = ("name", "group", "platform", "deploy", "description")
-OPTIONAL = ("trace", "cfg", "converges")
 
 
 class RegenError(Exception):
-    """A problem with the manifest, the build, or one scenario's run."""
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    platform: Path
-    deploy: Path
-    trace: Path | None
-    cfg: tuple[str, ...]
-    converges: bool = True
-    missing_shared: tuple[Path, ...] = ()
-
-    @property
-    def golden(self) -> Path:
-        return GOLDEN_DIR / f"{self.name}.csv"
-
-    @property
-    def migrations_golden(self) -> Path:
-        return GOLDEN_DIR / f"{self.name}.migrations.csv"
-
-
-def resolve_input(value: str) -> tuple[Path, bool]:
-    """The path of a manifest input and whether it is a shared (outside the repository) one."""
-    if value.startswith(SHARED_PREFIX):
-        return SHARED_DIR / value[len(SHARED_PREFIX) :], True
-    return REPO / value, False
-
-
-def manifest_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path, dict]]:
-    """The [[scenario]] tables of a manifest, then those of the manifests it includes (``include = [...]``, paths
-    relative to the including manifest), each with the file it came from."""
-    if path in seen:
-        raise RegenError(f"{path}: included twice (include cycle)")
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    unknown = sorted(set(data) - {"scenario", "include"})
-    if unknown:
-        raise RegenError(f"{path}: unknown top-level keys {unknown}")
-    tables = data.get("scenario", [])
-    if not isinstance(tables, list):
-        raise RegenError(f"{path}: expected [[scenario]] tables")
-    found = [(path, table) for table in tables]
-    includes = data.get("include", [])
-    if not isinstance(includes, list) or not all(isinstance(item, str) for item in includes):
-        raise RegenError(f"{path}: include must be a list of file names, found {includes!r}")
-    for item in includes:
-        found += manifest_tables(path.parent / item, (*seen, path))
-    return found
-
-
-def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
-    """Read and check the manifest: known keys only, unique names, existing input files."""
-    tables = manifest_tables(path)
-    if not tables:
-        raise RegenError(f"{path}: expected [[scenario]] tables, found none")
-    scenarios: list[Scenario] = []
-    seen: set[str] = set()
-    for index, (source, table) in enumerate(tables, start=1):
-        where = f"{source}: scenario #{index}"
-        missing = [key for key in REQUIRED if key not in table]
-        unknown = sorted(set(table) - set(REQUIRED) - set(OPTIONAL))
-        if missing or unknown:
-            raise RegenError(f"{where}: missing keys {missing}, unknown keys {unknown}")
-        name = table["name"]
-        if name in seen:
-            raise RegenError(f"{where}: duplicate name {name!r}")
-        seen.add(name)
-        cfg = table.get("cfg", [])
-        if not isinstance(cfg, list) or not all(isinstance(item, str) for item in cfg):
-            raise RegenError(f"{where} ({name}): cfg must be a list of strings, found {cfg!r}")
-        converges = table.get("converges", True)
-        if not isinstance(converges, bool):
-            raise RegenError(f"{where} ({name}): converges must be true or false, found {converges!r}")
-        files: dict[str, Path] = {}
-        missing_shared: list[Path] = []
-        for key in ("platform", "deploy", "trace"):
-            if key not in table:
-                continue
-            file, shared = resolve_input(table[key])
-            files[key] = file
-            if not file.is_file():
-                if shared:
-                    missing_shared.append(file)
-                else:
-                    raise RegenError(f"{where} ({name}): {key} file {file} does not exist")
-        scenarios.append(
-            Scenario(
-                name=name,
-                platform=files["platform"],
-                deploy=files["deploy"],
-                trace=files.get("trace"),
-                cfg=tuple(cfg),
-                converges=converges,
-                missing_shared=tuple(missing_shared),
-            )
-        )
-    return scenarios
+    """A problem with the build or one scenario's run."""
 
 
 def simgrid_headers_present() -> bool:
@@ -349,8 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     try:
-        scenarios = load_manifest()
-    except (RegenError, OSError, tomllib.TOMLDecodeError) as exc:
+        scenarios = load_manifest(MANIFEST)
+    except (ManifestError, OSError, tomllib.TOMLDecodeError) as exc:
         print(f"regen_golden: {exc}", file=sys.stderr)
         return 1
     if args.names:
