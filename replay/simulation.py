@@ -92,7 +92,6 @@ class Simulation:
         self.mailboxes: dict[str, Mailbox] = {}
         self._hosts: dict[str, ExecHost] = {}
         self._ready: deque[tuple[Actor, Request | None]] = deque()
-        #: actors placed on a VM that does not run yet, by VM name
         #: actors waiting for a VM (by name) to run, each with what to do when it does
         self._waiting_for_vm: dict[str, list[tuple[Actor, Callable[[VirtualMachine], None]]]] = {}
         self._disks: dict[str, Resource] = {}
@@ -114,8 +113,9 @@ class Simulation:
         if found is None:
             spec = self.platform.hosts.get(name)
             if spec is None:
-                what = "VM was destroyed" if name in self.vms else "host or VM is known"
-                raise LookupFailure(f"unknown host {name!r}: no such {what} (platform {self.platform.source})")
+                if name in self.vms:
+                    raise LookupFailure(f"VM {name!r} was destroyed")
+                raise LookupFailure(f"unknown host {name!r}: neither a host of {self.platform.source} nor a VM")
             cpu = cpu_resource(name, spec.speed, spec.cores)
             found = self._hosts[name] = ExecHost(name, cpu, spec.speed, spec.cores)
         return found
@@ -233,7 +233,6 @@ class Simulation:
             vm.exec_ended(activity)
         vm.transition("shutdown")
         vm.frozen = False
-        vm.active_execs.clear()
         vm.power_off()
 
     def destroy_vm(self, vm: VirtualMachine, issuer: Actor | None = None) -> None:
@@ -302,7 +301,7 @@ class Simulation:
 
     def _release_waiters(self, vm: VirtualMachine) -> None:
         """Let in the actors waiting for ``vm`` to run (placed on it, or moving to it)."""
-        if vm.state in (VmState.RUNNING, VmState.MIGRATING) and not vm.frozen:
+        if _runs(vm):
             for _, on_run in self._waiting_for_vm.pop(vm.name, []):
                 on_run(vm)
 
