@@ -25,8 +25,6 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from replay.events import ResourceUsed
 from replay.solver import solve
 from replay.units import Seconds
@@ -366,23 +364,18 @@ class Engine:
 
     def _solve(self, resources: dict[Resource, int], activities: dict[Activity, int]) -> None:
         self.solves += 1
-        n_elems = sum(len(r.activities) for r in resources)
-        elem_var = np.empty(n_elems, dtype=np.intp)
-        elem_cnst = np.empty(n_elems, dtype=np.intp)
-        elem_weight = np.empty(n_elems)
-        k = 0
+        elem_var: list[int] = []
+        elem_cnst: list[int] = []
+        elem_weight: list[float] = []
         for resource, j in resources.items():
             for activity, weight in resource.activities.items():
-                elem_var[k] = activities[activity]
-                elem_cnst[k] = j
-                elem_weight[k] = weight
-                k += 1
-        capacity = np.fromiter((r.capacity for r in resources), float, len(resources))
-        shared = np.fromiter((r.shared for r in resources), bool, len(resources))
-        penalty = np.fromiter(
-            (0.0 if a.suspended else a.penalty for a in activities), float, len(activities)
-        )
-        bound = np.fromiter((a.bound for a in activities), float, len(activities))
+                elem_var.append(activities[activity])
+                elem_cnst.append(j)
+                elem_weight.append(weight)
+        capacity = [r.capacity for r in resources]
+        shared = [r.shared for r in resources]
+        penalty = [0.0 if a.suspended else a.penalty for a in activities]
+        bound = [a.bound for a in activities]
         rates = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
         for activity, rate in zip(activities, rates.tolist(), strict=True):
             if rate != activity.rate:

@@ -22,6 +22,9 @@ its bound or on a saturated constraint where its ``p_i x_i`` is the largest.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -34,7 +37,108 @@ IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 
+#: Problems with at most this many elements are solved by the same algorithm in plain Python: numpy's per-call
+#: overhead would dominate (most re-solves touch one host with a few executions).
+SMALL = 48
+
+
 def solve(
+    capacity: Sequence[float] | FloatArray,
+    shared: Sequence[bool] | BoolArray,
+    elem_var: Sequence[int] | IntArray,
+    elem_cnst: Sequence[int] | IntArray,
+    elem_weight: Sequence[float] | FloatArray,
+    penalty: Sequence[float] | FloatArray,
+    bound: Sequence[float] | FloatArray,
+) -> FloatArray:
+    """Return the rate of every variable.
+
+    ``capacity[j]`` and ``shared[j]`` describe constraint ``j``; element ``k`` says that variable
+    ``elem_var[k]`` uses ``elem_weight[k]`` of constraint ``elem_cnst[k]`` per unit of rate; ``penalty[i]``
+    (0: no share) and ``bound[i]`` (``inf``: none) describe variable ``i``. Lists or arrays; nothing is
+    modified in place. Small problems take :func:`solve_small`, the others :func:`solve_arrays`: both compute
+    the same floats, in the same order.
+    """
+    if len(elem_var) <= SMALL:
+        return np.array(solve_small(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound), dtype=float)
+    return solve_arrays(
+        np.asarray(capacity, dtype=float),
+        np.asarray(shared, dtype=bool),
+        np.asarray(elem_var, dtype=np.intp),
+        np.asarray(elem_cnst, dtype=np.intp),
+        np.asarray(elem_weight, dtype=float),
+        np.asarray(penalty, dtype=float),
+        np.asarray(bound, dtype=float),
+    )
+
+
+def solve_small(
+    capacity: Sequence[float],
+    shared: Sequence[bool],
+    elem_var: Sequence[int],
+    elem_cnst: Sequence[int],
+    elem_weight: Sequence[float],
+    penalty: Sequence[float],
+    bound: Sequence[float],
+) -> list[float]:
+    """:func:`solve_arrays` on plain lists, step for step (sums in element order, then one subtraction)."""
+    n = len(penalty)
+    m = len(capacity)
+    rate = [0.0] * n
+    fixed = [p <= 0.0 for p in penalty]
+    inv_penalty = [0.0 if f else 1.0 / p for f, p in zip(fixed, penalty, strict=True)]
+    bound_level = [
+        b * p if (not f and math.isfinite(b)) else math.inf for f, p, b in zip(fixed, penalty, bound, strict=True)
+    ]
+    elems = [
+        (v, c, w) for v, c, w in zip(elem_var, elem_cnst, elem_weight, strict=True) if w > 0 and not fixed[v]
+    ]
+    on_constraint = {v for v, _, _ in elems}
+    for i in range(n):
+        if not fixed[i] and i not in on_constraint:
+            rate[i] = bound[i]
+            fixed[i] = True
+    remaining = [float(c) for c in capacity]
+    floor = [EPSILON * r for r in remaining]
+    while True:
+        elems = [e for e in elems if not fixed[e[0]]]
+        if not elems:
+            return rate
+        usage = [0.0] * m
+        for v, c, w in elems:
+            demand = w * inv_penalty[v]
+            if shared[c]:
+                usage[c] += demand
+            elif demand > usage[c]:
+                usage[c] = demand
+        level = [remaining[j] / usage[j] if usage[j] > 0 else math.inf for j in range(m)]
+        min_level = min(level)
+        min_bound = min((bound_level[i] for i in range(n) if not fixed[i]), default=math.inf)
+        newly: list[int] = []
+        if min_bound < min_level:
+            cut = min_bound * (1 + EPSILON)
+            newly = [i for i in range(n) if not fixed[i] and bound_level[i] <= cut]
+            for i in newly:
+                rate[i] = bound[i]
+        else:
+            cut = min_level * (1 + EPSILON)
+            newly = sorted({v for v, c, _ in elems if level[c] <= cut})
+            for i in newly:
+                rate[i] = min_level * inv_penalty[i]
+        for i in newly:
+            fixed[i] = True
+        chosen = set(newly)
+        spent = [0.0] * m
+        for v, c, w in elems:
+            if v in chosen and shared[c]:
+                spent[c] += w * rate[v]
+        for j in range(m):
+            remaining[j] -= spent[j]
+            if remaining[j] < floor[j]:
+                remaining[j] = 0.0
+
+
+def solve_arrays(
     capacity: FloatArray,
     shared: BoolArray,
     elem_var: IntArray,
@@ -43,12 +147,7 @@ def solve(
     penalty: FloatArray,
     bound: FloatArray,
 ) -> FloatArray:
-    """Return the rate of every variable.
-
-    ``capacity[j]`` and ``shared[j]`` describe constraint ``j``; element ``k`` says that variable
-    ``elem_var[k]`` uses ``elem_weight[k]`` of constraint ``elem_cnst[k]`` per unit of rate; ``penalty[i]``
-    (0: no share) and ``bound[i]`` (``inf``: none) describe variable ``i``. Nothing is modified in place.
-    """
+    """The algorithm over numpy arrays, for large problems (see :func:`solve`)."""
     n = len(penalty)
     m = len(capacity)
     rate = np.zeros(n)

@@ -42,4 +42,4 @@ def test_only_the_cli_imports_tracing():
 def test_events_is_a_leaf_and_the_solver_is_pure():
     assert [n for n in imports_of(REPO / "replay" / "events.py") if n.startswith("replay")] == []
     solver_imports = set(imports_of(REPO / "replay" / "solver.py"))
-    assert solver_imports <= {"__future__", "numpy", "numpy.typing"}
+    assert solver_imports <= {"__future__", "math", "collections.abc", "numpy", "numpy.typing"}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay.solver import solve
+from replay.solver import solve, solve_arrays, solve_small
 
 INF = math.inf
 
@@ -145,3 +145,17 @@ def test_scale_invariance(system, scale):
     reweighted = run(capacity, shared, elements, [p * scale for p in penalty], bound)
     assert reweighted == pytest.approx(x, rel=1e-6)
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(systems())
+def test_the_plain_python_path_computes_the_same_floats(system):
+    # Small problems are solved on lists, large ones on arrays: the two must agree bit for bit, so that the
+    # size of a component never changes a date.
+    capacity, shared, elements, penalty, bound = system
+    args = (
+        capacity, shared, [e[0] for e in elements], [e[1] for e in elements], [e[2] for e in elements], penalty, bound
+    )
+    small = solve_small(*args)
+    arrays = solve_arrays(*(np.asarray(a) for a in args[:2]), *(np.asarray(a) for a in args[2:]))
+    assert small == arrays.tolist()
