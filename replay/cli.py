@@ -186,3 +186,145 @@ def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy:
 
 def main() -> None:  # pragma: no cover - the console script
     app()
+
+
+# -- analyse and plot a run (tracing.analysis, tracing.plots) ----------------------------------------------------------
+class AnalyzeWhat(enum.StrEnum):
+    migrations = "migrations"
+    states = "states"
+    utilization = "utilization"
+    actors = "actors"
+    all = "all"
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class PlotWhat(enum.StrEnum):
+    gantt = "gantt"
+    utilization = "utilization"
+    all = "all"
+
+
+TidyCsvArg = Annotated[
+    Path, typer.Argument(metavar="OUT.csv", help="The tidy CSV of a run (replay run --csv).", show_default=False)
+]
+MigrationsOpt = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="The run's migrations CSV (default: <stem>.migrations.csv or migrations.csv "
+                                      "beside the CSV)."),
+]
+CapacityPlatformOpt = Annotated[
+    Path | None,
+    typer.Option("--platform", "-p", metavar="FILE", help="Platform of the run, for capacities (default: the "
+                                                          "embedded one if the run used it)."),
+]
+
+_TITLES = {
+    "migrations": "Migrations (s)",
+    "state_times": "Time per VM state (s)",
+    "mean_utilization": "Mean utilization over the run",
+    "actor_activity": "Actor activity (s)",
+}
+
+
+@app.command()
+def analyze(
+    csv: TidyCsvArg,
+    what: Annotated[AnalyzeWhat, typer.Option(help="What to summarize.")] = AnalyzeWhat.all,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print it.")] = (
+        OutputFormat.table
+    ),
+    migrations: MigrationsOpt = None,
+    platform: CapacityPlatformOpt = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
+    ] = None,
+) -> None:
+    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity."""
+    from tracing import analysis
+
+    try:
+        frames = analysis.report(csv, what=what.value, migrations_csv=migrations, platform=platform)
+        written = analysis.write_parquet(frames, parquet) if parquet is not None else []
+    except ReplayError as error:
+        raise _fail(error) from None
+    tables = {name: frame for name, frame in frames.items() if name in analysis.SUMMARY_TABLES}
+    if output_format is OutputFormat.json:
+        data = {"simulated_time": frames["run"]["simulated_time"].item()}
+        data.update({name: frame.to_dicts() for name, frame in tables.items()})
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        for name, frame in tables.items():
+            if len(tables) > 1:
+                sys.stdout.write(f"# {name}\n")
+            sys.stdout.write(frame.write_csv())
+            if len(tables) > 1:
+                sys.stdout.write("\n")
+    else:
+        out.print(f"simulated time {frames['run']['simulated_time'].item():.6f} s")
+        for name, (frame, note) in analysis.display_tables(tables).items():
+            out.print()
+            out.print(_frame_table(_TITLES.get(name, name), frame, note))
+    for path in written:
+        err.print(f"wrote {path}", markup=False, soft_wrap=True)
+
+
+def _frame_table(title: str, frame, note: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
+                  caption=note or None, caption_justify="left")
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.iter_rows(named=True):
+        table.add_row(*(_cell(name, value) for name, value in row.items()))
+    if frame.is_empty():
+        table.caption = "none in this trace"
+    return table
+
+
+def _cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if name == "bytes":
+        return _binary(value)
+    if name.endswith("%"):
+        return f"{value:.1f}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _binary(size: float) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if abs(size) < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GiB"
+
+
+@app.command()
+def plot(
+    csv: TidyCsvArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE.png", help="The PNG file to write.", show_default=False)
+    ],
+    what: Annotated[PlotWhat, typer.Option(help="Gantt chart of VM states, host utilization, or both.")] = (
+        PlotWhat.all
+    ),
+    migrations: MigrationsOpt = None,
+    platform: CapacityPlatformOpt = None,
+) -> None:
+    """Draw a run from its CSV as a PNG: VM states per PM with the migrations, host utilization over time."""
+    try:
+        from tracing.plots import plot as draw
+
+        path = draw(csv, output, what=what.value, migrations_csv=migrations, platform=platform)
+    except ReplayError as error:
+        raise _fail(error) from None
+    out.print(f"wrote {path}", markup=False, soft_wrap=True)

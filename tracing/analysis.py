@@ -13,7 +13,7 @@ pass, keeping only the rows the queries need) and pass the frame, as :func:`repo
 may be as large as the trace (:func:`vm_states`, :func:`utilization`, :func:`actor_states`, :func:`moves`)
 return lazy frames; summaries (:func:`migrations`, :func:`state_times`, :func:`mean_utilization`,
 :func:`actor_activity`) return data frames. Times are in seconds, CPU rates in flop/s, network and disk rates
-in byte/s.
+in byte/s. Sums are taken in date order, so the same CSV gives the same numbers to the last bit.
 
 What the tidy table says, and how the queries read it:
 
@@ -46,7 +46,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -66,8 +66,10 @@ __all__ = [
     "PlotUnavailable",
     "actor_activity",
     "actor_states",
+    "atomic_path",
     "capacities",
     "capacities_for",
+    "display_tables",
     "find_migrations_csv",
     "load_trace",
     "mean_utilization",
@@ -82,6 +84,7 @@ __all__ = [
     "to_parquet",
     "utilization",
     "vm_states",
+    "write_parquet",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,11 +122,6 @@ SUMMARY_TABLES = tuple(frames[0] for frames in REPORTS.values())
 #: Two dates closer than this (seconds) are the same date when matching a migrations CSV with a tidy CSV.
 DATE_TOLERANCE = 1e-6
 
-_MIGRATION_OUTPUT = pl.Schema({
-    "vm": pl.String, "src": pl.String, "dst": pl.String, "start": pl.Float64, "end": pl.Float64,
-    "duration": pl.Float64, "downtime": pl.Float64, "bytes_stage1": pl.Int64, "bytes_stage2": pl.Int64,
-    "bytes_stage3": pl.Int64, "rounds": pl.Int64, "converged": pl.Boolean, "error": pl.String,
-})
 _VARIABLES = ("power_used", "bandwidth_used", "disk_used")
 _UNITS = {"host": "flop/s", "vm": "flop/s", "link": "byte/s", "disk": "byte/s"}
 _KIND_ORDER = ("host", "vm", "link", "disk")
@@ -223,6 +221,12 @@ def _collect_all(frames: list[pl.LazyFrame], trace: Trace | None = None) -> list
         raise AnalysisError(f"{_where(trace)}: expected rows of a tidy trace CSV, cannot read them: {first}") from None
 
 
+def _sum_in_order(values: pl.Expr, by: str) -> pl.Expr:
+    """The sum of ``values`` (in an aggregation), added in the order of ``by``: the same CSV gives the same
+    float to the last bit (a plain ``sum`` adds in whatever order the threads deliver the rows)."""
+    return values.sort_by(by).cum_sum().last().fill_null(0.0)
+
+
 # -- containers, simulated time ---------------------------------------------------------------------------------
 def _containers(lf: pl.LazyFrame, paje_type: str, key: str) -> pl.LazyFrame:
     """The containers of ``paje_type``: key (their name), host (their parent), c_start, c_end; by start."""
@@ -252,7 +256,7 @@ def _state_rows(lf: pl.LazyFrame, container_type: str, state_type: str, key: str
     rows = (
         lf.filter((pl.col("kind") == "state") & (pl.col("type") == state_type))
         .select(pl.col("container").alias(key), pl.col("label").alias("state"), "start", "end", "depth")
-        .sort("start", key)
+        .sort("start", key, "depth")
     )
     placed = rows.join_asof(
         _containers(lf, container_type, key).select(key, "host", "c_start"),
@@ -324,12 +328,12 @@ def vm_states(trace: Trace, *, nested: bool = False) -> pl.LazyFrame:
 def _state_times(lf: pl.LazyFrame) -> pl.LazyFrame:
     lifetime = (
         _containers(lf, "MSG_VM", "vm").group_by("vm")
-        .agg((pl.col("c_end") - pl.col("c_start")).sum().alias("lifetime"))
+        .agg(_sum_in_order(pl.col("c_end") - pl.col("c_start"), "c_start").alias("lifetime"))
     )
     order = pl.DataFrame({"state": list(VM_STATE_VALUES), "order": range(len(VM_STATE_VALUES))}).lazy()
     return (
         _visible(_state_rows(lf, "MSG_VM", "MSG_VM_STATE", "vm"), "vm")
-        .group_by("vm", "state").agg(pl.col("duration").sum().alias("time"))
+        .group_by("vm", "state").agg(_sum_in_order(pl.col("duration"), "start").alias("time"))
         .join(lifetime, on="vm", how="left")
         .with_columns((pl.col("time") / pl.col("lifetime")).alias("share"))
         .join(order, on="state", how="left")
@@ -585,7 +589,7 @@ def utilization(trace: Trace, *, kind: str | Iterable[str] | None = None,
         kinds = [kind] if isinstance(kind, str) else list(kind)
         frame = frame.filter(pl.col("kind").is_in(kinds))
     frame = _with_capacity(frame, _capacity_frame(capacities), {"fraction": "value"})
-    return _sort_kinds(frame, "name", "start").select(
+    return _sort_kinds(frame, "name", "start", "end").select(
         "kind", "name", "start", "end", "duration", "value", "capacity", "fraction"
     )
 
@@ -599,8 +603,8 @@ def _mean_utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
     means = (
         _utilization(lf).group_by("kind", "name")
         .agg(
-            pl.col("duration").sum().alias("lived"),
-            (pl.col("value") * pl.col("duration")).sum().alias("integral"),
+            _sum_in_order(pl.col("duration"), "start").alias("lived"),
+            _sum_in_order(pl.col("value") * pl.col("duration"), "start").alias("integral"),
             pl.col("value").filter(pl.col("duration") > 0).max().fill_null(0.0).alias("peak"),
         )
         .join(_run_end(lf), how="cross")
@@ -645,10 +649,11 @@ def _actor_activity(lf: pl.LazyFrame) -> pl.LazyFrame:
     lives = (
         _containers(lf, "MSG_PROCESS", "actor").sort("actor", "c_start").group_by("actor", maintain_order=True)
         .agg(pl.col("host").first(), pl.col("c_start").min().alias("start"), pl.col("c_end").max().alias("end"),
-             (pl.col("c_end") - pl.col("c_start")).sum().alias("lifetime"))
+             _sum_in_order(pl.col("c_end") - pl.col("c_start"), "c_start").alias("lifetime"))
     )
     busy = _visible(_state_rows(lf, "MSG_PROCESS", "MSG_PROCESS_STATE", "actor"), "actor").group_by("actor").agg(
-        pl.col("duration").filter(pl.col("state") == state).sum().alias(state) for state in ACTOR_STATE_VALUES
+        _sum_in_order(pl.when(pl.col("state") == state).then(pl.col("duration")).otherwise(0.0), "start")
+        .alias(state) for state in ACTOR_STATE_VALUES
     )
     states = list(ACTOR_STATE_VALUES)
     return (
@@ -670,21 +675,23 @@ def actor_activity(trace: Trace) -> pl.DataFrame:
 # -- everything at once ----------------------------------------------------------------------------------------------
 def report(trace_csv: PathArg, *, what: str | Iterable[str] = "all", migrations_csv: PathArg | bool | None = None,
            platform: Platform | PathArg | None = None) -> dict[str, pl.DataFrame]:
-    """The frames of the reports ``what`` (names of :data:`REPORTS`, or ``"all"``), reading the CSV once.
+    """The frames of the reports ``what`` (names of :data:`REPORTS`, or ``"all"`` for all of them; ``"moves"``
+    too), reading the tidy CSV once (:func:`load_trace`) and computing them together.
 
-    Returns, in this order: ``migrations`` (see :func:`migrations`), ``state_times`` and ``vm_states``,
-    ``mean_utilization`` and ``utilization`` (with capacities from :func:`capacities_for`), ``actor_activity``
-    and ``actor_states``, for the reports asked, plus ``run``: one row with the ``simulated_time``.
+    Returns ``run`` (one row: ``simulated_time``), then for each report asked its frames of :data:`REPORTS`:
+    ``migrations`` (see :func:`migrations`), ``state_times`` and ``vm_states``, ``mean_utilization`` and
+    ``utilization`` (capacities from :func:`capacities_for` with ``platform``), ``actor_activity`` and
+    ``actor_states``, and ``moves``.
     """
     names = list(REPORTS) if what == "all" else [what] if isinstance(what, str) else list(what)
     for name in names:
-        if name not in REPORTS:
-            raise ValueError(f"unknown report {name!r}: expected all or one of {', '.join(REPORTS)}")
-    trace = load_trace(trace_csv, what=[*names, "moves"]).lazy()
+        if name not in REPORTS and name != "moves":
+            raise ValueError(f"unknown report {name!r}: expected all, moves or one of {', '.join(REPORTS)}")
+    trace = load_trace(trace_csv, what=names).lazy()
     queries: dict[str, pl.LazyFrame] = {"run": _run_end(trace)}
+    path, explicit = _migrations_source(trace_csv, migrations_csv)
     if "migrations" in names:
         queries["migrations"] = _derived_migrations(trace)
-        path, explicit = _migrations_source(trace_csv, migrations_csv)
         if path is not None:
             queries["migrations_csv"] = _csv_migrations(scan_migrations(path))
     if "states" in names:
@@ -692,11 +699,13 @@ def report(trace_csv: PathArg, *, what: str | Iterable[str] = "all", migrations_
         queries["vm_states"] = _visible(_state_rows(trace, "MSG_VM", "MSG_VM_STATE", "vm"), "vm")
     if "utilization" in names:
         queries["mean_utilization"] = _mean_utilization(trace)
-        queries["utilization"] = _sort_kinds(_utilization(trace), "name", "start")
+        queries["utilization"] = _sort_kinds(_utilization(trace), "name", "start", "end")
         queries["fingerprint"] = _fingerprint(trace)
     if "actors" in names:
         queries["actor_activity"] = _actor_activity(trace)
         queries["actor_states"] = _visible(_state_rows(trace, "MSG_PROCESS", "MSG_PROCESS_STATE", "actor"), "actor")
+    if "moves" in names:
+        queries["moves"] = _moves(trace)
     frames = dict(zip(queries, _collect_all(list(queries.values()), trace_csv), strict=True))
     if "migrations" in names:
         table = frames.pop("migrations_csv", None)
@@ -707,28 +716,109 @@ def report(trace_csv: PathArg, *, what: str | Iterable[str] = "all", migrations_
                                                     {"fraction": "mean", "peak_fraction": "peak"})
         frames["utilization"] = _with_capacity(frames["utilization"], caps, {"fraction": "value"}).select(
             "kind", "name", "start", "end", "duration", "value", "capacity", "fraction")
-    order = ["run", *(frame for name in names for frame in REPORTS[name])]
+    order = ["run", *(frame for name in names for frame in REPORTS.get(name, (name,)))]
     return {name: frames[name] for name in order}
 
 
+def display_tables(frames: Mapping[str, pl.DataFrame]) -> dict[str, tuple[pl.DataFrame, str]]:
+    """The summary frames of ``frames`` reshaped for a person reading a terminal (``replay analyze``'s table
+    format), each with a note on what was left out; the other formats give the frames as they are.
+
+    ``migrations``: the move as ``src -> dst``, total bytes sent (``bytes``, when known), and ``converged`` and
+    ``error`` only when known; ``state_times``: one row per VM, one column per state (seconds);
+    ``mean_utilization``: the resources used at some point, with fractions in percent; ``actor_activity``: as
+    is.
+    """
+    tables: dict[str, tuple[pl.DataFrame, str]] = {}
+    if "migrations" in frames:
+        frame = frames["migrations"]
+        table = frame.select(
+            "vm",
+            pl.concat_str(pl.col("src").fill_null("?"), pl.lit(" -> "), pl.col("dst").fill_null("(no move)"))
+            .alias("move"),
+            "start", "duration", "downtime",
+            pl.sum_horizontal("bytes_stage1", "bytes_stage2", "bytes_stage3").alias("bytes"),
+            "rounds", "converged", "error",
+        )
+        note = "bytes: sent in all stages; end and bytes per stage: --format csv"
+        if frame.height and frame["bytes_stage1"].null_count() == frame.height:
+            table = table.drop("bytes")
+            note = "derived from the tidy CSV (no migrations CSV): durations end at the move, bytes unknown"
+        empty = [name for name in ("converged", "error") if table[name].null_count() == table.height]
+        tables["migrations"] = (table.drop(empty), note)
+    if "state_times" in frames:
+        frame = frames["state_times"]
+        states = [state for state in (*VM_STATE_VALUES, *sorted(set(frame["state"]) - set(VM_STATE_VALUES)))
+                  if state in set(frame["state"])]
+        vms = frame.select("vm").unique(maintain_order=True)
+        table = vms.with_columns(
+            *(pl.lit(None, dtype=pl.Float64).alias(state) for state in states)
+        ) if frame.is_empty() else frame.pivot(on="state", index="vm", values="time").select("vm", *states)
+        tables["state_times"] = (table.fill_null(0.0), "seconds in each visible state")
+    if "mean_utilization" in frames:
+        frame = frames["mean_utilization"]
+        used = frame.filter(pl.col("peak") > 0)
+        table = used.select(
+            "kind", "name", "mean", "peak", "unit", (pl.col("fraction") * 100).alias("mean %"),
+            (pl.col("peak_fraction") * 100).alias("peak %"),
+        )
+        if table["mean %"].null_count() == table.height:
+            table = table.drop("mean %", "peak %")
+        idle = frame.height - used.height
+        tables["mean_utilization"] = (table, f"{idle} resources idle all run left out" if idle else "")
+    if "actor_activity" in frames:
+        tables["actor_activity"] = (frames["actor_activity"], "seconds")
+    return tables
+
+
+def write_parquet(frames: Mapping[str, pl.DataFrame], directory: PathArg) -> list[Path]:
+    """Write each frame of ``frames`` (as :func:`report` returns them; ``run`` is left out) as
+    ``<directory>/<name>.parquet`` with :func:`to_parquet`; the directory is created if needed."""
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise AnalysisError(f"{folder}: expected a directory for the Parquet files, found a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AnalysisError(f"{folder}: expected a directory for the Parquet files, cannot create it: "
+                            f"{error.strerror}") from None
+    return [to_parquet(frame, folder / f"{name}.parquet") for name, frame in frames.items() if name != "run"]
+
+
 # -- output ------------------------------------------------------------------------------------------------------------
-def to_parquet(frame: pl.DataFrame | pl.LazyFrame, path: PathArg) -> Path:
-    """Write ``frame`` as Parquet at ``path``, atomically (a temporary file beside it, renamed onto it when
-    complete: a failure leaves an existing file as it was). A lazy frame is streamed (``sink_parquet``)."""
+@contextlib.contextmanager
+def atomic_path(path: PathArg) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write a file at, renamed onto ``path`` when the block ends cleanly
+    (deleted on an exception: an existing file is then left as it was)."""
     target = Path(path)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     temporary = Path(name)
     try:
-        if isinstance(frame, pl.LazyFrame):
-            frame.sink_parquet(temporary)
-        else:
-            frame.write_parquet(temporary)
+        yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def to_parquet(frame: pl.DataFrame | pl.LazyFrame, path: PathArg) -> Path:
+    """Write ``frame`` as Parquet at ``path``, atomically (:func:`atomic_path`); a lazy frame is streamed
+    (``sink_parquet``), so a query over a big trace need not fit in memory."""
+    target = Path(path)
+    with atomic_path(target) as temporary:
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(temporary)
+        else:
+            frame.write_parquet(temporary)
     return target
 
 

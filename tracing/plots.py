@@ -17,7 +17,9 @@ Both are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with m
 
 Output is deterministic: the Agg canvas (the global pyplot backend is left alone), matplotlib's default style
 whatever the user's matplotlibrc says, a fixed figure size and dpi, and no software or date in the PNG's
-metadata, so the same CSV gives the same bytes. Files are written atomically.
+metadata, so the same CSV gives the same bytes (with the same matplotlib and FreeType). Files are written
+atomically. The sizes are fixed (:data:`SIZES`, :data:`DPI`); for hundreds of VMs or hosts, ask
+:func:`figure` for a bigger ``size``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tracing.analysis import AnalysisError, PlotUnavailable, natural_key, report
+from tracing.analysis import AnalysisError, PlotUnavailable, atomic_path, natural_key, report, scan_trace
 from tracing.paje_model import VM_STATE_VALUES
-from tracing.sink import AtomicTextFile
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -75,6 +76,12 @@ def _rgb(paje_color: str) -> tuple[float, float, float]:
 
 #: Colours of the VM states, those of the Paje trace (RGB in [0, 1]).
 STATE_COLORS: dict[str, tuple[float, float, float]] = {name: _rgb(c) for name, c in VM_STATE_VALUES.items()}
+#: How the legend names the states (Paje's names, and what they mean).
+STATE_LABELS = {
+    "start": "start (running)", "suspend": "suspend", "save": "save (saved)", "saving": "saving (to disk)",
+    "restoring": "restoring", "migrate": "migrate (pre-copy)", "stop-and-copy": "stop-and-copy",
+}
+BAR_ALPHA = 0.85
 _OTHER_STATE = (0.5, 0.5, 0.5)
 _FILL = (0.27, 0.51, 0.71)
 _MOVE = (0.1, 0.1, 0.1)
@@ -85,8 +92,10 @@ def _matplotlib() -> Any:
         import matplotlib
         import matplotlib.backends.backend_agg
         import matplotlib.figure
+        import matplotlib.lines
+        import matplotlib.patches
         import matplotlib.style
-        import matplotlib.ticker  # noqa: F401
+        import matplotlib.ticker
     except ImportError:
         raise PlotUnavailable(f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}") from None
     return matplotlib
@@ -130,7 +139,7 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
     min_width = span * MIN_BAR_FRACTION
     height = 0.62
     seen: list[str] = []
-    for index, (host, (low, high)) in enumerate(sorted(groups.items(), key=lambda g: g[1][0])):
+    for index, (low, high) in enumerate(sorted(groups.values())):
         if index % 2 == 0:
             ax.axhspan(low - 0.5, high + 0.5, color=(0.94, 0.94, 0.94), zorder=0, lw=0)
         if index:
@@ -148,7 +157,8 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
             else:
                 narrow.append((y, max(stop - min_width, 0.0), min_width, color))
         if spans:
-            ax.broken_barh(spans, (y - height / 2, height), facecolors=[color], edgecolor="none", zorder=2)
+            ax.broken_barh(spans, (y - height / 2, height), facecolors=[color], edgecolor="none", zorder=2,
+                           alpha=BAR_ALPHA)
     for y, start, width, color in narrow:
         ax.broken_barh([(start, width)], (y - height / 2, height), facecolors=[color], edgecolor="none", zorder=3)
     for vm, src, dst, time in moves.select("vm", "src", "dst", "time").rows():
@@ -158,12 +168,14 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
         ax.annotate("", xy=(time, y1), xytext=(time, y0), zorder=5,
                     arrowprops={"arrowstyle": "-|>", "color": _MOVE, "lw": 1.4, "shrinkA": 0, "shrinkB": 3,
                                 "mutation_scale": 12})
-        ax.annotate(vm, xy=(time, (y0 + y1) / 2), xytext=(4, 0), textcoords="offset points", va="center",
-                    ha="left", fontsize=8, zorder=6,
+        # the label by the arrow's tail, between the VM's old row and the row above (or below) it
+        ax.annotate(vm, xy=(time, y0 - 0.5 if y1 < y0 else y0 + 0.5), xytext=(4, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=8, zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": _MOVE, "lw": 0.5, "alpha": 0.9})
     ax.set_yticks([ys[row] for row in rows], [vm for _, vm in rows], fontsize=9)
     centers = {host: (low + high) / 2 for host, (low, high) in groups.items()}
     widest = max((len(vm) for _, vm in rows), default=4)
+    ax.yaxis.remove_overlapping_locs = False  # a PM's label may sit at the height of one of its VMs
     ax.set_yticks(list(centers.values()), list(centers), minor=True, fontsize=10, fontweight="bold")
     ax.tick_params(axis="y", which="minor", length=0, pad=10 + widest * 6.2)
     ax.tick_params(axis="y", which="major", length=0)
@@ -175,7 +187,8 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
     ax.set_xlabel("simulated time (s)")
     if title:
         ax.set_title(title, loc="left", fontsize=11)
-    handles = [mpl.patches.Patch(facecolor=STATE_COLORS.get(s, _OTHER_STATE), label=s) for s in seen]
+    handles = [mpl.patches.Patch(facecolor=STATE_COLORS.get(s, _OTHER_STATE), alpha=BAR_ALPHA,
+                                 label=STATE_LABELS.get(s, s)) for s in seen]
     handles.append(mpl.lines.Line2D([], [], color=_MOVE, marker=">", lw=1.4, markersize=6, label="move (migration)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=9, frameon=False,
               title="VM state", title_fontsize=9, alignment="left")
@@ -183,9 +196,9 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
         ax.text(0.5, 0.5, "no VM in this trace", transform=ax.transAxes, ha="center", va="center")
 
 
-def _host_series(series: pl.DataFrame) -> tuple[list[str], list[str], bool]:
-    """Hosts to draw (busiest first, at most MAX_HOST_PANELS, then in natural order), idle hosts, and whether
-    fractions are known."""
+def _host_series(series: pl.DataFrame) -> tuple[list[str], list[str], list[str], bool]:
+    """Hosts to draw (the :data:`MAX_HOST_PANELS` busiest, in natural order), idle hosts, busy hosts left out,
+    and whether their fractions are known."""
     hosts = series.filter(pl.col("kind") == "host")
     known = hosts.height > 0 and hosts["capacity"].null_count() == 0
     stats = hosts.group_by("name").agg(
@@ -193,7 +206,7 @@ def _host_series(series: pl.DataFrame) -> tuple[list[str], list[str], bool]:
     used = stats.filter(pl.col("peak") > 0).sort("integral", "name", descending=[True, False])["name"].to_list()
     idle = sorted(stats.filter(pl.col("peak") <= 0)["name"].to_list(), key=natural_key)
     shown = sorted(used[:MAX_HOST_PANELS], key=natural_key)
-    return shown, idle + sorted(used[MAX_HOST_PANELS:], key=natural_key) if False else idle, known
+    return shown, idle, sorted(used[MAX_HOST_PANELS:], key=natural_key), known
 
 
 def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataFrame, *, end: float,
@@ -216,14 +229,19 @@ def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataF
         total = sum(durations)
         mean = sum(y * d for y, d in zip(ys, durations, strict=False)) / span if total else 0.0
         label = f"mean {mean:.1%}" if fractions else f"mean {mean:.2f} Gflop/s"
-        ax.text(0.995, 0.9, label, transform=ax.transAxes, ha="right", va="top", fontsize=8,
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=6)
-        for vm, src, dst, time in moves.select("vm", "src", "dst", "time").rows():
-            if host in (src, dst):
-                ax.axvline(time, color=_MOVE, lw=0.9, ls=":", zorder=4)
-                arrow = f"{vm} \u2192" if host == src else f"\u2192 {vm}"
-                ax.annotate(arrow, xy=(time, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                            textcoords="offset points", ha="left", va="top", fontsize=7, color=_MOVE, zorder=6)
+        ax.text(1.01, 0.5, label, transform=ax.transAxes, ha="left", va="center", fontsize=9)
+        last_label = -span
+        level = 0
+        for vm, src, dst, time in moves.select("vm", "src", "dst", "time").sort("time").rows():
+            if host not in (src, dst):
+                continue
+            ax.axvline(time, color=_MOVE, lw=0.9, ls=":", zorder=4)
+            level = level + 1 if time - last_label < span * 0.08 else 0  # close labels go one line lower
+            last_label = time
+            arrow = f"{vm} \u2192" if host == src else f"\u2192 {vm}"
+            ax.annotate(arrow, xy=(time, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3 - 10 * (level % 3)),
+                        textcoords="offset points", ha="left", va="top", fontsize=8, color=_MOVE, zorder=6,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
         if fractions:
             ax.set_ylim(0.0, 1.05)
             ax.set_yticks([0.0, 0.5, 1.0])
@@ -252,6 +270,7 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     :func:`tracing.analysis.capacities_for`). The figure has the Agg canvas; save it with :func:`save_png`."""
     if what not in PLOTS:
         raise ValueError(f"unknown plot {what!r}: expected one of {', '.join(PLOTS)}")
+    scan_trace(trace_csv)  # a file that is not ours is said so first, matplotlib or not
     mpl = _matplotlib()
     wanted = {"gantt": ["states"], "utilization": ["utilization"], "all": ["states", "utilization"]}[what]
     frames = report(trace_csv, what=[*wanted, "moves"], migrations_csv=migrations_csv, platform=platform)
@@ -263,20 +282,23 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
         mpl.backends.backend_agg.FigureCanvasAgg(fig)
         hosts: list[str] = []
         idle: list[str] = []
+        hidden: list[str] = []
         fractions = False
         if "utilization" in wanted:
-            hosts, idle, fractions = _host_series(frames["utilization"])
+            hosts, idle, hidden, fractions = _host_series(frames["utilization"])
         panels = max(len(hosts), 1)
         if what == "all":
-            grid = fig.add_gridspec(1 + panels, 1, height_ratios=[max(panels, 4) * 1.1] + [1] * panels,
-                                    hspace=0.12, left=0.12, right=0.84, top=0.95, bottom=0.07)
-            gantt_ax = fig.add_subplot(grid[0])
-            host_axes = [fig.add_subplot(grid[1 + i], sharex=gantt_ax) for i in range(len(hosts))]
+            rows = len(_rows(frames["vm_states"]))
+            outer = fig.add_gridspec(2, 1, height_ratios=[max(rows + 1, 3), 2.2 * panels], hspace=0.12,
+                                     left=0.12, right=0.83, top=0.95, bottom=0.07)
+            gantt_ax = fig.add_subplot(outer[0])
+            grid = outer[1].subgridspec(panels, 1, hspace=0.12)
+            host_axes = [fig.add_subplot(grid[i], sharex=gantt_ax) for i in range(len(hosts))]
         elif what == "gantt":
-            grid = fig.add_gridspec(1, 1, left=0.12, right=0.84, top=0.92, bottom=0.1)
+            grid = fig.add_gridspec(1, 1, left=0.12, right=0.83, top=0.92, bottom=0.1)
             gantt_ax, host_axes = fig.add_subplot(grid[0]), []
         else:
-            grid = fig.add_gridspec(panels, 1, hspace=0.12, left=0.12, right=0.84, top=0.92, bottom=0.12)
+            grid = fig.add_gridspec(panels, 1, hspace=0.12, left=0.12, right=0.83, top=0.92, bottom=0.12)
             gantt_ax, host_axes = None, [fig.add_subplot(grid[i]) for i in range(len(hosts))]
             for ax in host_axes[1:]:
                 ax.sharex(host_axes[0])
@@ -286,37 +308,50 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
                 gantt_ax.tick_params(axis="x", labelbottom=False)
                 gantt_ax.set_xlabel("")
         if "utilization" in wanted:
-            unit = "fraction of cores \u00d7 speed" if fractions else "Gflop/s (capacity unknown: no platform)"
-            title = f"Host CPU utilization ({unit}) \u2014 {name}"
+            title = ("Host CPU utilization (fraction of cores \u00d7 core speed)" if fractions
+                     else "Host CPU usage in Gflop/s (capacities unknown without the platform)")
             draw_utilization(host_axes, frames["utilization"], moves, end=end, hosts=hosts, fractions=fractions,
-                             title=title if what == "utilization" else f"Host CPU utilization ({unit})")
+                             title=f"{title} \u2014 {name}" if what == "utilization" else title)
             if not hosts:
                 ax = fig.add_subplot(grid[-1])
                 ax.text(0.5, 0.5, "no host computed in this trace", transform=ax.transAxes, ha="center")
                 ax.set_axis_off()
+            notes = []
             if idle:
-                fig.text(0.12, 0.012, "idle all run: " + ", ".join(idle), fontsize=8, color=(0.3, 0.3, 0.3),
-                         ha="left", va="bottom")
+                notes.append("idle all run: " + _listing(idle))
+            if hidden:
+                notes.append(f"not shown ({len(hidden)} less busy hosts): " + _listing(hidden))
+            if notes:
+                fig.text(0.12, 0.012, "; ".join(notes), fontsize=8, color=(0.3, 0.3, 0.3), ha="left",
+                         va="bottom")
     return fig
 
 
-def save_png(fig: Figure, path: PathArg, *, dpi: int | None = None) -> Path:
-    """Write ``fig`` as a PNG at ``path``, atomically, with no software name or date in its metadata (the same
-    figure gives the same bytes)."""
-    mpl = _matplotlib()
+def _listing(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def _checked_output(path: PathArg) -> Path:
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise AnalysisError(f"{target}: expected a .png file name, found {target.suffix or 'no suffix'!r}")
     if not target.parent.is_dir():
         raise AnalysisError(f"{target}: expected an existing directory for the picture, found none at "
                             f"{target.parent}")
+    return target
+
+
+def save_png(fig: Figure, path: PathArg, *, dpi: int | None = None) -> Path:
+    """Write ``fig`` as a PNG at ``path``, atomically, with no software name or date in its metadata (the same
+    figure gives the same bytes)."""
+    mpl = _matplotlib()
+    target = _checked_output(path)
     buffer = io.BytesIO()
     with mpl.style.context("default"):
         fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
-    data = buffer.getvalue()
-    atomic = AtomicTextFile(target, encoding="latin-1")
-    with atomic as stream:
-        stream.buffer.write(data)  # type: ignore[attr-defined]
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(buffer.getvalue())
     return target
 
 
@@ -324,10 +359,5 @@ def plot(trace_csv: PathArg, output: PathArg, *, what: str = "all", migrations_c
          platform: Platform | PathArg | None = None) -> Path:
     """Draw ``what`` (``gantt``, ``utilization``, ``all``) for the tidy CSV ``trace_csv`` into the PNG
     ``output`` (:func:`figure`, then :func:`save_png`); return its path."""
-    target = Path(output)
-    if target.suffix.lower() != ".png":
-        raise AnalysisError(f"{target}: expected a .png file name, found {target.suffix or 'no suffix'!r}")
-    if not target.parent.is_dir():
-        raise AnalysisError(f"{target}: expected an existing directory for the picture, found none at "
-                            f"{target.parent}")
+    target = _checked_output(output)  # before the work
     return save_png(figure(trace_csv, what=what, migrations_csv=migrations_csv, platform=platform), target)

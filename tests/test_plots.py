@@ -1,0 +1,182 @@
+"""Pictures of a run (``tracing.plots`` and ``replay plot``): valid PNGs of the expected size, the same bytes on
+every run, the rows, colours and arrows the Gantt chart promises, and one clear line when matplotlib is missing.
+
+matplotlib is an optional extra: the tests that draw skip without it (the ``mpl`` fixture); those about its
+absence simulate it and always run.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from replay.cli import app
+from tests.helpers import REPO
+from tests.test_cli import assert_one_line_error
+from tests.test_tracing_scenarios import lifecycle_sim, trace
+from tracing import plots
+from tracing.analysis import AnalysisError, PlotUnavailable, report
+from tracing.csv_writer import CsvWriter
+from tracing.paje_model import VM_STATE_VALUES
+
+runner = CliRunner()
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def mpl():
+    return pytest.importorskip("matplotlib", reason="matplotlib is an optional extra: pip install '.[plot]'",
+                               exc_type=ImportError)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """``replay run traces/consolidation.trace --csv run.csv --migrations migrations.csv`` (the README's)."""
+    out = tmp_path_factory.mktemp("out")
+    result = runner.invoke(app, ["run", str(REPO / "traces" / "consolidation.trace"), "--csv", str(out / "run.csv"),
+                                 "--migrations", str(out / "migrations.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out / "run.csv"
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The chunks of a PNG file, checking the signature and every CRC."""
+    assert data[:8] == PNG_SIGNATURE
+    chunks, offset = [], 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset:offset + 4])
+        kind = data[offset + 4:offset + 8]
+        body = data[offset + 8:offset + 8 + length]
+        (crc,) = struct.unpack(">I", data[offset + 8 + length:offset + 12 + length])
+        assert crc == zlib.crc32(kind + body), kind
+        chunks.append((kind, body))
+        offset += 12 + length
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
+    return chunks
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = png_chunks(path.read_bytes())[0][1]
+    width, height = struct.unpack(">II", header[:8])
+    return width, height
+
+
+@pytest.mark.parametrize(("what", "size"), [("gantt", (1200, 600)), ("utilization", (1200, 600)),
+                                            ("all", (1200, 1100))])
+def test_a_valid_png_of_the_expected_size_and_the_same_bytes_again(mpl, run, tmp_path, what, size):
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    assert plots.plot(run, first, what=what) == first
+    plots.plot(run, second, what=what)
+    assert png_size(first) == size == (round(plots.SIZES[what][0] * plots.DPI), round(plots.SIZES[what][1] * plots.DPI))
+    assert first.read_bytes() == second.read_bytes()
+    kinds = [kind for kind, _ in png_chunks(first.read_bytes())]
+    assert b"tIME" not in kinds  # no date
+    texts = b"".join(body for kind, body in png_chunks(first.read_bytes()) if kind in (b"tEXt", b"iTXt", b"zTXt"))
+    assert b"Software" not in texts and b"matplotlib" not in texts.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]  # no temporary file left
+
+
+def test_the_cli_draws_the_same_picture(mpl, run, tmp_path):
+    result = runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "cli.png"), "--what", "gantt"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 'cli.png'}" in result.stdout
+    assert (tmp_path / "cli.png").read_bytes() == plots.plot(run, tmp_path / "api.png", what="gantt").read_bytes()
+    default = runner.invoke(app, ["plot", str(run), "--output", str(tmp_path / "all.png")])
+    assert default.exit_code == 0 and png_size(tmp_path / "all.png") == (1200, 1100)
+
+
+def test_the_gantt_chart_rows_colours_and_arrows(mpl, run):
+    """One row per (PM, VM): pm-0 holds front, then batch and db as they arrive; pm-2 and pm-3 hold the VMs
+    that leave them. Four moves, four arrows, each labelled with its VM; bars in the Paje colours."""
+    fig = plots.figure(run, what="gantt")
+    ax = fig.axes[0]
+    assert [label.get_text() for label in ax.get_yticklabels()] == [
+        "front", "batch", "db", "app1", "cache", "app2", "app2", "cache", "batch", "db"]
+    assert [label.get_text() for label in ax.get_yticklabels(minor=True)] == ["pm-0", "pm-1", "pm-2", "pm-3"]
+    arrows = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
+    assert len(arrows) == 4
+    labels = sorted(a.get_text() for a in ax.texts if a.get_text())
+    assert labels == ["app2", "batch", "cache", "db"]
+    # every arrow goes from the VM's row under its source PM up to its row under the destination, at the move
+    moves = report(run, what="moves")["moves"]
+    ticks = dict(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()], strict=True))
+    for arrow, (vm, _, _, time) in zip(arrows, moves.select("vm", "src", "dst", "time").rows(), strict=True):
+        (x0, y0), (x1, y1) = arrow.xyann, arrow.xy
+        assert x0 == x1 == time and ticks[y0] == ticks[y1] == vm and y1 < y0  # pm-0/pm-1 are drawn above
+    bars = {tuple(round(float(c), 6) for c in coll.get_facecolor()[0][:3]) for coll in ax.collections}
+    assert bars == {tuple(float(v) for v in VM_STATE_VALUES[s].split()) for s in ("start", "migrate", "stop-and-copy")}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["start (running)", "migrate (pre-copy)", "stop-and-copy", "move (migration)"]
+
+
+def test_utilization_panels_are_the_busy_hosts(mpl, run):
+    fig = plots.figure(run, what="utilization")
+    names = [ax.get_ylabel() for ax in fig.axes]
+    assert names == ["pm-0", "pm-1", "pm-2", "pm-3"]  # the others never computed
+    assert all(ax.get_ylim() == (0.0, 1.05) for ax in fig.axes)  # fractions: the embedded platform is known
+    notes = [t.get_text() for t in fig.texts]
+    assert notes == ["idle all run: controller, pm-4, pm-5, pm-6, pm-7, storage"]
+    means = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_text().startswith("mean")]
+    assert means == ["mean 18.4%", "mean 14.5%", "mean 6.4%", "mean 17.4%"]
+
+
+def test_without_the_platform_utilization_is_in_gflops(mpl, tmp_path):
+    """The lifecycle run's platform is not the embedded one: no capacities, so Gflop/s; with it, fractions."""
+    csv = tmp_path / "life.csv"
+    trace(lifecycle_sim, CsvWriter(csv, lifecycle_sim([]).platform))
+    fig = plots.figure(csv, what="utilization")
+    assert "Gflop/s" in fig.axes[0].get_title(loc="left")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["pm0", "pm1"]
+    with_platform = plots.figure(csv, what="utilization", platform=REPO / "tests" / "data" / "tracing" /
+                                 "lifecycle.xml")
+    assert "fraction" in with_platform.axes[0].get_title(loc="left")
+    plots.save_png(fig, tmp_path / "life.png")
+    assert png_size(tmp_path / "life.png") == (1200, 600)
+
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["missing.csv", "-o", "x.png"], ["missing.csv: expected a tidy trace CSV (replay run --csv), found no such"]),
+    (["RUN", "-o", "x.svg"], ["x.svg: expected a .png file name, found '.svg'"]),
+    (["RUN", "-o", "nowhere/x.png"], ["expected an existing directory for the picture"]),
+])
+def test_plot_bad_input_is_one_line(run, tmp_path, monkeypatch, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plot", *(str(run) if a == "RUN" else a for a in args)])
+    assert_one_line_error(result, *fragments)
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_matplotlib_is_one_clear_line(run, tmp_path, monkeypatch):
+    """Without the extra (simulated: importing matplotlib fails), plotting says how to install it."""
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(PlotUnavailable, match=r"install the plot extra: pip install '\.\[plot\]'"):
+        plots.plot(run, tmp_path / "x.png")
+    result = runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "x.png")])
+    assert_one_line_error(result, "matplotlib", "install the plot extra: pip install '.[plot]'")
+    assert not (tmp_path / "x.png").exists()
+    assert issubclass(PlotUnavailable, ImportError)
+
+
+def test_an_unknown_plot_is_a_value_error(mpl, run, tmp_path):
+    with pytest.raises(ValueError, match="unknown plot 'pie'"):
+        plots.figure(run, what="pie")
+    with pytest.raises(AnalysisError, match=r"expected a \.png file name"):
+        plots.save_png(plots.figure(run, what="gantt"), tmp_path / "x.jpg")
+    assert runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "x.png"), "--what", "pie"]).exit_code == 2
+
+
+def test_the_docs_pictures(mpl):
+    """docs/consolidation-*.png, drawn by tools/make_docs_pngs.sh, are PNGs of the plots' sizes (their bytes
+    depend on the matplotlib and FreeType versions, so they are not compared here)."""
+    for what in ("gantt", "utilization"):
+        path = REPO / "docs" / f"consolidation-{what}.png"
+        if not path.exists():
+            pytest.skip(f"{path.name} not drawn yet: tools/make_docs_pngs.sh")
+        assert png_size(path) == (1200, 600)
