@@ -48,7 +48,7 @@ MIGRATIONS_HEADER = (
     "stage3_bytes",
     "stage3_end",
 )
-SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", "/work/shared"))
+SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", REPO_ROOT.parent / "shared"))
 """Where ``shared:<path>`` inputs of the manifest live (SimGrid's own platforms, not copied into the repository)."""
 SHARED_PREFIX = "shared:"
 CLOUD_GROUP = "cloud"
