@@ -4,8 +4,10 @@ Only the engine moves simulated time. Between two events every running activity 
 the weighted max-min share that :func:`replay.solver.solve` gives it, so the engine never steps the whole world:
 
 * An activity keeps ``remaining`` as of ``last`` and its ``rate``; its work is settled lazily, only when its rate
-  changes or it completes. Its predicted completion sits in the heap keyed ``(time, seq)``; when the rate changes
-  the activity's ``version`` is bumped and the old entry is skipped when popped (lazy invalidation), never searched.
+  changes or it completes. Its predicted completion sits in the heap keyed ``(time, seq)``. When a new rate makes
+  it earlier, a new entry is pushed and the activity's ``version`` bumped, so the old entry is skipped when popped
+  (lazy invalidation, never a search); when it makes it later, the old entry stays and, when it comes up, the
+  activity is found unfinished and re-predicted.
 * A change (an activity starts, ends, is suspended, changes penalty or bound; a resource changes capacity) marks its
   resources *dirty*. Before the clock moves again, the engine re-solves only the connected component of the dirty
   resources (resources linked by shared activities), and only activities whose rate really changed get a new heap
@@ -73,6 +75,7 @@ class Activity:
         "amount",
         "bound",
         "done",
+        "due",
         "last",
         "name",
         "on_done",
@@ -108,6 +111,8 @@ class Activity:
         self.rate = 0.0
         self.last: Seconds = 0.0
         self.version = 0
+        #: the date of the activity's live heap entry (``inf``: none)
+        self.due = math.inf
         self.started = False
         self.suspended = False
         self.done = False
@@ -253,12 +258,12 @@ class Engine:
                 entry = heapq.heappop(heap)
                 if _stale(entry):
                     continue
-                self.events_processed += 1
                 item = entry[2]
                 if isinstance(item, Timer):
+                    self.events_processed += 1
                     item.callback()
                 else:
-                    self._complete(item)
+                    self._due(item)
             self._flush()
         return self.now
 
@@ -289,21 +294,43 @@ class Engine:
         activity.last = self.now
 
     def _set_rate(self, activity: Activity, rate: float) -> None:
-        """Give ``activity`` a new rate (its work already settled) and predict its completion."""
+        """Give ``activity`` a new rate (its work already settled) and predict its completion.
+
+        Only a prediction earlier than the activity's entry in the heap needs a new entry; a later one waits for
+        that entry to come up, which then re-predicts (see :meth:`_due`). Slowing down, the common case when
+        activities arrive, costs no heap operation.
+        """
         activity.rate = rate
-        activity.version += 1
         if math.isinf(activity.remaining):  # a share that never ends (a VM's variable on its PM)
             pass
         elif rate > 0.0:
             if activity.remaining <= WORK_EPSILON * activity.amount:
-                when = self.now
+                self._push(activity, self.now)
             else:
                 when = self.now + activity.remaining / rate
-            heapq.heappush(self._heap, (when, next(self._seq), activity, activity.version))
+                if when < activity.due:
+                    self._push(activity, when)
         elif activity.remaining <= 0.0 and not activity.suspended and activity.penalty > 0.0:
-            heapq.heappush(self._heap, (self.now, next(self._seq), activity, activity.version))
+            self._push(activity, self.now)
         if activity.on_rate is not None:
             activity.on_rate(activity)
+
+    def _push(self, activity: Activity, when: Seconds) -> None:
+        """Make ``when`` the activity's one live heap entry (older ones become stale)."""
+        activity.version += 1
+        activity.due = when
+        heapq.heappush(self._heap, (when, next(self._seq), activity, activity.version))
+
+    def _due(self, activity: Activity) -> None:
+        """The activity's entry came up: it completes, or (having slowed down since) gets its real date."""
+        self._settle(activity)
+        if activity.remaining <= WORK_EPSILON * activity.amount:
+            self.events_processed += 1
+            self._complete(activity)
+            return
+        activity.due = math.inf
+        if activity.rate > 0.0:
+            self._push(activity, self.now + activity.remaining / activity.rate)
 
     def _free_rate(self, activity: Activity) -> None:
         """An activity on no resource runs at its bound (instantly when unbounded)."""
@@ -312,8 +339,7 @@ class Engine:
             self._set_rate(activity, 0.0)
         elif math.isinf(activity.bound):
             activity.remaining = 0.0
-            activity.version += 1
-            heapq.heappush(self._heap, (self.now, next(self._seq), activity, activity.version))
+            self._push(activity, self.now)
         else:
             self._set_rate(activity, activity.bound)
 

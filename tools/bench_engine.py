@@ -18,6 +18,7 @@ default) is a run without listeners, as ``replay run`` without ``--paje``/``--cs
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import random
 import tempfile
@@ -86,6 +87,7 @@ CASES = {"cpu": cpu_case, "network": network_case}
 
 
 def measure(case: str, n: int, tracing: str = "off") -> tuple[float, int, float]:
+    gc.collect()  # the previous size's simulation is garbage now: do not let its collection land in this run
     sim = CASES[case](n, random.Random(42))
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         if tracing == "noop":
