@@ -21,6 +21,7 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import math
@@ -36,6 +37,9 @@ TIME_EPSILON: Seconds = 1e-9
 
 #: A remaining amount of work below this fraction of the activity's initial amount is considered done.
 WORK_EPSILON = 1e-9
+
+#: Allocations between two collections of the youngest generation during a run (Python's default: 700).
+GC_THRESHOLD = 100_000
 
 
 class Resource:
@@ -239,7 +243,20 @@ class Engine:
 
     # -- the loop --------------------------------------------------------------------------------------------
     def run(self, until: Seconds | None = None) -> Seconds:
-        """Handle events until none is left (or the clock would pass ``until``); return the clock."""
+        """Handle events until none is left (or the clock would pass ``until``); return the clock.
+
+        A run allocates many small, short-lived objects among many long-lived ones: Python's cyclic collector,
+        at its default thresholds, would spend up to 40 % of a 100,000-activity run scanning them, so the run
+        raises the first threshold (and restores it after).
+        """
+        thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
+        try:
+            return self._run(until)
+        finally:
+            gc.set_threshold(*thresholds)
+
+    def _run(self, until: Seconds | None) -> Seconds:
         self._flush()
         heap = self._heap
         while True:
