@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from replay.platform import Platform, load_platform_string
@@ -47,3 +48,11 @@ def transfer_time(plat: Platform, size: float, *, model: str = "LV08", src: str 
     sim.add_actor("r", dst, receiver)
     sim.run()
     return ends["recv"]
+
+
+def assert_golden(produced: bytes, golden: Path) -> None:
+    """``produced`` must be byte-identical to the golden file (``UPDATE_GOLDEN=1`` rewrites it first)."""
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(produced)
+    assert produced == golden.read_bytes(), "regenerate with UPDATE_GOLDEN=1 if the change is deliberate"

@@ -7,7 +7,6 @@ tables; regenerate them after a deliberate change with
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import polars as pl
 import pytest
 
 from replay.errors import StateError
+from tests.helpers import assert_golden
 from tests.test_tracing_scenarios import (
     GOLDEN,
     LIFE,
@@ -219,10 +219,7 @@ def test_golden_lifecycle_tables(tmp_path, kind):
         write_migrations(lifecycle_sim, tmp_path / "m.csv")
         produced = (tmp_path / "m.csv").read_bytes()
         golden = GOLDEN / "lifecycle_migrations.csv"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(produced)
-    assert produced == golden.read_bytes(), "regenerate with UPDATE_GOLDEN=1 if the change is deliberate"
+    assert_golden(produced, golden)
 
 
 def test_the_same_run_gives_the_same_table(tmp_path):

@@ -12,7 +12,6 @@ deliberate change of the output, regenerate it (and the CSV ones) with::
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from replay.platform import default_platform
 from replay.simulation import Simulation
 from replay.vm import MigrationParams
+from tests.helpers import assert_golden
 from tests.test_tracing_scenarios import (
     COMM,
     GOLDEN,
@@ -404,10 +404,7 @@ def test_the_embedded_default_platform_traces(tmp_path):
 def test_golden_lifecycle_trace(tmp_path):
     produced = write(lifecycle_sim, tmp_path / "lifecycle.paje").read_bytes()
     golden = GOLDEN / "lifecycle.paje"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(produced)
-    assert produced == golden.read_bytes(), "regenerate with UPDATE_GOLDEN=1 if the change is deliberate"
+    assert_golden(produced, golden)
 
 
 def test_the_same_run_gives_the_same_bytes(tmp_path):
