@@ -341,13 +341,16 @@ class Engine:
     def _due(self, activity: Activity) -> None:
         """The activity's entry came up: it completes, or (having slowed down since) gets its real date."""
         self._settle(activity)
-        if activity.remaining <= WORK_EPSILON * activity.amount:
+        left = activity.remaining
+        rate = activity.rate
+        if left <= WORK_EPSILON * activity.amount or (rate > 0.0 and left <= rate * TIME_EPSILON):
+            # done, or done within the time tolerance that groups this date's events
             self.events_processed += 1
             self._complete(activity)
             return
         activity.due = math.inf
-        if activity.rate > 0.0:
-            self._push(activity, self.now + activity.remaining / activity.rate)
+        if rate > 0.0:
+            self._push(activity, self.now + left / rate)
 
     def _free_rate(self, activity: Activity) -> None:
         """An activity on no resource runs at its bound (instantly when unbounded)."""

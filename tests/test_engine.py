@@ -82,3 +82,18 @@ def test_cancelled_timer_never_fires():
     timer = engine.schedule(1.0, lambda: fired.append(1))
     timer.cancel()
     assert engine.run() == 0.0 and fired == []
+
+
+def test_a_slowed_down_activity_that_ends_within_the_time_tolerance_completes():
+    # 1e6 units at rate 1e8 are due at 0.01 s; 5e-10 s before, a second activity halves the rate, so the old
+    # entry comes up with 1e8 x 5e-10 - 5e7 x 5e-10 = 0.025 units left (more than the 1e-9 x 1e6 work tolerance)
+    # due 5e-10 s later: within the 1e-9 s that group events, it completes then, instead of being re-predicted
+    # for ever at the same date.
+    engine = Engine()
+    r = Resource("r", 1e8)
+    ends = {}
+    first = Activity("first", 1e6, [(r, 1.0)], on_done=lambda act: ends.setdefault("first", engine.now))
+    engine.start(first)
+    engine.schedule(0.01 - 5e-10, lambda: engine.start(Activity("second", 1e8, [(r, 1.0)])))
+    engine.run()
+    assert ends["first"] == pytest.approx(0.01, abs=1e-9)
