@@ -10,12 +10,15 @@ was also compared with SimGrid 3.32 itself (s4u Host::route_to) when written; th
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from replay.errors import LookupFailure, PlatformError, UnitError
+from replay.errors import LookupFailure, PlatformError, ReplayError, UnitError
 from replay.platform import Host, Link, Platform, Zone, default_platform, load_platform, load_platform_string
 from replay.platform.loader import PlatformWarning
 
@@ -837,3 +840,33 @@ def test_errors_are_value_errors_not_unit_errors() -> None:
     with pytest.raises(ValueError) as info:
         zone('<host id="a" speed="fast"/>')
     assert isinstance(info.value, PlatformError) and not isinstance(info.value, UnitError)
+
+
+@pytest.mark.parametrize("version", ["nan", "inf", "1e400"])
+def test_a_version_that_is_not_a_finite_number(version):
+    with pytest.raises(PlatformError, match=f"platform version '{version}' is not a number"):
+        load_platform_string(f'<?xml version="1.0"?><platform version="{version}"></platform>', source="v.xml")
+
+
+_MUTABLE = (Path(__file__).resolve().parents[1] / "traces" / "platforms" / "splitduplex.xml").read_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_MUTABLE) - 1), st.integers(0, 40), st.text(max_size=8)), max_size=4))
+def test_mangled_platform_files_only_raise_platform_errors(edits):
+    # Cut and splice a real platform file at random places: loading it, and routing between its hosts, either
+    # works or raises one of the project's errors (never a KeyError, OverflowError, ... of Python's).
+    text = _MUTABLE
+    for position, cut, insert in edits:
+        text = text[:position] + insert + text[position + cut :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            plat = load_platform_string(text, source="mangled.xml")
+            hosts = list(plat.hosts)
+            for src in hosts:
+                for dst in hosts:
+                    with contextlib.suppress(ReplayError):
+                        plat.route(src, dst)
+        except ReplayError:
+            pass

@@ -337,7 +337,7 @@ class _Builder:
         text = attrs.get("version", "0.0")
         try:
             version = round(100 * float(text))
-        except ValueError:
+        except (ValueError, OverflowError):  # "x", or "inf" / "1e400" / "nan"
             raise PlatformError(f"{self.at(line)}platform version '{text}' is not a number") from None
         if not 400 <= version <= 410:
             found = "no version attribute" if "version" not in attrs else f"version '{text}'"
