@@ -8,7 +8,7 @@ migration), and trace what happened as Paje (ViTE, PajeNG) and CSV (polars). See
 
     sim = Simulation(load_platform("platform.xml"))
     vm = sim.create_vm("VM0", "Fafard", ramsize=1e9)
-    sim.start_vm(vm)
+    vm.start()
 
     def admin(actor):
         yield sim.migrate_vm(vm, "Tremblay", actor)
@@ -17,8 +17,7 @@ migration), and trace what happened as Paje (ViTE, PajeNG) and CSV (polars). See
     sim.run()
 """
 
-from replay.actions import Action, TraceSource, iter_actions, open_trace, parse_line
-from replay.actors import Actor, Request
+from replay.actors import Actor
 from replay.engine import Activity, Engine, Resource
 from replay.errors import (
     DeadlockError,
@@ -30,16 +29,21 @@ from replay.errors import (
     TraceSyntaxError,
     UnitError,
 )
-from replay.migration import SEED_OPTIONS, MigrationOptions, MigrationReport
+from replay.events import MigrationReport
+from replay.lifecycle import VmOperation, VmState
+from replay.migration import SEED_OPTIONS, MigrationOptions
 from replay.network import MODELS, NetworkModel
 from replay.platform import Platform, default_platform, load_deployment, load_platform
+from replay.process import Process, Request
 from replay.replayer import ActionDone, Replayer
 from replay.session import ReplaySession, RunResult
 from replay.simulation import Simulation
 from replay.solver import solve
-from replay.vm import MigrationParams, VirtualMachine, VmState
+from replay.trace import BUILTIN, Action, Registry, TraceSource, iter_actions, open_trace, parse_line
+from replay.vm import VirtualMachine, VmConfig
 
 __all__ = [
+    "BUILTIN",
     "MODELS",
     "SEED_OPTIONS",
     "Action",
@@ -50,11 +54,12 @@ __all__ = [
     "Engine",
     "LookupFailure",
     "MigrationOptions",
-    "MigrationParams",
     "MigrationReport",
     "NetworkModel",
     "Platform",
     "PlatformError",
+    "Process",
+    "Registry",
     "ReplayError",
     "ReplaySession",
     "Replayer",
@@ -68,6 +73,8 @@ __all__ = [
     "TraceSyntaxError",
     "UnitError",
     "VirtualMachine",
+    "VmConfig",
+    "VmOperation",
     "VmState",
     "default_platform",
     "iter_actions",

@@ -1,4 +1,4 @@
-"""Actors: user code written as generators that yield the activities they wait for.
+"""Actors: user code written as generators that yield the requests they wait for, and their scheduler.
 
 An actor is a generator function taking its :class:`Actor` handle::
 
@@ -7,244 +7,111 @@ An actor is a generator function taking its :class:`Actor` handle::
         yield actor.execute(1e9)                # blocks until 1 Gflop is computed on the actor's host
         data = yield actor.recv("pong_ping")    # the value of a recv is what was sent
 
-Every operation returns a :class:`Request` at once; yielding it blocks the actor until it is done and gives back
-its value, so ``isend``/``irecv`` are the same calls kept for later (``yield actor.wait(req)`` or ``yield req``).
-Communications follow SimGrid's rendezvous: a send and a receive on the same mailbox match in the order they were
-posted, and the transfer starts only when both are there, between the sender's and the receiver's hosts.
+Every operation returns a request at once; yielding it blocks the actor until it is done and gives back its
+value, so ``isend``/``irecv`` are the same calls kept for later (``yield actor.wait(req)`` or ``yield req``).
+Communications follow SimGrid's rendezvous (:mod:`replay.comms`).
+
+The :class:`Scheduler` runs every actor as a :class:`~replay.process.Process` with one wake policy: an actor whose
+request is done is queued, and the queue runs once the events of the date have been handled, in the order the
+actors were woken, each until it yields something not yet done. New activities start at the current date and
+the engine re-solves before the clock moves on. An actor lives on a host (a PM or a VM) as one of its
+residents: a VM freezes it (its current computation or transfer stops and it is not woken until thawed; a sleep
+goes on, as in SimGrid: one that ends meanwhile wakes the actor at the resume) and kills it at shutdown. An actor
+placed on a VM that does not run yet, or does not exist yet, starts when a VM of that name runs: the scheduler is
+the VMs' listener for that.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from replay.engine import Activity, Timer
+from replay import events
+from replay.comms import Comm, Mailboxes
+from replay.engine import Engine
+from replay.errors import StateError
+from replay.hosts import ComputeHost, Exec
+from replay.process import AllOf, AnyOf, Process, Request, Sleep, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 
-if TYPE_CHECKING:
-    from replay.simulation import Host, Simulation
-
-ActorFunction = Callable[..., Generator["Request", Any, Any]]
-
-
-class Request:
-    """Something an actor can wait for; done once, with a value, or failed with an error raised in the waiter."""
-
-    __slots__ = ("done", "error", "value", "waiters")
-
-    def __init__(self) -> None:
-        self.done = False
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.waiters: list[Callable[[Request], None]] = []
-
-    def describe(self) -> str:
-        return type(self).__name__.lower()
-
-    def then(self, callback: Callable[[Request], None]) -> None:
-        """Call ``callback(self)`` when done (at once if it already is)."""
-        if self.done:
-            callback(self)
-        else:
-            self.waiters.append(callback)
-
-    def finish(self, value: Any = None) -> None:
-        if self.done:
-            return
-        self.done = True
-        self.value = value
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            waiter(self)
-
-    def fail(self, error: BaseException) -> None:
-        """End the request with ``error``: every actor waiting on it gets the exception raised at its ``yield``."""
-        if not self.done:
-            self.error = error
-            self.finish(None)
-
-
-class Exec(Request):
-    """A computation on the actor's host; its value is the number of flops computed."""
-
-    __slots__ = ("activity", "host")
-
-    def __init__(self, host: Host, activity: Activity) -> None:
-        super().__init__()
-        self.host = host
-        self.activity = activity
-
-    def describe(self) -> str:
-        return f"execute({self.activity.amount:g} flops) on {self.host.name}"
-
-
-class Sleep(Request):
-    """A wait of ``duration`` simulated seconds (it goes on while its actor is suspended, as in SimGrid)."""
-
-    __slots__ = ("duration", "timer")
-
-    def __init__(self, duration: Seconds) -> None:
-        super().__init__()
-        self.duration = duration
-        self.timer: Timer | None = None
-
-    def describe(self) -> str:
-        return f"sleep({self.duration:g} s)"
-
-
-class Comm(Request):
-    """One message on a mailbox, shared by the send and the receive that match; value: the payload."""
-
-    __slots__ = ("activity", "mailbox", "payload", "rate", "receiver", "sender", "size")
-
-    def __init__(self, mailbox: str, size: Bytes, payload: Any, rate: BytesPerSecond) -> None:
-        super().__init__()
-        self.mailbox = mailbox
-        self.size = size
-        self.payload = payload
-        self.rate = rate
-        self.sender: Actor | None = None
-        self.receiver: Actor | None = None
-        self.activity: Activity | None = None
-
-    def describe(self) -> str:
-        if self.receiver is None:
-            return f"send({self.size:g} B) on mailbox {self.mailbox!r}: no receiver"
-        if self.sender is None:
-            return f"recv on mailbox {self.mailbox!r}: no sender"
-        return f"transfer of {self.size:g} B on mailbox {self.mailbox!r}"
-
-
-class Wait(Request):
-    """Something outside the actor (a VM start, a save, a migration) that the actor blocks on."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-
-    def describe(self) -> str:
-        return self.what
-
-
-class AllOf(Request):
-    """Done when every one of its requests is; value: their values in order."""
-
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: Iterable[Request]) -> None:
-        super().__init__()
-        self.parts = tuple(parts)
-        self._check(None)
-        for part in self.parts:
-            if not part.done:
-                part.then(self._check)
-
-    def _check(self, _: Request | None) -> None:
-        if all(part.done for part in self.parts):
-            self.finish([part.value for part in self.parts])
-
-    def describe(self) -> str:
-        waiting = [p.describe() for p in self.parts if not p.done]
-        return "all of [" + "; ".join(waiting) + "]"
-
-
-class AnyOf(Request):
-    """Done when one of its requests is; value: the index of the first one done."""
-
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: Iterable[Request]) -> None:
-        super().__init__()
-        self.parts = tuple(parts)
-        for index, part in enumerate(self.parts):
-            part.then(lambda _, i=index: self.finish(i))
-
-    def describe(self) -> str:
-        return "any of [" + "; ".join(p.describe() for p in self.parts) + "]"
-
-
-class Mailbox:
-    """A rendezvous point: pending sends and pending receives, matched first come, first served."""
-
-    __slots__ = ("name", "receives", "sends")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.sends: deque[Comm] = deque()
-        self.receives: deque[Comm] = deque()
+ActorFunction = Callable[..., Steps]
 
 
 class Actor:
-    """The handle an actor's code uses to act; also the scheduler's record of the actor."""
+    """The handle an actor's code uses to act; also the scheduler's record of the actor and a host's resident."""
 
     def __init__(
-        self, sim: Simulation, name: str, host: Host | None, function: ActorFunction, args: tuple[Any, ...]
+        self,
+        scheduler: Scheduler,
+        name: str,
+        host: ComputeHost | None,
+        placement: str,
+        function: ActorFunction,
+        args: tuple[Any, ...],
     ) -> None:
-        self.sim = sim
+        self.scheduler = scheduler
         self.name = name
         #: where the actor runs (None until the VM it was placed on by name is created and started)
-        self.host: Host = host  # type: ignore[assignment]
+        self.host: ComputeHost = host  # type: ignore[assignment]
         #: the host or VM name it was placed on
-        self.placement = host.name if host is not None else ""
+        self.placement = placement
         #: where the actor's code is, for error messages (the replayer sets the ``file:line: `` of its action)
         self.context = ""
         self.function = function
         self.args = args
         self.start_time: Seconds | None = None
         self.end_time: Seconds | None = None
-        self.waiting: Request | None = None
+        self.process: Process | None = None
         self.suspended = False
         self.killed = False
         #: a wake-up that arrived while suspended, delivered at resume
         self.deferred: Request | None = None
-        self._generator: Generator[Request, Any, Any] | None = None
 
     def __repr__(self) -> str:
-        return f"Actor({self.name!r} on {self.host.name!r})"
+        return f"Actor({self.name!r} on {self.placement!r})"
 
     @property
     def now(self) -> Seconds:
         """The simulated clock."""
-        return self.sim.engine.now
+        return self.scheduler.engine.now
 
     @property
     def finished(self) -> bool:
         return self.end_time is not None
 
+    @property
+    def waiting(self) -> Request | None:
+        """The request the actor is blocked on."""
+        return self.process.waiting if self.process is not None else None
+
     # -- computations --------------------------------------------------------------------------------------
-    def execute(
-        self, flops: Flops, priority: float = 1.0, *, bound: FlopsPerSecond = math.inf
-    ) -> Exec:
+    def execute(self, flops: Flops, priority: float = 1.0, *, bound: FlopsPerSecond = math.inf) -> Exec:
         """Compute ``flops`` on the actor's host, on one core at most; ``priority`` is SimGrid's share weight."""
-        return self.sim.start_exec(self.host, flops, priority=priority, bound=bound, name=self.name)
+        return self.host.execute(flops, priority=priority, bound=bound, name=self.name)
 
     exec_async = execute
 
     def sleep(self, duration: Seconds) -> Sleep:
         """Wait ``duration`` seconds of simulated time."""
-        return self.sim.start_sleep(duration)
+        return Sleep(self.scheduler.engine, duration)
 
     def sleep_until(self, date: Seconds) -> Sleep:
         return self.sleep(max(0.0, date - self.now))
 
     # -- communications ------------------------------------------------------------------------------------
-    def send(
-        self, mailbox: str, size: Bytes, payload: Any = None, *, rate: BytesPerSecond = math.inf
-    ) -> Comm:
+    def send(self, mailbox: str, size: Bytes, payload: Any = None, *, rate: BytesPerSecond = math.inf) -> Comm:
         """Post ``size`` bytes on ``mailbox``; done when the receiver has them (a 0-byte message pays latency)."""
         if size < 0:
             raise ValueError(f"a message size must be non-negative, got {size!r}")
-        return self.sim.post_send(self, mailbox, size, payload, rate)
+        return self.scheduler.mailboxes.send(self, mailbox, size, payload, rate)
 
     isend = send
 
     def recv(self, mailbox: str) -> Comm:
         """Receive the next message of ``mailbox``; the request's value is its payload (its size if none)."""
-        return self.sim.post_recv(self, mailbox)
+        return self.scheduler.mailboxes.recv(self, mailbox)
 
     irecv = recv
 
@@ -261,3 +128,172 @@ class Actor:
     @staticmethod
     def wait_any(requests: Iterable[Request]) -> AnyOf:
         return AnyOf(requests)
+
+    # -- as a resident of its host ----------------------------------------------------------------------------
+    def suspend(self) -> None:
+        """Freeze the actor's current activity; wake-ups are held until :meth:`resume`."""
+        if self.suspended or self.finished:
+            return
+        self.suspended = True
+        if self.waiting is not None:
+            self.waiting.pause(self)
+
+    def resume(self) -> None:
+        if not self.suspended or self.finished:
+            return
+        self.suspended = False
+        if self.waiting is not None:
+            self.waiting.unpause(self)
+        if self.deferred is not None:
+            request, self.deferred = self.deferred, None
+            self.scheduler.ready(self, request)
+        elif self.process is None:
+            self.scheduler.ready(self, None)
+
+    def kill(self) -> None:
+        """End the actor now: its activity is cancelled; a peer of its communication gets an error."""
+        if self.finished:
+            return
+        if self.waiting is not None:
+            self.waiting.cancel()
+        if self.process is not None:
+            self.process.interrupt()
+        self.scheduler.ended(self, killed=True)
+
+    def describe_wait(self) -> str:
+        """What the actor waits on, for a deadlock report."""
+        if self.process is None:
+            if self.host is None:
+                return f"VM {self.placement!r}, which was never created"
+            return self.host.describe_start()
+        return self.waiting.describe() if self.waiting is not None else "nothing"
+
+
+class Scheduler:
+    """Runs the actors of a simulation (see the module docstring); the listener of its VMs."""
+
+    def __init__(self, engine: Engine, mailboxes: Mailboxes) -> None:
+        self.engine = engine
+        self.mailboxes = mailboxes
+        self.actors: dict[str, Actor] = {}
+        self._ready: deque[tuple[Actor, Request | None]] = deque()
+        #: actors waiting for a VM (by name) to run, each with what to do when it does
+        self._waiting_for: dict[str, list[tuple[Actor, Callable[[ComputeHost], None]]]] = {}
+        engine.after_events(self._run_ready)
+
+    def add(
+        self,
+        name: str,
+        host: ComputeHost | None,
+        placement: str,
+        function: ActorFunction,
+        args: tuple[Any, ...],
+        start_time: Seconds,
+    ) -> Actor:
+        """Create an actor on ``host`` (None: the VM ``placement``, not created yet) from ``start_time`` on."""
+        if name in self.actors:
+            raise StateError(f"an actor called {name!r} already exists")
+        actor = Actor(self, name, host, placement, function, args)
+        self.actors[name] = actor
+        if start_time > self.engine.now:
+            self.engine.schedule(start_time - self.engine.now, lambda: self._launch(actor))
+        else:
+            self._launch(actor)
+        return actor
+
+    def _launch(self, actor: Actor) -> None:
+        host = actor.host
+        if host is None or not host.runs:
+
+            def place(vm: ComputeHost) -> None:
+                actor.host = vm
+                self.wake(actor, None)
+
+            self._waiting_for.setdefault(actor.placement, []).append((actor, place))
+        else:
+            self.wake(actor, None)
+
+    def move(self, actor: Actor, name: str, host: ComputeHost | None) -> Wait:
+        """Move ``actor`` to ``host``, called ``name``; a VM that does not run (or exist) yet is waited for."""
+        request = Wait(f"VM {name!r} to run")
+
+        def arrive(there: ComputeHost) -> None:
+            actor.host.residents.pop(actor, None)
+            actor.host = there
+            there.residents[actor] = None
+            request.finish(None)
+
+        if host is None or not host.runs:
+            self._waiting_for.setdefault(name, []).append((actor, arrive))
+        else:
+            arrive(host)
+        return request
+
+    # -- the VMs' listener -------------------------------------------------------------------------------------
+    def vm_runs(self, vm: ComputeHost) -> None:
+        """Let in the actors waiting for ``vm`` to run (placed on it, or moving to it)."""
+        if vm.runs:
+            for _, on_run in self._waiting_for.pop(vm.name, []):
+                on_run(vm)
+
+    def vm_destroyed(self, vm: ComputeHost) -> None:
+        """The actors still waiting for a VM that is gone will never run."""
+        for actor, _ in self._waiting_for.pop(vm.name, []):
+            actor.kill()
+
+    # -- running ---------------------------------------------------------------------------------------------
+    def wake(self, actor: Actor, request: Request | None) -> None:
+        """``request`` is done: queue the actor, or hold the wake-up while it is suspended."""
+        if actor.killed:
+            return
+        if actor.suspended:
+            actor.deferred = request
+            return
+        self._ready.append((actor, request))
+
+    def ready(self, actor: Actor, request: Request | None) -> None:
+        """Queue ``actor`` to run (a resumed actor's held wake-up)."""
+        self._ready.append((actor, request))
+
+    def _run_ready(self) -> None:
+        ready = self._ready
+        engine = self.engine
+        while ready:
+            actor, request = ready.popleft()
+            if actor.killed:
+                continue
+            process = actor.process
+            if process is None:
+                actor.host.residents[actor] = None
+                if actor.host.frozen:  # its VM was frozen before it could start
+                    actor.suspended = True
+                    continue
+                actor.start_time = engine.now
+                if engine.traced:
+                    engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
+                process = actor.process = Process(
+                    f"actor {actor.name!r}", actor.function(actor, *actor.args), self._waker(actor)
+                )
+                process.step()
+            else:
+                process.step(request)
+            if process.done:
+                self.ended(actor)
+
+    def _waker(self, actor: Actor) -> Callable[[Process, Request], None]:
+        return lambda _, request: self.wake(actor, request)
+
+    def ended(self, actor: Actor, *, killed: bool = False) -> None:
+        """The actor's code returned (or it was killed): it leaves its host."""
+        host = actor.host
+        if host is not None:
+            host.residents.pop(actor, None)
+        actor.end_time = self.engine.now
+        actor.killed = killed
+        if self.engine.traced:
+            where = host.name if host is not None else actor.placement
+            self.engine.emit(events.ActorEnded(self.engine.now, actor.name, where, killed))
+
+    def blocked(self) -> list[Actor]:
+        """The actors that have not finished."""
+        return [actor for actor in self.actors.values() if not actor.finished]

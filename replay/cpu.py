@@ -12,12 +12,13 @@ import math
 from collections.abc import Callable
 
 from replay.engine import Activity, Resource
+from replay.events import ResourceKind
 from replay.units import Flops, FlopsPerSecond
 
 
 def cpu_resource(name: str, speed: FlopsPerSecond, cores: int, *, layer: int = 0) -> Resource:
     """The shared resource standing for all the cores of a host (or of a VM, on layer 1)."""
-    return Resource(name, speed * cores, shared=True, layer=layer, kind="vm" if layer else "host")
+    return Resource(name, speed * cores, shared=True, layer=layer, kind=ResourceKind.VM if layer else ResourceKind.HOST)
 
 
 def execution(

@@ -16,7 +16,7 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
   (PMs, links) is solved before layer 1 (VMs), and a rate change on layer 0 can dirty layer 1 through the
   ``on_rate`` hook of an activity.
 * Ties break by insertion order (``seq`` from :func:`itertools.count`), so runs are deterministic. Events due within
-  ``TIME_EPSILON`` of the clock are handled together, as SimGrid does with its surf precision.
+  ``PRECISION`` of the clock are handled together, as SimGrid does with its surf precision.
 """
 
 from __future__ import annotations
@@ -28,15 +28,14 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from replay.events import ResourceUsed
+from replay.events import ResourceKind, ResourceUsed
 from replay.solver import solve
 from replay.units import Seconds
 
-#: Absolute tolerance on dates (SimGrid's ``surf/precision``): events this close are simultaneous.
-TIME_EPSILON: Seconds = 1e-9
-
-#: A remaining amount of work below this fraction of the activity's initial amount is considered done.
-WORK_EPSILON = 1e-9
+#: The engine's one tolerance (SimGrid's ``surf/precision``): events closer than this many seconds are
+#: simultaneous, and an activity whose remaining work is below this fraction of its amount (or would take less
+#: than this many seconds at its rate) is done.
+PRECISION = 1e-9
 
 #: Allocations between two collections of the youngest generation during a run (Python's default: 700).
 GC_THRESHOLD = 100_000
@@ -45,14 +44,14 @@ GC_THRESHOLD = 100_000
 class Resource:
     """A constraint of the sharing problem: a CPU, a link direction, a VM's share of its PM.
 
-    ``kind`` (``host``, ``vm``, ``link``, ``disk``) only labels it for tracers; ``used`` is the rate last
-    reported to them (the sum of weight x rate over its activities).
+    ``kind`` only labels it for tracers (None: not reported); ``used`` is the rate last reported to them (the
+    sum of weight x rate over its activities).
     """
 
     __slots__ = ("activities", "capacity", "kind", "layer", "name", "shared", "used")
 
     def __init__(
-        self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: str = ""
+        self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: ResourceKind | None = None
     ) -> None:
         self.name = name
         self.capacity = capacity
@@ -151,7 +150,6 @@ class Engine:
         #: callables run once the clock has settled at a date, after the events of that date (actor scheduler)
         self._after_events: list[Callable[[], None]] = []
         self.events_processed = 0
-        self.solves = 0
 
     # -- observers -------------------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Any], None]) -> None:
@@ -245,10 +243,13 @@ class Engine:
     def run(self, until: Seconds | None = None) -> Seconds:
         """Handle events until none is left (or the clock would pass ``until``); return the clock.
 
-        A run allocates many small, short-lived objects among many long-lived ones: Python's cyclic collector,
-        at its default thresholds, would spend up to 40 % of a 100,000-activity run scanning them, so the run
-        raises the first threshold (and restores it after).
+        ``until`` may not be in the past. A run allocates many small, short-lived objects among many long-lived
+        ones: Python's cyclic collector, at its default thresholds, would spend up to 40 % of a 100,000-activity
+        run scanning them, so the run raises the first threshold, and gives the process its own back when it
+        returns or raises.
         """
+        if until is not None and not until >= self.now:
+            raise ValueError(f"cannot run until {until!r}: the clock is already at {self.now!r}")
         thresholds = gc.get_threshold()
         gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
         try:
@@ -270,7 +271,7 @@ class Engine:
                 break
             if date > self.now:
                 self.now = date
-            horizon = self.now + TIME_EPSILON
+            horizon = self.now + PRECISION
             while heap and heap[0][0] <= horizon:
                 entry = heapq.heappop(heap)
                 if _stale(entry):
@@ -321,7 +322,7 @@ class Engine:
         if math.isinf(activity.remaining):  # a share that never ends (a VM's variable on its PM)
             pass
         elif rate > 0.0:
-            if activity.remaining <= WORK_EPSILON * activity.amount:
+            if activity.remaining <= PRECISION * activity.amount:
                 self._push(activity, self.now)
             else:
                 when = self.now + activity.remaining / rate
@@ -343,7 +344,7 @@ class Engine:
         self._settle(activity)
         left = activity.remaining
         rate = activity.rate
-        if left <= WORK_EPSILON * activity.amount or (rate > 0.0 and left <= rate * TIME_EPSILON):
+        if left <= PRECISION * activity.amount or (rate > 0.0 and left <= rate * PRECISION):
             # done, or done within the time tolerance that groups this date's events
             self.events_processed += 1
             self._complete(activity)
@@ -405,11 +406,10 @@ class Engine:
             used = sum((weight * activity.rate for activity, weight in resource.activities.items()), 0.0)
             if used != resource.used:
                 resource.used = used
-                if resource.kind:
+                if resource.kind is not None:
                     self.emit(ResourceUsed(self.now, resource.kind, resource.name, used))
 
     def _solve(self, resources: dict[Resource, int], activities: dict[Activity, int]) -> None:
-        self.solves += 1
         elem_var: list[int] = []
         elem_cnst: list[int] = []
         elem_weight: list[float] = []

@@ -3,14 +3,27 @@
 The model emits these through :meth:`replay.engine.Engine.emit`; tracers (``tracing/``) subscribe with
 :meth:`replay.engine.Engine.subscribe` and never change the run. Models build a record only when somebody listens
 (``engine.traced``), so a run without tracers pays one attribute check per would-be record. This module is a
-leaf: it imports nothing of the project.
+leaf but for the VM state enums of :mod:`replay.lifecycle`, itself a leaf.
 
 Times are simulated seconds. Names are those of the platform (hosts, links), of VMs, actors and mailboxes.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import Any
+
+from replay.lifecycle import VmOperation, VmState
+
+
+class ResourceKind(enum.Enum):
+    """What a resource of the sharing problem stands for, as :class:`ResourceUsed` reports it."""
+
+    HOST = "host"  #: the CPU of a PM (flop/s); its name is the host's
+    VM = "vm"  #: the CPU of a VM, what its PM gives it (flop/s); its name is the VM's
+    LINK = "link"  #: one direction of a network link (byte/s); its name is the link's
+    DISK = "disk"  #: the disk of a PM, for saves and restores (byte/s); its name is the host's
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +104,14 @@ class VmCreated:
 
 @dataclass(frozen=True, slots=True)
 class VmStateChanged:
-    """Whenever a VM changes state; ``operation`` is what caused it (start, suspend, save_done, ...)."""
+    """Whenever a VM changes state; ``operation`` is what caused it."""
 
     time: float
     vm: str
     pm: str
-    old: str
-    new: str
-    operation: str
+    old: VmState
+    new: VmState
+    operation: VmOperation
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,30 +158,76 @@ class MigrationStage:
 
 
 @dataclass(frozen=True, slots=True)
-class MigrationEnded:
-    """When a migration ends: successfully (``error`` empty) or aborted (``error`` says why)."""
+class StopAndCopyStarted:
+    """When a migration's stop-and-copy begins: the VM has just been frozen, its last dirty pages are to be sent."""
 
     time: float
+    vm: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    """The metrics of one migration: what the issuer's request gives back and what the summary lists.
+
+    ``downtime`` is the stop-and-copy transfer (the VM runs again before the acknowledgement that ends the
+    migration); bytes are whole numbers per stage; ``error`` is empty for a migration that succeeded.
+    """
+
     vm: str
     src: str
     dst: str
     key: str
     start: float
+    end: float
     downtime: float
-    stage1: float
-    stage2: float
-    stage3: float
+    stage1: int
+    stage2: int
+    stage3: int
     rounds: int
     converged: bool
     error: str = ""
 
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def bytes(self) -> dict[str, int]:
+        """Bytes sent per stage, keyed ``stage1``, ``stage2``, ``stage3``."""
+        return {"stage1": self.stage1, "stage2": self.stage2, "stage3": self.stage3}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's form (JSON-ready)."""
+        return {
+            "vm": self.vm,
+            "src": self.src,
+            "dst": self.dst,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "downtime": self.downtime,
+            "bytes": self.bytes,
+            "rounds": self.rounds,
+            "converged": self.converged,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationEnded:
+    """When a migration ends, successfully or not (its report's ``error`` says why)."""
+
+    time: float
+    report: MigrationReport
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceUsed:
-    """When the rate used on a host CPU, a VM CPU or a link changes (flop/s or byte/s; ``kind``: host, vm, link)."""
+    """When the rate used on a resource changes (flop/s for CPUs, byte/s for links and disks)."""
 
     time: float
-    kind: str
+    kind: ResourceKind
     name: str
     value: float
 

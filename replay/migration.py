@@ -22,7 +22,7 @@ however slow, shrinks at every round and is never cut short, so it gives exactly
 migration warns and reports ``converged=False``. ``on_stall="simgrid"`` keeps looping like SimGrid, and its
 timeout ends the migration with an error instead of a hang (the VM then stays on its source).
 
-The 2013 model's options (``MigrationParams`` of the VM, and ``MigrationOptions`` here):
+The 2013 model's options (the VM's :class:`~replay.vm.VmConfig`, and ``MigrationOptions`` here):
 
 * ``devsize``: bytes of device state, sent at stop-and-copy;
 * ``skip_stage1``: no pre-copy, the RAM goes with stop-and-copy; ``skip_stage2``: stop-and-copy right after
@@ -36,34 +36,35 @@ The 2013 model's options (``MigrationParams`` of the VM, and ``MigrationOptions`
 
 The seed calibrated the transfer overhead at 22 % of a 1e8 flop/s CPU for 80 MiB/s:
 ``0.22 x 1e8 / (80 x 2^20) = 0.2623`` flops per byte. ``SEED_OPTIONS`` sets chunking and threshold.
-"""
 
+The migration is a :class:`~replay.process.Process` whose stages are sub-generators. It talks to the rest through
+a narrow interface: the network moves bytes between the two PMs, the VM computes the overheads and is frozen,
+moved and resumed through its own methods (:class:`~replay.vm.VirtualMachine`), and the one report type,
+:class:`~replay.events.MigrationReport`, is what the issuer gets back, what the summary lists and what
+:class:`~replay.events.MigrationEnded` carries.
+"""
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Generator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from replay import events
-from replay.actors import Request, Wait
 from replay.engine import Activity, Timer
 from replay.errors import SimulationError, StateError
+from replay.events import MigrationReport
+from replay.hosts import ComputeHost, PhysicalHost
+from replay.network import Network
+from replay.process import Process, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Seconds
-
-if TYPE_CHECKING:
-    from replay.actors import Actor
-    from replay.simulation import ExecHost, Simulation
-    from replay.vm import VirtualMachine
+from replay.vm import VirtualMachine
 
 log = logging.getLogger(__name__)
 
 #: SimGrid's limit on a migration's stage 2 (``mig_timeout``).
 SIMGRID_TIMEOUT: Seconds = 1e7
-
-#: The seed's calibration of the transfer overhead: 22 % of a 1e8 flop/s CPU at 80 MiB/s, in flops per byte.
-SEED_XFER_CPU_OVERHEAD = 0.22 * 1e8 / (80 * 1024 * 1024)
 
 #: Priorities of the overhead executions, as in the seed.
 XFER_OVERHEAD_PRIORITY = 1.0
@@ -72,7 +73,7 @@ DPT_OVERHEAD_PRIORITY = 10000.0
 
 @dataclass(frozen=True, slots=True)
 class MigrationOptions:
-    """How migrations are carried out (per simulation; the VM's own parameters are in ``MigrationParams``)."""
+    """How migrations are carried out (per simulation; the VM's own parameters are in its ``VmConfig``)."""
 
     on_stall: Literal["force", "simgrid"] = "force"
     stall_rounds: int = 10
@@ -91,208 +92,162 @@ class MigrationOptions:
 SEED_OPTIONS = MigrationOptions(stage1_chunk=100 * 1024 * 1024, threshold_rate=125 * 1024 * 1024)
 
 
-@dataclass
-class MigrationReport:
-    """The metrics of one migration (also emitted as :class:`replay.events.MigrationEnded`)."""
-
-    vm: str
-    src: str
-    dst: str
-    key: str
-    start: Seconds
-    end: Seconds | None = None
-    downtime: Seconds = 0.0
-    bytes: dict[str, int] = field(default_factory=lambda: {"stage1": 0, "stage2": 0, "stage3": 0})
-    rounds: int = 0
-    converged: bool = True
-    error: str = ""
-
-    @property
-    def duration(self) -> Seconds | None:
-        return None if self.end is None else self.end - self.start
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "vm": self.vm,
-            "src": self.src,
-            "dst": self.dst,
-            "start": self.start,
-            "end": self.end,
-            "duration": self.duration,
-            "downtime": self.downtime,
-            "bytes": dict(self.bytes),
-            "rounds": self.rounds,
-            "converged": self.converged,
-            "error": self.error,
-        }
-
-
-class DirtyPageTracker:
-    """Counts the flops the VM's executions compute between two lookups (SimGrid's dirty-page tracking)."""
-
-    def __init__(self, sim: Simulation, vm: VirtualMachine) -> None:
-        self.engine = sim.engine
-        self.seen: dict[Activity, float] = {a: self.engine.remaining(a) for a in vm.cpu.activities}
-        self.by_ended = 0.0
-
-    def started(self, activity: Activity) -> None:
-        self.seen[activity] = activity.amount
-
-    def ended(self, activity: Activity) -> None:
-        """An execution completed (or was cancelled) since the last lookup: keep what it computed."""
-        if activity in self.seen:
-            self.by_ended += self.seen.pop(activity) - activity.remaining
-
-    def lookup(self) -> float:
-        """Flops computed since the previous lookup."""
-        total = self.by_ended
-        for activity in self.seen:
-            now = self.engine.remaining(activity)
-            total += self.seen[activity] - now
-            self.seen[activity] = now
-        self.by_ended = 0.0
-        return total
-
-
 class Migration:
-    """One live migration of ``vm`` to ``dst``; created by :meth:`Simulation.migrate_vm`."""
+    """One live migration of ``vm`` to ``dst``; :meth:`start` runs it and returns the process the issuer waits on.
+
+    ``ack_to`` is where the issuer runs (the acknowledgement goes to its PM; None: the destination itself);
+    ``on_end(report)`` is told the report when the migration ends, successfully or not.
+    """
 
     def __init__(
-        self, sim: Simulation, vm: VirtualMachine, dst: ExecHost, issuer: Actor | None, options: MigrationOptions
+        self,
+        vm: VirtualMachine,
+        dst: PhysicalHost,
+        *,
+        network: Network,
+        options: MigrationOptions,
+        key: str,
+        ack_to: ComputeHost | None,
+        on_end: Callable[[MigrationReport], None],
     ) -> None:
-        self.sim = sim
         self.vm = vm
         self.src = vm.pm
         self.dst = dst
-        self.issuer = issuer
+        self.network = network
+        self.engine = network.engine
         self.options = options
-        self.request = Wait(f"migration of VM {vm.name!r} to {dst.name!r}")
-        self.report = MigrationReport(vm.name, self.src.name, dst.name, str(sim.next_key()), sim.engine.now)
-        self.tracker: DirtyPageTracker | None = None
+        self.key = key
+        self.ack_to = ack_to
+        self.on_end = on_end
+        self.start_time = self.engine.now
+        self.process: Process | None = None
+        # what the report will say
+        self.sent = {1: 0, 2: 0, 3: 0}
+        self.downtime = 0.0
+        self.rounds = 0
+        self.converged = True
+        # the stages' shared state, in bytes
+        config = vm.config
+        self.dp_rate = config.mig_speed * config.dp_intensity / self.src.core_speed if self.src.core_speed else 1.0
+        self.dp_cap = int(config.dirty_cap)
+        self.deadline = self.start_time + options.timeout
+        self.threshold = 0
+        self.remaining = 0  # dirtied bytes not sent yet: what stage 2 works on
+        self.skip_stage2 = config.skip_stage2
         self._transfer: Activity | None = None
         self._timer: Timer | None = None
-        self._process: Generator[Request, Any, None] | None = None
-        self.finished = False
 
-    # -- the process -------------------------------------------------------------------------------------------
-    def start(self) -> Request:
-        engine = self.sim.engine
+    def start(self) -> Process:
+        """Put the VM in MIGRATING and run the stages; the process ends with the report (or fails)."""
+        vm = self.vm
+        vm.begin_migration(self)
+        engine = self.engine
         if engine.traced:
-            r = self.report
-            engine.emit(events.MigrationStarted(engine.now, r.vm, r.src, r.dst, r.key))
-        self._process = self._stages()
-        self._advance(None)
-        return self.request
+            engine.emit(events.MigrationStarted(engine.now, vm.name, self.src.name, self.dst.name, self.key))
+        self.process = Process(f"migration of VM {vm.name!r} to {self.dst.name!r}", self._run())
+        self.process.step()
+        return self.process
 
-    def _advance(self, request: Request | None) -> None:
-        assert self._process is not None
-        if self.finished:
-            return
-        try:
-            step = self._process.send(None if request is None else request.value)
-        except StopIteration:
-            return
-        step.then(self._advance)
-
-    def _stages(self) -> Generator[Request, Any, None]:
-        vm, params, options = self.vm, self.vm.params, self.options
-        engine = self.sim.engine
-        ramsize = int(vm.ramsize)
-        speed = self.src.core_speed
-        dp_rate = params.mig_speed * params.dp_intensity / speed if speed else 1.0
-        dp_cap = int(vm.working_set)
-        max_downtime = params.max_downtime if params.max_downtime > 0 else 0.03
-        deadline = engine.now + options.timeout
-        # what stop-and-copy sends whatever happens: the device state, and the RAM itself without pre-copy
-        at_stop = int(params.devsize) + (ramsize if params.skip_stage1 else 0)
-        remaining = 0  # dirtied bytes not sent yet: what stage 2 works on
-
-        def dirtied(flops: float) -> int:
-            return min(int(flops * dp_rate), dp_cap)
-
-        # Stage 1: the whole RAM, the VM running and dirtying pages.
-        self.tracker = DirtyPageTracker(self.sim, vm)
-        computed = 0.0
-        threshold = 0
-        skip_stage2 = params.skip_stage2
-        begin = engine.now
-        if not params.skip_stage1:
-            chunk = int(options.stage1_chunk) if options.stage1_chunk else ramsize
-            left = ramsize
-            while True:
-                size = min(chunk, left)
-                yield self._send(size, 1)
-                left -= size
-                flops = self.tracker.lookup()
-                computed += flops
-                if options.stage1_chunk:
-                    self._dpt_overhead(dirtied(flops))
-                if left <= 0:
-                    break
-            self.report.bytes["stage1"] = ramsize
-            self._stage_event(1, 0, ramsize, engine.now - begin)
-            if engine.now - begin > 0:
-                threshold = int(ramsize / (engine.now - begin) * max_downtime)
-            if engine.now > deadline:
-                skip_stage2 = True
-        if options.threshold_rate is not None:
-            threshold = int(options.threshold_rate * max_downtime)
-
-        # Stage 2: the pages dirtied during the previous transfer, until what is left fits the downtime.
-        updated = dirtied(computed)
-        remaining += updated
-        if not skip_stage2:
-            best = remaining
-            stalled = 0
-            while threshold < remaining:
-                begin = engine.now
-                sent = yield self._send(updated, 2, deadline=deadline)
-                remaining -= sent
-                self.report.bytes["stage2"] += sent
-                flops = self.tracker.lookup()
-                if sent < updated:  # SimGrid's timeout
-                    remaining += dirtied(flops)
-                    if options.on_stall == "simgrid":
-                        self._fail(f"VM {vm.name!r}: migration timed out after {options.timeout:g} s in stage 2")
-                        return
-                    self._forced("its stage 2 reached the timeout")
-                    break
-                self.report.rounds += 1
-                self._stage_event(2, self.report.rounds, sent, engine.now - begin)
-                if engine.now > begin and options.threshold_rate is None:
-                    threshold = int(updated / (engine.now - begin) * max_downtime)
-                updated = dirtied(flops)
-                self._dpt_overhead(updated)
-                remaining += updated
-                if remaining < best:
-                    best, stalled = remaining, 0
-                else:
-                    stalled += 1
-                if options.on_stall == "force" and stalled >= options.stall_rounds and threshold < remaining:
-                    self._forced(f"the remaining {remaining} bytes did not shrink for {stalled} rounds")
-                    break
-
-        # Stage 3: stop and copy, move, resume, acknowledge.
-        self.sim.freeze_vm(vm)
-        self.tracker = None
-        begin = engine.now
-        remaining += at_stop
-        yield self._send(remaining, 3)
-        self.report.bytes["stage3"] = remaining
-        self.report.downtime = engine.now - begin
-        self._stage_event(3, 0, remaining, engine.now - begin)
-        self.sim.move_vm(vm, self.dst)
-        self.sim.thaw_vm(vm)
-        vm.transition("migrate_done")
-        vm.migration = None
+    # -- the stages -------------------------------------------------------------------------------------------
+    def _run(self) -> Steps:
+        self.vm.start_dirty_tracking()
+        computed = yield from self._stage1()
+        if self.options.threshold_rate is not None:
+            self.threshold = int(self.options.threshold_rate * self.vm.config.max_downtime)
+        updated = self._dirtied(computed)
+        self.remaining += updated
+        if not self.skip_stage2:
+            yield from self._stage2(updated)
+        yield from self._stage3()
         yield self._ack()
-        self._succeed()
+        return self._end("")
+
+    def _stage1(self) -> Steps:
+        """Send the whole RAM while the VM runs and dirties pages; return the flops it computed meanwhile."""
+        config, options, engine = self.vm.config, self.options, self.engine
+        if config.skip_stage1:
+            return 0.0
+        ramsize = int(config.ramsize)
+        begin = engine.now
+        computed = 0.0
+        chunk = int(options.stage1_chunk) if options.stage1_chunk else ramsize
+        left = ramsize
+        while True:
+            size = min(chunk, left)
+            yield self._send(size, 1)
+            left -= size
+            flops = self.vm.lookup_dirty_flops()
+            computed += flops
+            if options.stage1_chunk:
+                self._dpt_overhead(self._dirtied(flops))
+            if left <= 0:
+                break
+        self.sent[1] = ramsize
+        self._stage_event(1, 0, ramsize, engine.now - begin)
+        if engine.now - begin > 0:
+            self.threshold = int(ramsize / (engine.now - begin) * config.max_downtime)
+        if engine.now > self.deadline:
+            self.skip_stage2 = True
+        return computed
+
+    def _stage2(self, updated: int) -> Steps:
+        """Send, round after round, the pages dirtied during the previous transfer until the rest fits the
+        downtime at the measured throughput (or the rounds stall, or time runs out)."""
+        options, engine = self.options, self.engine
+        best = self.remaining
+        stalled = 0
+        while self.threshold < self.remaining:
+            begin = engine.now
+            sent = yield self._send(updated, 2, deadline=self.deadline)
+            self.remaining -= sent
+            self.sent[2] += sent
+            flops = self.vm.lookup_dirty_flops()
+            if sent < updated:  # SimGrid's timeout
+                self.remaining += self._dirtied(flops)
+                if options.on_stall == "simgrid":
+                    self._fail(f"VM {self.vm.name!r}: migration timed out after {options.timeout:g} s in stage 2")
+                self._forced("its stage 2 reached the timeout")
+                return
+            self.rounds += 1
+            self._stage_event(2, self.rounds, sent, engine.now - begin)
+            if engine.now > begin and options.threshold_rate is None:
+                self.threshold = int(updated / (engine.now - begin) * self.vm.config.max_downtime)
+            updated = self._dirtied(flops)
+            self._dpt_overhead(updated)
+            self.remaining += updated
+            if self.remaining < best:
+                best, stalled = self.remaining, 0
+            else:
+                stalled += 1
+            if options.on_stall == "force" and stalled >= options.stall_rounds and self.threshold < self.remaining:
+                self._forced(f"the remaining {self.remaining} bytes did not shrink for {stalled} rounds")
+                return
+
+    def _stage3(self) -> Steps:
+        """Stop and copy: freeze the VM, send the rest, move it to the destination and let it run there."""
+        vm, engine, config = self.vm, self.engine, self.vm.config
+        vm.freeze()
+        vm.stop_dirty_tracking()
+        if engine.traced:
+            engine.emit(events.StopAndCopyStarted(engine.now, vm.name, self.key))
+        begin = engine.now
+        # what stop-and-copy sends whatever happens: the device state, and the RAM itself without pre-copy
+        self.remaining += int(config.devsize) + (int(config.ramsize) if config.skip_stage1 else 0)
+        yield self._send(self.remaining, 3)
+        self.sent[3] = self.remaining
+        self.downtime = engine.now - begin
+        self._stage_event(3, 0, self.remaining, engine.now - begin)
+        vm.move_to(self.dst)
+        vm.end_migration()
 
     # -- steps -------------------------------------------------------------------------------------------------
-    def _send(self, size: int, stage: int, *, deadline: Seconds | None = None) -> Request:
+    def _dirtied(self, flops: float) -> int:
+        return min(int(flops * self.dp_rate), self.dp_cap)
+
+    def _send(self, size: int, stage: int, *, deadline: Seconds | None = None) -> Wait:
         """Transfer ``size`` bytes from the source to the destination; the request's value is the bytes sent."""
         request = Wait(f"stage {stage} of the migration of VM {self.vm.name!r}")
-        rate = self.vm.params.mig_speed or math.inf
+        rate = self.vm.config.mig_speed or math.inf
 
         def arrived(_: Activity) -> None:
             if self._timer is not None:
@@ -301,11 +256,11 @@ class Migration:
             self._xfer_overhead(size)
             request.finish(size)
 
-        self._transfer = self.sim.transfer(
+        self._transfer = self.network.transfer(
             self.src.name, self.dst.name, size, rate=rate, name=f"migration:{self.vm.name}", on_done=arrived
         )
         if deadline is not None:
-            engine = self.sim.engine
+            engine = self.engine
 
             def timeout() -> None:
                 transfer = self._transfer
@@ -318,91 +273,65 @@ class Migration:
             self._timer = engine.schedule(max(deadline - engine.now, 0.0), timeout)
         return request
 
-    def _ack(self) -> Request:
+    def _ack(self) -> Wait:
+        """The 0-byte acknowledgement from the destination to the issuer's PM, which ends the migration."""
         request = Wait(f"acknowledgement of the migration of VM {self.vm.name!r}")
-        issuer_host = self.issuer.host.pm_name if self.issuer is not None else self.dst.name
-        self._transfer = self.sim.transfer(
-            self.dst.name, issuer_host, 0.0, name=f"migration-ack:{self.vm.name}",
-            on_done=lambda _: request.finish(0),
+        to = self.ack_to.pm.name if self.ack_to is not None else self.dst.name
+        self._transfer = self.network.transfer(
+            self.dst.name, to, 0.0, name=f"migration-ack:{self.vm.name}", on_done=lambda _: request.finish(0)
         )
         return request
 
     def _xfer_overhead(self, size: int) -> None:
-        flops = size * self.vm.params.xfer_cpu_overhead
+        flops = size * self.vm.config.xfer_cpu_overhead
         if flops > 0:
-            self.sim.start_exec(self.vm, flops, priority=XFER_OVERHEAD_PRIORITY, name="__migration_xfer_overhead")
+            self.vm.execute(flops, priority=XFER_OVERHEAD_PRIORITY, name="__migration_xfer_overhead")
 
     def _dpt_overhead(self, updated: int) -> None:
-        flops = updated * self.vm.params.dpt_cpu_overhead
+        flops = updated * self.vm.config.dpt_cpu_overhead
         if flops > 0:
-            self.sim.start_exec(self.vm, flops, priority=DPT_OVERHEAD_PRIORITY, name="__migration_dpt_overhead")
+            self.vm.execute(flops, priority=DPT_OVERHEAD_PRIORITY, name="__migration_dpt_overhead")
 
     def _stage_event(self, stage: int, round_: int, size: int, duration: Seconds) -> None:
-        engine = self.sim.engine
+        engine = self.engine
         if engine.traced:
-            engine.emit(events.MigrationStage(engine.now, self.vm.name, self.report.key, stage, round_, size, duration))
+            engine.emit(events.MigrationStage(engine.now, self.vm.name, self.key, stage, round_, size, duration))
 
     def _forced(self, why: str) -> None:
-        self.report.converged = False
+        self.converged = False
         log.warning("VM %s: migration to %s forced to stop-and-copy: %s", self.vm.name, self.dst.name, why)
 
     # -- endings -----------------------------------------------------------------------------------------------
-    def _succeed(self) -> None:
-        self.finished = True
-        self._end("")
-        self.request.finish(self.report)
-
     def _fail(self, message: str) -> None:
         """End with an error for the issuer; the VM stays (running) on its source."""
-        self.finished = True
         self._stop_transfer()
-        vm = self.vm
-        vm.migration = None
-        if vm.state.value == "MIGRATING":
-            if vm.frozen:
-                self.sim.thaw_vm(vm)
-            vm.transition("migrate_done")
+        self.vm.end_migration()
         self._end(message)
-        self.request.fail(SimulationError(message))
+        raise SimulationError(message)
 
     def abort(self, message: str) -> None:
         """The VM was shut down or destroyed during the migration: stop, and tell the issuer."""
-        if self.finished:
+        assert self.process is not None
+        if self.process.done:
             return
-        self.finished = True
         self._stop_transfer()
-        self.vm.migration = None
         self._end(message)
-        self.request.fail(StateError(message))
+        self.process.interrupt(StateError(message))
 
     def _stop_transfer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._transfer is not None and not self._transfer.done:
-            self.sim.engine.cancel(self._transfer)
-        self.tracker = None
+            self.engine.cancel(self._transfer)
 
-    def _end(self, error: str) -> None:
-        engine = self.sim.engine
-        r = self.report
-        r.end = engine.now
-        r.error = error
-        self.sim.migrations.append(r)
+    def _end(self, error: str) -> MigrationReport:
+        engine = self.engine
+        report = MigrationReport(
+            self.vm.name, self.src.name, self.dst.name, self.key, self.start_time, engine.now, self.downtime,
+            self.sent[1], self.sent[2], self.sent[3], self.rounds, self.converged, error,
+        )
+        self.on_end(report)
         if engine.traced:
-            engine.emit(
-                events.MigrationEnded(
-                    engine.now, r.vm, r.src, r.dst, r.key, r.start, r.downtime,
-                    r.bytes["stage1"], r.bytes["stage2"], r.bytes["stage3"], r.rounds, r.converged, error,
-                )
-            )
-
-
-def check_migration(vm: VirtualMachine, dst: ExecHost) -> None:
-    """The errors SimGrid raises before a migration starts."""
-    if vm.migration is not None:
-        raise StateError(f"VM {vm.name!r}: cannot migrate: it is already migrating")
-    vm.check("migrate")
-    if dst is vm.pm:
-        raise StateError(f"VM {vm.name!r}: cannot migrate to {dst.name!r}: it is already there")
-
+            engine.emit(events.MigrationEnded(engine.now, report))
+        return report

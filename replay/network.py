@@ -21,9 +21,11 @@ LV08 (the default): ``lf = 13.01``, ``bf = 0.97``, ``S = 20537``, cross-traffic 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from replay.engine import Resource
+from replay.engine import Activity, Engine, Resource
+from replay.events import ResourceKind
 from replay.platform import Link, Platform
 from replay.units import Bytes, BytesPerSecond, Seconds
 
@@ -66,11 +68,12 @@ class FlowShape:
 class Network:
     """Turns transfers between hosts of a platform into engine activities, under one network model."""
 
-    def __init__(self, platform: Platform, model: str | NetworkModel = "LV08") -> None:
+    def __init__(self, engine: Engine, platform: Platform, model: str | NetworkModel = "LV08") -> None:
         if isinstance(model, str):
             if model not in MODELS:
                 raise ValueError(f"unknown network model {model!r}; expected one of {', '.join(MODELS)}")
             model = MODELS[model]
+        self.engine = engine
         self.platform = platform
         self.model = model
         self.links: dict[str, Resource] = {}
@@ -80,10 +83,38 @@ class Network:
         resource = self.links.get(link.name)
         if resource is None:
             resource = Resource(
-                link.name, self.model.bandwidth_factor * link.bandwidth, shared=link.policy != "FATPIPE", kind="link"
+                link.name,
+                self.model.bandwidth_factor * link.bandwidth,
+                shared=link.policy != "FATPIPE",
+                kind=ResourceKind.LINK,
             )
             self.links[link.name] = resource
         return resource
+
+    def transfer(
+        self,
+        src: str,
+        dst: str,
+        size: Bytes,
+        *,
+        rate: BytesPerSecond = math.inf,
+        name: str = "transfer",
+        on_done: Callable[[Activity], None] | None = None,
+    ) -> Activity:
+        """Start sending ``size`` bytes from host ``src`` to host ``dst`` (latency first); return its activity.
+
+        ``rate`` caps the transfer (a migration's ``mig_speed``); ``on_done(activity)`` is called on arrival.
+        """
+        shape = self.shape(src, dst)
+        activity = Activity(
+            name, size, shape.uses, penalty=shape.penalty, bound=min(shape.bound, rate), on_done=on_done
+        )
+        engine = self.engine
+        if shape.latency > 0:
+            engine.schedule(shape.latency, lambda: None if activity.done else engine.start(activity))
+        else:
+            engine.start(activity)
+        return activity
 
     def shape(self, src: str, dst: str) -> FlowShape:
         """The latency wait, resource usage, penalty and bound of a transfer from ``src`` to ``dst``."""

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from replay import actions as act
-from replay.checks import check_trace
 from replay.errors import PlatformError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
 from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform
 from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
+from replay.trace import BUILTIN, Action, Registry, TraceCheck, TraceSource, iter_actions, open_trace
 
 PathArg = str | os.PathLike[str]
 
@@ -52,7 +51,7 @@ class ReplaySession:
 
     platform: Platform
     deployment: list[ActorSpec]
-    source: act.TraceSource
+    source: TraceSource
     sim: Simulation
     replayer: Replayer
     listeners: list[Callable[[ActionDone], None]] = field(default_factory=list)
@@ -66,11 +65,13 @@ class ReplaySession:
         deploy: PathArg | None = None,
         network_model: str | NetworkModel = "LV08",
         migration: MigrationOptions | None = None,
+        registry: Registry = BUILTIN,
     ) -> ReplaySession:
+        """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up."""
         plat = load_platform(platform) if platform is not None else default_platform()
         deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-        source = open_source(traces, deployment, deploy)
-        check_trace(_all_actions(source), source.actors(), plat, vm_order=False)
+        source = open_source(traces, deployment, deploy, registry)
+        TraceCheck(source.actors(), plat, vm_order=False).run(_all_actions(source))
         model = MODELS[network_model] if isinstance(network_model, str) else network_model
         sim = Simulation(plat, network_model=model, migration=migration)
         replayer = Replayer(sim, source, deployment=deployment)
@@ -97,16 +98,18 @@ class ReplaySession:
         return RunResult(end, actors, migrations, counts, wall)
 
 
-def open_source(traces: Sequence[PathArg], deployment: list[ActorSpec], deploy: PathArg | None) -> act.TraceSource:
+def open_source(
+    traces: Sequence[PathArg], deployment: list[ActorSpec], deploy: PathArg | None, registry: Registry = BUILTIN
+) -> TraceSource:
     """The trace given on the command line, or the per-actor files of the deployment."""
     if traces:
-        return act.open_trace(list(traces))
+        return open_trace(list(traces), registry=registry)
     if not deployment:
         raise PlatformError(
             "expected a trace file, or a deployment whose actors name their trace files, found neither"
         )
     paths = [trace_of(spec, deploy) for spec in deployment]
-    return act.open_trace(paths, actors=[spec.function for spec in deployment])
+    return open_trace(paths, actors=[spec.function for spec in deployment], registry=registry)
 
 
 def trace_of(spec: ActorSpec, deploy: PathArg | None) -> Path:
@@ -124,17 +127,21 @@ def trace_of(spec: ActorSpec, deploy: PathArg | None) -> Path:
 
 
 def validate(
-    traces: Sequence[PathArg] = (), *, platform: PathArg | None = None, deploy: PathArg | None = None
+    traces: Sequence[PathArg] = (),
+    *,
+    platform: PathArg | None = None,
+    deploy: PathArg | None = None,
+    registry: Registry = BUILTIN,
 ) -> tuple[int, int]:
     """Check a trace without running it (VM operation order included); return (actors, actions)."""
     plat = load_platform(platform) if platform is not None else default_platform()
     deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-    source = open_source(traces, deployment, deploy)
-    count = check_trace(_all_actions(source), source.actors(), plat, vm_order=True)
+    source = open_source(traces, deployment, deploy, registry)
+    count = TraceCheck(source.actors(), plat, vm_order=True).run(_all_actions(source))
     return len(source.actors()), count
 
 
-def _all_actions(source: act.TraceSource):
+def _all_actions(source: TraceSource) -> Iterator[Action]:
     """Every action of the trace, streamed from its files in order (independently of the source's cursor)."""
     for path in source.paths:
-        yield from act.iter_actions(path)
+        yield from iter_actions(path, registry=source.registry)

@@ -1,4 +1,4 @@
-"""Virtual machines: a host placed on a PM, with its lifecycle and SimGrid's two-level CPU sharing (VM_HL13).
+"""Virtual machines: a host placed on a PM, owning its lifecycle and SimGrid's two-level CPU sharing (VM_HL13).
 
 Sharing is two solves, not special cases. On its PM a running VM is one variable of the PM's CPU with
 
@@ -10,76 +10,56 @@ The rate this variable gets becomes the capacity of the VM's own CPU (a resource
 executions share as on any host, each bounded by one core. So a 1-vCPU VM with two tasks on a 1-core PM next
 to a task on the PM gets half the PM, and each of its tasks a quarter.
 
-States and operations follow the 2013 hypervisor model (the ``TRANSITIONS`` table below): ``shutdown`` powers
-the VM off back to CREATED (it may be started again) and kills its actors; ``destroy`` removes it for good
-(shutting it down first). ``save`` and ``restore`` freeze and thaw the VM; they take no time unless the PM has a
-``disk_bandwidth`` property (a SimGrid bandwidth such as ``200MBps``), in which case the VM's RAM is written
-(or read) as an activity on the PM's disk, shared with the other saves and restores of that PM. Starting a VM
-checks memory only when its PM has a ``ramsize`` property: the RAM of the VMs resident on the PM (running,
-migrating in, suspended, saving or restoring) plus the new one must fit, unless the PM property ``overcommit``
-is ``true``.
+The VM owns its state (:mod:`replay.lifecycle`): every operation is a method here, checked against the
+transition table and traced in :meth:`VirtualMachine.transition`. ``shutdown`` powers the VM off back to CREATED
+(it may be started again) and kills its residents; ``destroy`` removes it for good (shutting it down first).
+``save`` and ``restore`` freeze and thaw the VM; they take no time unless the PM has a disk bandwidth, in which
+case the VM's RAM is written (or read) as an activity on the PM's disk, shared with the other saves and restores
+of that PM. Starting a VM checks memory only when its PM has a RAM size: the RAM of the VMs resident on the PM
+(running, migrating in, suspended, saving or restoring) plus the new one must fit, unless the PM allows
+overcommit.
+
+A live migration (:mod:`replay.migration`) drives the VM through a narrow interface: :meth:`begin_migration`,
+dirty-page tracking (:meth:`start_dirty_tracking`, :meth:`lookup_dirty_flops`, :meth:`stop_dirty_tracking`, as
+SimGrid's ``sg_vm_*_dirty_page_tracking``), :meth:`freeze`, :meth:`move_to`, :meth:`thaw` and
+:meth:`end_migration`. The VM knows the migration only as something it can abort.
 """
 
 from __future__ import annotations
 
-import enum
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from replay import events
 from replay.cpu import cpu_resource
-from replay.engine import Activity, Resource
+from replay.engine import Activity, Engine
 from replay.errors import StateError
-from replay.units import Bytes, BytesPerSecond, FlopsPerSecond, Seconds, parse_bandwidth, parse_size
+from replay.hosts import ComputeHost, PhysicalHost
+from replay.lifecycle import RESIDENT, VmOperation, VmState, next_state
+from replay.process import Request, Wait
+from replay.units import Bytes, BytesPerSecond, FlopsPerSecond, Seconds
 
-if TYPE_CHECKING:
-    from replay.simulation import ExecHost, Simulation
-
-#: SimGrid's default VM memory: 1 GiB.
-DEFAULT_RAMSIZE: Bytes = 1024.0 * 1024 * 1024
-
-
-class VmState(enum.Enum):
-    CREATED = "CREATED"
-    RUNNING = "RUNNING"
-    MIGRATING = "MIGRATING"
-    SUSPENDED = "SUSPENDED"
-    SAVING = "SAVING"
-    SAVED = "SAVED"
-    RESTORING = "RESTORING"
-    DESTROYED = "DESTROYED"
-
-
-S = VmState
-_ALIVE = frozenset(s for s in VmState if s is not S.DESTROYED)
-
-#: operation -> (states it is legal in, state it leads to). Operations ending in ``_done`` are internal.
-TRANSITIONS: dict[str, tuple[frozenset[VmState], VmState]] = {
-    "start": (frozenset({S.CREATED}), S.RUNNING),
-    "suspend": (frozenset({S.RUNNING}), S.SUSPENDED),
-    "resume": (frozenset({S.SUSPENDED}), S.RUNNING),
-    "save": (frozenset({S.RUNNING}), S.SAVING),
-    "save_done": (frozenset({S.SAVING}), S.SAVED),
-    "restore": (frozenset({S.SAVED}), S.RESTORING),
-    "restore_done": (frozenset({S.RESTORING}), S.RUNNING),
-    "migrate": (frozenset({S.RUNNING}), S.MIGRATING),
-    "migrate_done": (frozenset({S.MIGRATING}), S.RUNNING),
-    "shutdown": (_ALIVE - {S.CREATED}, S.CREATED),
-    "destroy": (_ALIVE, S.DESTROYED),
-}
-
-#: states in which the VM holds memory on its PM
-RESIDENT = frozenset({S.RUNNING, S.MIGRATING, S.SUSPENDED, S.SAVING, S.RESTORING})
+Op = VmOperation
 
 
 @dataclass(frozen=True, slots=True)
-class MigrationParams:
-    """Live-migration parameters of a VM (DESIGN section 5); all but ``max_downtime`` default to 0 / off.
+class VmConfig:
+    """What a VM is made of: the one definition of every VM parameter and its default (DESIGN section 5).
 
-    ``working_set`` of ``None`` means 90 % of the RAM, as SimGrid's plugin sets it.
+    ``ramsize`` defaults to 1 GiB (SimGrid's s4u default, 1024 bytes, is a placeholder that makes migrations
+    free); ``bound`` caps the VM's CPU (``inf``: none). The live-migration parameters: ``dp_intensity`` (fraction
+    of ``mig_speed`` dirtied per second of full-speed computation), ``working_set`` (the dirty-page cap; None:
+    90 % of the RAM, as SimGrid's plugin assumes), ``mig_speed`` (bytes/s, 0: uncapped), ``max_downtime`` (the
+    tolerated downtime, 30 ms as in SimGrid); and the 2013 model's ``devsize`` (device state, bytes),
+    ``skip_stage1``, ``skip_stage2``, ``xfer_cpu_overhead`` and ``dpt_cpu_overhead`` (flops per byte received,
+    per byte dirtied), all 0 / off by default.
     """
 
+    cores: int = 1
+    ramsize: Bytes = float(1 << 30)
+    bound: FlopsPerSecond = math.inf
     dp_intensity: float = 0.0
     working_set: Bytes | None = None
     mig_speed: BytesPerSecond = 0.0
@@ -90,134 +70,193 @@ class MigrationParams:
     xfer_cpu_overhead: float = 0.0
     dpt_cpu_overhead: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.cores, int) or self.cores < 1:
+            raise ValueError(f"a VM needs at least one core, got {self.cores}")
+        if not self.bound > 0:
+            raise ValueError(f"a bound must be positive, got {self.bound!r}")
+        if not self.max_downtime > 0:
+            raise ValueError(f"max_downtime must be positive, got {self.max_downtime!r}")
+        if not 0.0 <= self.dp_intensity <= 1.0:
+            raise ValueError(f"dp_intensity must be in [0, 1], got {self.dp_intensity!r}")
+        for name in ("ramsize", "mig_speed", "devsize", "xfer_cpu_overhead", "dpt_cpu_overhead"):
+            value = getattr(self, name)
+            if not 0.0 <= value < math.inf:
+                raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+        if self.working_set is not None and not 0.0 <= self.working_set <= self.ramsize:
+            raise ValueError(f"working_set must be between 0 and ramsize, got {self.working_set!r}")
 
-class VirtualMachine:
+    @property
+    def dirty_cap(self) -> Bytes:
+        """The most bytes that can be dirtied between two lookups: ``working_set``, else 90 % of the RAM."""
+        return 0.9 * self.ramsize if self.working_set is None else self.working_set
+
+
+class VmListener(Protocol):
+    """Told when a VM can take actors and when it is gone (the actor scheduler places actors on VMs)."""
+
+    def vm_runs(self, vm: VirtualMachine) -> None: ...
+
+    def vm_destroyed(self, vm: VirtualMachine) -> None: ...
+
+
+class Abortable(Protocol):
+    """Work under way on a VM that must stop when the VM is shut down (its migration)."""
+
+    def abort(self, message: str) -> None: ...
+
+
+class VirtualMachine(ComputeHost):
     """A VM: an execution host whose CPU is what its PM gives it. Create it with ``Simulation.create_vm``."""
 
     def __init__(
         self,
-        sim: Simulation,
+        engine: Engine,
         name: str,
-        pm: ExecHost,
+        pm: PhysicalHost,
+        config: VmConfig,
         *,
-        cores: int = 1,
-        ramsize: Bytes = DEFAULT_RAMSIZE,
-        bound: FlopsPerSecond = math.inf,
-        params: MigrationParams | None = None,
+        listener: VmListener,
         properties: dict[str, str] | None = None,
     ) -> None:
-        if cores < 1:
-            raise ValueError(f"VM {name!r}: a VM needs at least one core, got {cores}")
-        self.sim = sim
-        self.name = name
-        self.pm = pm
-        self.cores = cores
-        self.ramsize = ramsize
-        self.user_bound = bound
-        self.params = params or MigrationParams()
+        super().__init__(engine, name, cpu_resource(name, 0.0, 1, layer=1), pm.core_speed, config.cores)
+        self._pm = pm
+        self.config = config
+        self.user_bound = config.bound
         self.properties = dict(properties or {})
         self.state = VmState.CREATED
-        self.core_speed = pm.core_speed
-        self.cpu: Resource = cpu_resource(name, 0.0, 1, layer=1)
-        self.cpu.capacity = 0.0
+        self._listener = listener
+        self._frozen = False
         #: the VM's variable on its PM (exists while the VM is powered on)
         self.share: Activity | None = None
         #: executions running inside (not suspended): the ``n`` of the sharing rule
         self.active_execs: dict[Activity, None] = {}
-        self.frozen = False
-        #: the live migration under way, if any (see :mod:`replay.migration`)
-        self.migration: Any = None
+        #: the live migration under way, if any
+        self.migration: Abortable | None = None
         #: the disk write or read under way (save / restore) and the request its issuer waits on
-        self.io: tuple[Activity, Any] | None = None
+        self._io: tuple[Activity, Wait] | None = None
+        self._dirty: _DirtyPages | None = None
+        pm.guests[self] = None
+        if engine.traced:
+            engine.emit(events.VmCreated(engine.now, name, pm.name, config.cores, config.ramsize))
 
     def __repr__(self) -> str:
         return f"VirtualMachine({self.name!r} on {self.pm.name!r}, {self.state.value})"
 
     @property
-    def pm_name(self) -> str:
-        """The physical host whose network position the VM has."""
-        return self.pm.name
+    def pm(self) -> PhysicalHost:
+        """The physical host the VM is on."""
+        return self._pm
 
     @property
-    def working_set(self) -> Bytes:
-        ws = self.params.working_set
-        return 0.9 * self.ramsize if ws is None else ws
+    def ramsize(self) -> Bytes:
+        return self.config.ramsize
+
+    @property
+    def resident(self) -> bool:
+        """Whether the VM holds memory on its PM."""
+        return self.state in RESIDENT
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    @property
+    def runs(self) -> bool:
+        return self.state in (VmState.RUNNING, VmState.MIGRATING) and not self._frozen
+
+    def describe_start(self) -> str:
+        return f"the start of VM {self.name!r} (state {self.state.value})"
 
     # -- the state machine -------------------------------------------------------------------------------------
-    def check(self, operation: str) -> VmState:
+    def check(self, operation: VmOperation) -> VmState:
         """The state ``operation`` leads to; a StateError naming the VM, the operation and the state if illegal."""
-        legal, target = TRANSITIONS[operation]
-        if self.state not in legal:
-            allowed = ", ".join(sorted(s.value for s in legal))
-            raise StateError(
-                f"VM {self.name!r}: cannot {operation.replace('_', ' ')} in state {self.state.value} "
-                f"(allowed in {allowed})"
-            )
-        return target
+        return next_state(self.name, self.state, operation)
 
-    def transition(self, operation: str) -> None:
-        """Apply ``operation`` to the state (after :meth:`check`) and emit the change."""
+    def transition(self, operation: VmOperation) -> None:
+        """Apply ``operation`` to the state and emit the change."""
         target = self.check(operation)
         old, self.state = self.state, target
-        engine = self.sim.engine
+        engine = self.engine
         if engine.traced:
-            engine.emit(
-                events.VmStateChanged(engine.now, self.name, self.pm.name, old.value, target.value, operation)
-            )
+            engine.emit(events.VmStateChanged(engine.now, self.name, self.pm.name, old, target, operation))
 
-    # -- CPU sharing -------------------------------------------------------------------------------------------
-    def power_on(self) -> None:
-        """Create the VM's variable on its PM (at start, restore and after a move)."""
-        engine = self.sim.engine
-        self.share = Activity(
-            f"{self.name}@{self.pm.name}", math.inf, ((self.pm.cpu, 1.0),), penalty=0.0, bound=0.0,
-            on_rate=self._pass_rate,
-        )
-        engine.start(self.share)
-        if self.frozen:
-            engine.suspend(self.share)
-        self.update_share()
+    def _refuse_issuer(self, issuer: Any, what: str) -> None:
+        """An actor cannot suspend, save or shut down the VM it runs in: it would never come back."""
+        if issuer is not None and issuer.host is self:
+            raise StateError(f"VM {self.name!r}: actor {issuer.name!r} cannot {what} the VM it runs in")
 
-    def power_off(self) -> None:
-        if self.share is not None:
-            self.sim.engine.cancel(self.share)
-            self.share = None
-        self.sim.engine.set_capacity(self.cpu, 0.0)
+    # -- the lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Power the VM on (CREATED to RUNNING): its actors start."""
+        self.check(Op.START)
+        self._memory_check()
+        self.transition(Op.START)
+        self._power_on()
+        self._listener.vm_runs(self)
 
-    def update_share(self) -> None:
-        """Apply VM_HL13: penalty ``1 / min(n, cores)``, bound ``min(n, cores) x speed`` and the user bound."""
-        if self.share is None:
-            return
-        n = min(len(self.active_execs), self.cores)
-        engine = self.sim.engine
-        engine.set_bound(self.share, min(n * self.pm.core_speed, self.user_bound))
-        engine.set_penalty(self.share, 1.0 / n if n else 0.0)
+    def suspend(self, issuer: Any = None) -> None:
+        """Freeze everything inside; ``issuer`` is the actor asking (it may not run in the VM)."""
+        self.check(Op.SUSPEND)
+        self._refuse_issuer(issuer, "suspend")
+        self.transition(Op.SUSPEND)
+        self.freeze()
 
-    def _pass_rate(self, share: Activity) -> None:
-        self.sim.engine.set_capacity(self.cpu, share.rate)
+    def resume(self) -> None:
+        self.transition(Op.RESUME)
+        self.thaw()
 
-    def exec_started(self, activity: Activity) -> None:
-        """A new execution runs inside: it counts for the share, and for dirty pages during a migration."""
-        tracker = self.migration.tracker if self.migration is not None else None
-        if tracker is not None:
-            tracker.started(activity)
-        self.exec_resumed(activity)
+    def save(self, issuer: Any = None) -> Request:
+        """Freeze the VM and write its RAM to the PM's disk (instant without a disk bandwidth)."""
+        self.check(Op.SAVE)
+        self._refuse_issuer(issuer, "save")
+        self.transition(Op.SAVE)
+        self.freeze()
 
-    def exec_ended(self, activity: Activity) -> None:
-        """An execution completed or was cancelled."""
-        tracker = self.migration.tracker if self.migration is not None else None
-        if tracker is not None:
-            tracker.ended(activity)
-        self.exec_paused(activity)
+        def saved() -> None:
+            self.transition(Op.SAVE_DONE)
+            self._power_off()
 
-    def exec_paused(self, activity: Activity) -> None:
-        if activity in self.active_execs:
-            del self.active_execs[activity]
-            self.update_share()
+        return self._disk_io("save", saved)
 
-    def exec_resumed(self, activity: Activity) -> None:
-        self.active_execs[activity] = None
-        self.update_share()
+    def restore(self) -> Request:
+        """Read the VM's RAM back from the PM's disk, then let it run again."""
+        self.check(Op.RESTORE)
+        self._memory_check()
+        self.transition(Op.RESTORE)
+
+        def restored() -> None:
+            self.transition(Op.RESTORE_DONE)
+            self._power_on()
+            self.thaw()
+
+        return self._disk_io("restore", restored)
+
+    def shutdown(self, issuer: Any = None) -> None:
+        """Power the VM off (back to CREATED): its actors are killed, a migration or save under way fails."""
+        self.check(Op.SHUTDOWN)
+        self._refuse_issuer(issuer, "shut down")
+        self._abort_work("shut down")
+        for resident in list(self.residents):
+            resident.kill()
+        for activity in list(self.cpu.activities):  # executions started asynchronously
+            self.engine.cancel(activity)
+            self.exec_ended(activity)
+        self.transition(Op.SHUTDOWN)
+        self._frozen = False
+        self._power_off()
+
+    def destroy(self, issuer: Any = None) -> None:
+        """Remove the VM for good (shutting it down first if needed)."""
+        self.check(Op.DESTROY)
+        if self.state is not VmState.CREATED:
+            self.shutdown(issuer)
+        self.transition(Op.DESTROY)
+        self._pm.guests.pop(self, None)
+        self._listener.vm_destroyed(self)
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.VmDestroyed(engine.now, self.name, self.pm.name))
 
     def set_bound(self, bound: FlopsPerSecond) -> None:
         """Cap the VM's total CPU rate (``inf``: no cap)."""
@@ -226,25 +265,184 @@ class VirtualMachine:
         if not bound > 0:
             raise ValueError(f"VM {self.name!r}: a bound must be positive, got {bound!r}")
         self.user_bound = bound
-        self.update_share()
+        self._update_share()
 
-    # -- disk (save / restore) ---------------------------------------------------------------------------------
-    def disk_bandwidth(self) -> BytesPerSecond | None:
-        """The PM's ``disk_bandwidth`` property, if any."""
-        value = self.sim.platform.hosts[self.pm.name].properties.get("disk_bandwidth")
-        if value is None:
-            return None
-        return parse_bandwidth(value, context=f"host {self.pm.name!r} property disk_bandwidth: ")
-
-    def memory_check(self) -> None:
-        """Refuse to start when the PM's ``ramsize`` property would be exceeded (no check without it)."""
-        props = self.sim.platform.hosts[self.pm.name].properties
-        if "ramsize" not in props or props.get("overcommit", "").lower() in ("true", "yes", "1"):
-            return
-        capacity = parse_size(props["ramsize"], context=f"host {self.pm.name!r} property ramsize: ")
-        used = sum(vm.ramsize for vm in self.sim.vms.values() if vm.pm is self.pm and vm.state in RESIDENT)
-        if used + self.ramsize > capacity:
+    def _memory_check(self) -> None:
+        """Refuse to run when the PM's memory would be exceeded (no check without a RAM size)."""
+        fits, free, capacity = self._pm.ram_free(self.ramsize)
+        if not fits:
             raise StateError(
                 f"VM {self.name!r}: cannot start on {self.pm.name!r}: memory shortage "
-                f"({self.ramsize:.0f} B needed, {max(capacity - used, 0.0):.0f} B free of {capacity:.0f} B)"
+                f"({self.ramsize:.0f} B needed, {free:.0f} B free of {capacity:.0f} B)"
             )
+
+    def _disk_io(self, what: str, then: Callable[[], None]) -> Request:
+        request = Wait(f"{what} of VM {self.name!r}")
+
+        def done(_: Activity | None = None) -> None:
+            if self.state in (VmState.SAVING, VmState.RESTORING):
+                then()
+                request.finish(None)
+
+        if self._pm.disk_bandwidth is None:
+            done()
+        else:
+            activity = Activity(f"{what}:{self.name}", self.ramsize, ((self._pm.disk, 1.0),), on_done=done)
+            self._io = (activity, request)
+            self.engine.start(activity)
+        return request
+
+    def _abort_work(self, why: str) -> None:
+        if self._io is not None:
+            activity, request = self._io
+            self._io = None
+            if not request.done:
+                self.engine.cancel(activity)
+                request.fail(StateError(f"VM {self.name!r} was {why} during the {request.what}"))
+        if self.migration is not None:
+            migration, self.migration = self.migration, None
+            self._dirty = None
+            migration.abort(f"VM {self.name!r} was {why} during its migration")
+
+    # -- freezing and moving (the lifecycle's and the migration's) ----------------------------------------------
+    def freeze(self) -> None:
+        """Stop everything in the VM: its share of the PM and its residents' current activities."""
+        self._frozen = True
+        if self.share is not None:
+            self.engine.suspend(self.share)
+        for resident in list(self.residents):
+            resident.suspend()
+
+    def thaw(self) -> None:
+        """Let everything in the VM go on; actors waiting for it to run come in."""
+        self._frozen = False
+        if self.share is not None:
+            self.engine.resume(self.share)
+        for resident in list(self.residents):
+            resident.resume()
+        if self.runs:
+            self._listener.vm_runs(self)
+
+    def move_to(self, dst: PhysicalHost) -> None:
+        """Place the VM on ``dst`` at once: its share moves to the new PM, its executions go on inside it."""
+        src = self._pm
+        self._power_off()
+        src.guests.pop(self, None)
+        self._pm = dst
+        dst.guests[self] = None
+        self.core_speed = dst.core_speed
+        self._power_on()
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.VmMoved(engine.now, self.name, src.name, dst.name))
+
+    # -- the migration's interface -----------------------------------------------------------------------------
+    def check_migration(self, dst: PhysicalHost) -> None:
+        """The errors SimGrid raises before a migration of this VM to ``dst`` starts."""
+        if self.migration is not None:
+            raise StateError(f"VM {self.name!r}: cannot migrate: it is already migrating")
+        self.check(Op.MIGRATE)
+        if dst is self._pm:
+            raise StateError(f"VM {self.name!r}: cannot migrate to {dst.name!r}: it is already there")
+
+    def begin_migration(self, migration: Abortable) -> None:
+        """RUNNING to MIGRATING, with ``migration`` as the work to abort if the VM is shut down meanwhile."""
+        self.transition(Op.MIGRATE)
+        self.migration = migration
+
+    def end_migration(self) -> None:
+        """The migration is over, moved or not: the VM runs (again) on its PM."""
+        self.migration = None
+        self._dirty = None
+        if self.state is VmState.MIGRATING:
+            if self._frozen:
+                self.thaw()
+            self.transition(Op.MIGRATE_DONE)
+
+    def start_dirty_tracking(self) -> None:
+        """Count the flops computed inside from now on (each page they dirty must be sent again)."""
+        self._dirty = _DirtyPages(self.engine, self.cpu.activities)
+
+    def lookup_dirty_flops(self) -> float:
+        """Flops computed inside since tracking started or since the previous lookup."""
+        assert self._dirty is not None, f"VM {self.name!r}: dirty-page tracking is off"
+        return self._dirty.lookup()
+
+    def stop_dirty_tracking(self) -> None:
+        self._dirty = None
+
+    # -- CPU sharing -------------------------------------------------------------------------------------------
+    def _power_on(self) -> None:
+        """Create the VM's variable on its PM (at start, restore and after a move)."""
+        engine = self.engine
+        self.share = Activity(
+            f"{self.name}@{self.pm.name}", math.inf, ((self.pm.cpu, 1.0),), penalty=0.0, bound=0.0,
+            on_rate=self._pass_rate,
+        )
+        engine.start(self.share)
+        if self._frozen:
+            engine.suspend(self.share)
+        self._update_share()
+
+    def _power_off(self) -> None:
+        if self.share is not None:
+            self.engine.cancel(self.share)
+            self.share = None
+        self.engine.set_capacity(self.cpu, 0.0)
+
+    def _update_share(self) -> None:
+        """Apply VM_HL13: penalty ``1 / min(n, cores)``, bound ``min(n, cores) x speed`` and the user bound."""
+        if self.share is None:
+            return
+        n = min(len(self.active_execs), self.cores)
+        engine = self.engine
+        engine.set_bound(self.share, min(n * self.pm.core_speed, self.user_bound))
+        engine.set_penalty(self.share, 1.0 / n if n else 0.0)
+
+    def _pass_rate(self, share: Activity) -> None:
+        self.engine.set_capacity(self.cpu, share.rate)
+
+    def exec_started(self, activity: Activity) -> None:
+        if self._dirty is not None:
+            self._dirty.started(activity)
+        self.exec_resumed(activity)
+
+    def exec_ended(self, activity: Activity) -> None:
+        if self._dirty is not None:
+            self._dirty.ended(activity)
+        self.exec_paused(activity)
+
+    def exec_paused(self, activity: Activity) -> None:
+        if activity in self.active_execs:
+            del self.active_execs[activity]
+            self._update_share()
+
+    def exec_resumed(self, activity: Activity) -> None:
+        self.active_execs[activity] = None
+        self._update_share()
+
+
+class _DirtyPages:
+    """Counts the flops the VM's executions compute between two lookups (SimGrid's dirty-page tracking)."""
+
+    def __init__(self, engine: Engine, running: Iterable[Activity]) -> None:
+        self.engine = engine
+        self.seen: dict[Activity, float] = {a: engine.remaining(a) for a in running}
+        self.by_ended = 0.0
+
+    def started(self, activity: Activity) -> None:
+        self.seen[activity] = activity.amount
+
+    def ended(self, activity: Activity) -> None:
+        """An execution completed (or was cancelled) since the last lookup: keep what it computed."""
+        if activity in self.seen:
+            self.by_ended += self.seen.pop(activity) - activity.remaining
+
+    def lookup(self) -> float:
+        total = self.by_ended
+        for activity in self.seen:
+            now = self.engine.remaining(activity)
+            total += self.seen[activity] - now
+            self.seen[activity] = now
+        self.by_ended = 0.0
+        return total

@@ -1,4 +1,4 @@
-"""Tests of replay/actions.py: the action-trace grammar, its error messages, and the streaming trace sources.
+"""Tests of replay/trace/: the action-trace grammar, its error messages, and the streaming trace sources.
 
 Expected records are written out by hand from the grammar table of the module docstring; expected messages are
 the exact one-liners a user sees (``path:line: what was expected, found what``), except for the part that
@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replay.actions import (
-    ACTION_TYPES,
-    DEFAULT_MAX_DOWNTIME,
-    DEFAULT_RAM,
+from replay.errors import LookupFailure, TraceSyntaxError
+from replay.trace import SharedTrace, SplitTrace, iter_actions, open_trace, parse_line
+from replay.trace.records import (
+    BUILTIN,
     Action,
     Compute,
     Finalize,
@@ -31,9 +31,7 @@ from replay.actions import (
     Isend,
     Recv,
     Send,
-    SharedTrace,
     Sleep,
-    SplitTrace,
     VmAction,
     VmCreate,
     VmDestroy,
@@ -47,11 +45,8 @@ from replay.actions import (
     VmSuspend,
     Wait,
     WaitAll,
-    iter_actions,
-    open_trace,
-    parse_line,
 )
-from replay.errors import LookupFailure, TraceSyntaxError
+from replay.vm import VmConfig
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SIMGRID = Path(__file__).resolve().parents[2] / "shared" / "simgrid"
@@ -59,6 +54,8 @@ REPLAY_COMM = SHARED_SIMGRID / "replay-comm"
 FIDELITY = REPO / "traces" / "fidelity"
 
 GIB = float(1 << 30)
+ACTION_TYPES = {cls.keyword: cls for cls in BUILTIN}
+DEFAULTS = VmConfig()
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -152,19 +149,13 @@ def test_bare_numbers_raise_no_unit_warning() -> None:
 def test_vm_create_defaults() -> None:
     vm = parse_line("adm vm_create VM0 Fafard", "t", 1)
     assert isinstance(vm, VmCreate)
-    assert (vm.vm, vm.pm, vm.cores, vm.ram, vm.dp_intensity) == ("VM0", "Fafard", 1, DEFAULT_RAM, 0.0)
-    assert DEFAULT_RAM == GIB
-    assert (vm.working_set, vm.mig_speed, vm.max_downtime, vm.bound, vm.devsize) == (
-        None,
-        0.0,
-        DEFAULT_MAX_DOWNTIME,
-        None,
-        0.0,
-    )
-    assert DEFAULT_MAX_DOWNTIME == 0.03
-    assert (vm.skip_stage1, vm.skip_stage2, vm.xfer_cpu_overhead, vm.dpt_cpu_overhead) == (False, False, 0.0, 0.0)
+    assert (vm.vm, vm.pm, vm.config) == ("VM0", "Fafard", DEFAULTS)
+    c = vm.config
+    assert (c.cores, c.ramsize, c.dp_intensity) == (1, GIB, 0.0)
+    assert (c.working_set, c.mig_speed, c.max_downtime, c.bound, c.devsize) == (None, 0.0, 0.03, math.inf, 0.0)
+    assert (c.skip_stage1, c.skip_stage2, c.xfer_cpu_overhead, c.dpt_cpu_overhead) == (False, False, 0.0, 0.0)
     # The working set defaults to 90 % of the RAM, as SimGrid's sg_vm_create_migratable assumes.
-    assert vm.effective_working_set == pytest.approx(0.9 * GIB)
+    assert c.dirty_cap == pytest.approx(0.9 * GIB)
 
 
 def test_vm_create_every_option_with_units() -> None:
@@ -178,21 +169,23 @@ def test_vm_create_every_option_with_units() -> None:
     assert vm == VmCreate(
         "VM1",
         "Bourassa",
-        cores=4,
-        ram=2 * GIB,
-        dp_intensity=0.25,
-        working_set=GIB,
-        mig_speed=1.25e8,
-        max_downtime=0.03,
-        bound=2e9,
-        devsize=1e8,
-        skip_stage1=True,
-        skip_stage2=False,
-        xfer_cpu_overhead=1.5,
-        dpt_cpu_overhead=0.0,
+        VmConfig(
+            cores=4,
+            ramsize=2 * GIB,
+            dp_intensity=0.25,
+            working_set=GIB,
+            mig_speed=1.25e8,
+            max_downtime=0.03,
+            bound=2e9,
+            devsize=1e8,
+            skip_stage1=True,
+            skip_stage2=False,
+            xfer_cpu_overhead=1.5,
+            dpt_cpu_overhead=0.0,
+        ),
         actor="adm",
     )
-    assert isinstance(vm, VmCreate) and vm.effective_working_set == GIB
+    assert isinstance(vm, VmCreate) and vm.config.dirty_cap == GIB
 
 
 @pytest.mark.parametrize(
@@ -201,12 +194,12 @@ def test_vm_create_every_option_with_units() -> None:
 )
 def test_vm_create_booleans(text: str, value: bool) -> None:
     vm = parse_line(f"a vm_create v h skip_stage2={text}", "t", 1)
-    assert isinstance(vm, VmCreate) and vm.skip_stage2 is value
+    assert isinstance(vm, VmCreate) and vm.config.skip_stage2 is value
 
 
 def test_vm_create_bound_zero_is_no_bound() -> None:
     vm = parse_line("a vm_create v h bound=0", "t", 1)
-    assert isinstance(vm, VmCreate) and vm.bound is None
+    assert isinstance(vm, VmCreate) and vm.config.bound == math.inf
 
 
 # ------------------------------------------------------------------------------------------- comments, blanks
@@ -734,23 +727,21 @@ _FRACTION = st.floats(min_value=0, max_value=1)
 @st.composite
 def _vm_create(draw: st.DrawFn) -> VmCreate:
     ram = draw(_AMOUNT)
-    return VmCreate(
-        draw(_NAME),
-        draw(_NAME),
+    config = VmConfig(
         cores=draw(st.integers(1, 999_999_999)),
-        ram=ram,
+        ramsize=ram,
         dp_intensity=draw(_FRACTION),
         working_set=draw(st.none() | st.floats(min_value=0, max_value=ram)),
         mig_speed=draw(_AMOUNT),
         max_downtime=draw(_POSITIVE),
-        bound=draw(st.none() | _POSITIVE),
+        bound=draw(st.just(math.inf) | _POSITIVE),
         devsize=draw(_AMOUNT),
         skip_stage1=draw(st.booleans()),
         skip_stage2=draw(st.booleans()),
         xfer_cpu_overhead=draw(_AMOUNT),
         dpt_cpu_overhead=draw(_AMOUNT),
-        actor=draw(_ACTOR),
     )
+    return VmCreate(draw(_NAME), draw(_NAME), config, actor=draw(_ACTOR))
 
 
 def _vm_op(cls):
@@ -799,7 +790,7 @@ def test_round_trip_through_a_shared_file(actions: list[Action]) -> None:
 def test_round_trip_keeps_every_float() -> None:
     for value in (0.1, 1e-300, 5e-324, 1.7976931348623157e308, 123456789.123456789):
         assert parse_line(Sleep(value, actor="p").to_line(), "t", 1) == Sleep(value, actor="p")
-    assert not math.isinf(DEFAULT_RAM)
+    assert not math.isinf(DEFAULTS.ramsize)
 
 
 # ------------------------------------------------------------------------------------------- real traces

@@ -34,7 +34,7 @@ from tests.test_tracing_scenarios import COMM, LIFE, comm_sim, lifecycle_sim, tr
 from tracing import analysis
 from tracing.analysis import AnalysisError
 from tracing.csv_writer import CSV_COLUMNS, MIGRATION_COLUMNS, CsvWriter, MigrationsCsvWriter
-from tracing.paje_model import VM_STATE_VALUES
+from tracing.paje_types import VM_STATE_VALUES
 
 T = pytest.approx
 CONSOLIDATION = REPO / "traces" / "consolidation.trace"
@@ -188,13 +188,13 @@ def suspended(listeners=()) -> Simulation:
     for listener in listeners:
         sim.engine.subscribe(listener)
     vm = sim.create_vm("v", "pm0", ramsize=1e8)
-    sim.start_vm(vm)
+    vm.start()
 
     def admin(actor):
         yield actor.sleep(2.0)
-        sim.suspend_vm(vm, actor)
+        vm.suspend(actor)
         yield actor.sleep(3.0)
-        sim.resume_vm(vm)
+        vm.resume()
         yield actor.sleep(1.0)
 
     sim.add_actor("admin", "pm0", admin)

@@ -13,11 +13,11 @@ import dataclasses
 
 import pytest
 
-from replay.actions import open_trace
 from replay.network import MODELS
 from replay.platform import load_deployment, load_platform
 from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
+from replay.trace import open_trace
 from tests.fidelity_scenarios import Scenario, actions_of, load_golden, load_manifest, simulated_time
 
 SCENARIOS = load_manifest()

@@ -8,10 +8,10 @@ import pytest
 
 from replay import events
 from replay.errors import SimulationError, StateError
+from replay.lifecycle import VmState
 from replay.migration import SEED_OPTIONS, MigrationOptions
 from replay.platform import load_platform
 from replay.simulation import Simulation
-from replay.vm import MigrationParams, VmState
 from tests.helpers import SHARED_SIMGRID, platform
 
 # Two 1-core PMs of 1 Gf/s joined by one FATPIPE link of 125 MBps and 100 us. Under LV08 a transfer waits
@@ -30,8 +30,8 @@ LINK = 0.97 * 1.25e8
 def migrate(params=None, *, ram=1e9, busy=0, options=None, src="A", dst="B", cores=1, plat=PAIR):
     """Migrate a VM from src to dst at t=0 (issued from src), with ``busy`` endless tasks inside."""
     sim = Simulation(plat, migration=options)
-    vm = sim.create_vm("vm", src, ramsize=ram, cores=cores, params=params)
-    sim.start_vm(vm)
+    vm = sim.create_vm("vm", src, ramsize=ram, cores=cores, **(params or {}))
+    vm.start()
     for i in range(busy):
         sim.add_actor(f"task{i}", vm, lambda actor: (yield actor.execute(1e15)))
     records = []
@@ -89,7 +89,7 @@ def test_busy_vm_converges_through_stage2_rounds():
     # sends what the task dirtied during the previous one: U' = int(1e9 x (WAIT + U / 1e8) x 0.05), halving
     # until it fits 0.03 s of the measured throughput. Stage 1 alone: U1 = int(1e9 x 10.001301 x 0.05).
     clock, sent2, rounds, last = busy_rounds(1e9, 1e8, 0.5)
-    _, _, result, _ = migrate(MigrationParams(mig_speed=1e8, dp_intensity=0.5), busy=1)
+    _, _, result, _ = migrate(dict(mig_speed=1e8, dp_intensity=0.5), busy=1)
     report = result["report"]
     assert report.bytes["stage2"] == sent2 and report.rounds == rounds > 3
     assert report.bytes["stage3"] == last
@@ -102,7 +102,7 @@ def test_non_converging_migration_is_forced_after_stalled_rounds():
     # dp_intensity 1: the task dirties 1e9 x 10.0013 x 0.1 > the 9e8-byte working set during stage 1, and again
     # during every round of 9e8 bytes (9 s): the remaining bytes stay at 9e8, never a new minimum. After 10
     # stalled rounds the migration goes to stop-and-copy, with converged = False.
-    _, vm, result, _ = migrate(MigrationParams(mig_speed=1e8, dp_intensity=1.0), busy=1)
+    _, vm, result, _ = migrate(dict(mig_speed=1e8, dp_intensity=1.0), busy=1)
     report = result["report"]
     assert (report.rounds, report.converged) == (10, False)
     assert report.bytes == {"stage1": 10**9, "stage2": 10 * 9 * 10**8, "stage3": 9 * 10**8}
@@ -116,7 +116,7 @@ def test_simgrid_policy_times_out_with_an_error():
     # With on_stall="simgrid" the rounds go on until the timeout (here 100 s after the start): the migration
     # fails for the issuer at 100 s, and the VM keeps running on its source.
     options = MigrationOptions(on_stall="simgrid", timeout=100.0)
-    _, vm, result, _ = migrate(MigrationParams(mig_speed=1e8, dp_intensity=1.0), busy=1, options=options)
+    _, vm, result, _ = migrate(dict(mig_speed=1e8, dp_intensity=1.0), busy=1, options=options)
     assert "timed out" in str(result["error"])
     assert result["end"] == pytest.approx(100.0)
     assert (vm.pm.name, vm.state, vm.frozen) == ("A", VmState.RUNNING, False)
@@ -124,7 +124,7 @@ def test_simgrid_policy_times_out_with_an_error():
 
 def test_devsize_goes_with_stop_and_copy():
     # 1e8 bytes of device state are sent in stage 3: downtime WAIT + 1e8 / LINK.
-    _, _, result, _ = migrate(MigrationParams(devsize=1e8))
+    _, _, result, _ = migrate(dict(devsize=1e8))
     report = result["report"]
     assert report.bytes["stage3"] == 10**8
     assert report.downtime == pytest.approx(WAIT + 1e8 / LINK, rel=1e-12)
@@ -133,7 +133,7 @@ def test_devsize_goes_with_stop_and_copy():
 
 def test_skip_both_stages_is_a_cold_migration():
     # No pre-copy: the whole RAM is sent while the VM is frozen: downtime = WAIT + 1e9 / LINK.
-    _, _, result, _ = migrate(MigrationParams(skip_stage1=True, skip_stage2=True))
+    _, _, result, _ = migrate(dict(skip_stage1=True, skip_stage2=True))
     report = result["report"]
     assert report.bytes == {"stage1": 0, "stage2": 0, "stage3": 10**9}
     assert report.downtime == pytest.approx(WAIT + 1e9 / LINK, rel=1e-12)
@@ -142,7 +142,7 @@ def test_skip_both_stages_is_a_cold_migration():
 def test_skip_stage2_sends_the_pages_dirtied_during_stage1_at_stop_and_copy():
     # Stage 1 at mig_speed 1e8 lasts WAIT + 10 s; the task dirties int(1e9 x that x 0.05) bytes (dp_rate =
     # 1e8 x 0.5 / 1e9), all sent in stage 3.
-    _, _, result, _ = migrate(MigrationParams(mig_speed=1e8, dp_intensity=0.5, skip_stage2=True), busy=1)
+    _, _, result, _ = migrate(dict(mig_speed=1e8, dp_intensity=0.5, skip_stage2=True), busy=1)
     dirtied = int(1e9 * (WAIT + 10.0) * 0.05)
     assert result["report"].bytes == {"stage1": 10**9, "stage2": 0, "stage3": dirtied}
 
@@ -163,7 +163,7 @@ def test_seed_threshold_assumes_a_1gbps_link():
     _, sent2, rounds, last = busy_rounds(1e9, 1e8, 0.9, threshold_rate=125 * 2**20)
     assert (rounds, busy_rounds(1e9, 1e8, 0.9)[2]) == (55, 60)
     options = MigrationOptions(threshold_rate=125 * 2**20)
-    _, _, result, _ = migrate(MigrationParams(mig_speed=1e8, dp_intensity=0.9), busy=1, options=options)
+    _, _, result, _ = migrate(dict(mig_speed=1e8, dp_intensity=0.9), busy=1, options=options)
     report = result["report"]
     # (bytes to a few units: each round truncates flops x dp_rate, and the flops carry float rounding)
     assert report.rounds == rounds
@@ -175,7 +175,7 @@ def test_transfer_overhead_runs_on_the_vm_when_data_arrives():
     # xfer_cpu_overhead = 1 flop per byte: when stage 1's 1e9 bytes arrive (T1 = WAIT + 1e9 / LINK), an
     # execution of 1e9 flops starts on the VM at priority 1. The VM is then frozen for stage 3 (WAIT), moves to
     # B and computes the 1e9 flops at 1 Gf/s: the run ends at T1 + WAIT + 1 s (after the acknowledgement).
-    _, _, _, records = migrate(MigrationParams(xfer_cpu_overhead=1.0))
+    _, _, _, records = migrate(dict(xfer_cpu_overhead=1.0))
     t1 = WAIT + 1e9 / LINK
     overhead = [r for r in records if isinstance(r, events.ExecStarted)]
     assert [(r.time, r.flops, r.actor) for r in overhead] == [
@@ -190,7 +190,7 @@ def test_dirty_page_tracking_overhead_follows_each_round():
     # the task. mig_speed 1e8, dp_intensity 0.5: stage 1 lasts T1 = WAIT + 10 s, round 1 sends
     # U1 = int(1e9 T1 x 0.05) bytes in T2 = WAIT + U1 / 1e8, during which the task dirties U2 = int(1e9 T2 x 0.05):
     # at T1 + T2 an execution of 2 x U2 flops (dpt_cpu_overhead = 2) starts on the VM at priority 10000.
-    params = MigrationParams(mig_speed=1e8, dp_intensity=0.5, dpt_cpu_overhead=2.0)
+    params = dict(mig_speed=1e8, dp_intensity=0.5, dpt_cpu_overhead=2.0)
     _, _, _, records = migrate(params, busy=1, src="A2", dst="B2", cores=2)
     t1 = WAIT + 10.0
     u1 = int(1e9 * t1 * 0.05)
@@ -206,7 +206,7 @@ def test_tasks_go_on_at_the_destination():
     # 0 dirtied bytes, since mig_speed 0 gives dp_rate 0), then goes on alone on B: it ends at 20 s + WAIT.
     sim = Simulation(PAIR)
     vm = sim.create_vm("vm", "A", ramsize=1e9)
-    sim.start_vm(vm)
+    vm.start()
     task = sim.add_actor("task", vm, lambda actor: (yield actor.execute(2e10)))
     sim.add_actor("admin", "A", lambda actor: (yield sim.migrate_vm(vm, "B", actor)))
     sim.run()
@@ -217,7 +217,7 @@ def test_tasks_go_on_at_the_destination():
 def test_destroying_a_migrating_vm_fails_the_migration():
     sim = Simulation(PAIR)
     vm = sim.create_vm("vm", "A", ramsize=1e9)
-    sim.start_vm(vm)
+    vm.start()
     seen = {}
 
     def admin(actor):
@@ -228,7 +228,7 @@ def test_destroying_a_migrating_vm_fails_the_migration():
 
     def killer(actor):
         yield actor.sleep(2.0)
-        sim.destroy_vm(vm, actor)
+        vm.destroy(actor)
 
     sim.add_actor("admin", "A", admin)
     sim.add_actor("killer", "B", killer)
@@ -243,7 +243,7 @@ def test_migration_preconditions():
     vm = sim.create_vm("vm", "A")
     with pytest.raises(StateError, match="cannot migrate in state CREATED"):
         sim.migrate_vm(vm, "B")
-    sim.start_vm(vm)
+    vm.start()
     with pytest.raises(StateError, match="already there"):
         sim.migrate_vm(vm, "A")
     sim.migrate_vm(vm, "B")
@@ -277,7 +277,7 @@ def test_simgrid_cloud_migration_oracle(case, expected):
 
     def worker(actor, name, ram, dst):
         vm = sim.create_vm(name, "Fafard", ramsize=ram)
-        sim.start_vm(vm)
+        vm.start()
         yield sim.migrate_vm(vm, dst, actor)
         durations[name] = actor.now
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from dataclasses import MISSING
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from replay.errors import LookupFailure, PlatformError, ReplayError, UnitError
 from replay.platform import Host, Link, Platform, Zone, default_platform, load_platform, load_platform_string
+from replay.platform.host_properties import HOST_PROPERTIES
 from replay.platform.loader import PlatformWarning
 
 REPO = Path(__file__).resolve().parents[1]
@@ -527,6 +529,112 @@ def test_properties_and_config() -> None:
     assert plat.host("a").properties == {"ram": "16GiB"}
     assert plat.link("l").properties == {"cable": "fibre"}
     assert plat.zone("z").properties == {"owner": "me"}
+
+
+# -- typed host properties ----------------------------------------------------------------------------------------
+
+
+def test_host_properties_are_typed_once_at_load_time() -> None:
+    # 16GiB = 16 x 2^30 bytes; 100MBps = 100e6 bytes/s; "YES" is a yes in any case. The text stays in properties.
+    plat = zone(
+        '<host id="a" speed="1Gf"><prop id="ramsize" value="16GiB"/><prop id="disk_bandwidth" value="100MBps"/>'
+        '<prop id="overcommit" value="YES"/></host>'
+    )
+    a = plat.host("a")
+    assert (a.ramsize, a.disk_bandwidth, a.overcommit) == (16 * 2**30, 100e6, True)
+    assert a.properties == {"ramsize": "16GiB", "disk_bandwidth": "100MBps", "overcommit": "YES"}
+    # like properties, the typed fields take no part in equality
+    assert a == Host("a", 1e9, zone="z", pstate_speeds=(1e9,))
+
+
+def test_absent_host_properties_are_none_and_false() -> None:
+    a = zone('<host id="a" speed="1Gf"><prop id="rack" value="r1"/></host>').host("a")
+    assert (a.ramsize, a.disk_bandwidth, a.overcommit) == (None, None, False)
+    assert (Host("h", 1.0).ramsize, Host("h", 1.0).disk_bandwidth, Host("h", 1.0).overcommit) == (None, None, False)
+
+
+def test_cluster_properties_type_every_node() -> None:
+    # The cluster's <prop> go to each of its 3 nodes, typed as a host's own: 8GiB = 8 x 2^30 bytes, 1Gbps = 1e9/8.
+    plat = load(
+        '<cluster id="c" prefix="n" suffix="" radical="0-2" speed="1Gf" bw="1GBps" lat="0s">'
+        '<prop id="ramsize" value="8GiB"/><prop id="disk_bandwidth" value="1Gbps"/><prop id="overcommit" value="1"/>'
+        "</cluster>"
+    )
+    assert [(h.name, h.ramsize, h.disk_bandwidth, h.overcommit) for h in plat.hosts.values()] == [
+        (f"n{i}", 8 * 2**30, 1.25e8, True) for i in range(3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("true", True), ("yes", True), ("1", True), ("True", True), ("false", False), ("No", False), ("0", False)],
+)
+def test_overcommit_values(text: str, expected: bool) -> None:
+    host = zone(f'<host id="a" speed="1Gf"><prop id="overcommit" value="{text}"/></host>').host("a")
+    assert host.overcommit is expected
+
+
+def test_a_bare_ramsize_is_taken_in_bytes_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match=r"t.xml:5: property 'ramsize' of host 'a': size '1000' has no unit"):
+        plat = zone('<host id="a" speed="1Gf"><prop id="ramsize" value="1000"/></host>')
+    assert plat.host("a").ramsize == 1000.0
+
+
+BAD_HOST_PROPERTIES = [
+    # (name, property, value, expected message); the <prop> stands on line 6, its <host> on line 5
+    ("no number", "ramsize", "lots", r"t.xml:6: property 'ramsize' of host 'a': cannot read size 'lots': expected"),
+    ("bandwidth unit", "ramsize", "1GBps", r"t.xml:6: property 'ramsize' of host 'a': unknown unit 'GBps' in size"),
+    ("zero ramsize", "ramsize", "0GiB", r"t.xml:6: property 'ramsize' of host 'a' must be positive, found '0GiB'"),
+    ("negative ramsize", "ramsize", "-1GiB", r"t.xml:6: property 'ramsize' of host 'a': size '-1GiB' is negative"),
+    ("infinite ramsize", "ramsize", "inf", r"t.xml:6: property 'ramsize' of host 'a': size 'inf' is not a finite"),
+    (
+        "size unit",
+        "disk_bandwidth",
+        "100MB",
+        r"t.xml:6: property 'disk_bandwidth' of host 'a': unknown unit 'MB' in bandwidth '100MB'",
+    ),
+    (
+        "zero disk bandwidth",
+        "disk_bandwidth",
+        "0Bps",
+        r"t.xml:6: property 'disk_bandwidth' of host 'a' must be positive, found '0Bps'",
+    ),
+    (
+        "not a flag",
+        "overcommit",
+        "maybe",
+        r"t.xml:6: property 'overcommit' of host 'a' must be true or false \(or yes/no, 1/0\), found 'maybe'",
+    ),
+    ("empty flag", "overcommit", "", r"t.xml:6: property 'overcommit' of host 'a' must be true or false .*found ''"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [(k, v, m) for _, k, v, m in BAD_HOST_PROPERTIES],
+    ids=[n for n, _, _, _ in BAD_HOST_PROPERTIES],
+)
+def test_bad_host_properties(key: str, value: str, message: str) -> None:
+    with pytest.raises(PlatformError, match=message) as info:
+        zone(f'<host id="a" speed="1Gf">\n<prop id="{key}" value="{value}"/></host>')
+    assert "\n" not in str(info.value)
+
+
+def test_a_bad_cluster_property_names_the_cluster_and_its_prop() -> None:
+    # line 4: <cluster>; line 5: its <prop>, given to every node, so the cluster is named, once.
+    with pytest.raises(PlatformError, match=r"^t.xml:5: property 'ramsize' of cluster 'c' must be positive") as info:
+        load(
+            '<cluster id="c" prefix="n" suffix="" radical="0-99" speed="1Gf" bw="1GBps" lat="0s">\n'
+            '<prop id="ramsize" value="0B"/></cluster>'
+        )
+    assert "\n" not in str(info.value)
+
+
+def test_every_typed_property_names_a_host_field() -> None:
+    fields = Host.__dataclass_fields__
+    for name, row in HOST_PROPERTIES.items():
+        assert row.field in fields, name
+        assert fields[row.field].default is not MISSING  # absent property -> the field's default
 
 
 def test_actors_in_a_platform_file_are_skipped() -> None:

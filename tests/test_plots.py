@@ -22,7 +22,7 @@ from tests.test_tracing_scenarios import lifecycle_sim, trace
 from tracing import plots
 from tracing.analysis import AnalysisError, PlotUnavailable, report
 from tracing.csv_writer import CsvWriter
-from tracing.paje_model import VM_STATE_VALUES
+from tracing.paje_types import VM_STATE_VALUES
 
 runner = CliRunner()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

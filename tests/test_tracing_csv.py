@@ -176,7 +176,7 @@ def _aborted(listeners=()):
     # VM vm0 (1e8 B) starts migrating pm0 -> pm1 at 0; at 0.5, mid stage 1, the admin on ctl shuts it down.
     sim = _simulation("lifecycle.xml", listeners)
     vm = sim.create_vm("vm0", "pm0", ramsize=1e8)
-    sim.start_vm(vm)
+    vm.start()
 
     def migrator(actor):
         with pytest.raises(StateError):
@@ -184,7 +184,7 @@ def _aborted(listeners=()):
 
     def admin(actor):
         yield actor.sleep(0.5)
-        sim.shutdown_vm(vm, actor)
+        vm.shutdown(actor)
 
     sim.add_actor("migrator", "ctl", migrator)
     sim.add_actor("admin", "ctl", admin)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from replay import events
+from replay.events import ResourceKind
+from replay.lifecycle import VmOperation, VmState
 from replay.platform import default_platform, load_platform
-from replay.vm import VmState
 from tests.test_tracing_scenarios import DATA, _simulation, needs_pj_dump, pj_dump, trace
 from tracing.paje import PajeWriter
-from tracing.paje_model import (
+from tracing.paje_model import PajeModel
+from tracing.paje_types import (
     VM_STACKS,
     CreateContainer,
     DestroyContainer,
     EndLink,
-    PajeModel,
     PopState,
     PushState,
     SetVariable,
@@ -24,6 +23,7 @@ from tracing.paje_model import (
 )
 
 LIFE_PLATFORM = load_platform(DATA / "lifecycle.xml")
+VM, LINK = ResourceKind.VM, ResourceKind.LINK
 
 
 def started(platform=LIFE_PLATFORM, **options) -> PajeModel:
@@ -44,11 +44,13 @@ def states(ops) -> list[tuple[str, ...]]:
 
 
 def change(model, time, old, new, operation, vm="vm0", pm="pm0"):
-    return model.handle(events.VmStateChanged(time, vm, pm, old, new, operation))
+    record = events.VmStateChanged(time, vm, pm, VmState[old], VmState[new], VmOperation[operation.upper()])
+    return model.handle(record)
 
 
 def test_every_vm_state_has_a_stack():
-    assert set(VM_STACKS) == {state.value for state in VmState}
+    # A new VM state cannot be added without saying how it is drawn.
+    assert set(VM_STACKS) == set(VmState)
 
 
 def test_types_of_the_default_platform():
@@ -128,7 +130,7 @@ def test_a_move_redraws_the_vm_in_its_new_pm():
     model = started()
     model.handle(events.VmCreated(0.0, "vm0", "pm0", 1, 1e9))
     change(model, 0, "CREATED", "RUNNING", "start")
-    model.handle(events.ResourceUsed(0.0, "vm", "vm0", 5e8))
+    model.handle(events.ResourceUsed(0.0, VM, "vm0", 5e8))
     model.handle(events.MigrationStarted(1.0, "vm0", "pm0", "pm1", "k"))
     assert states(change(model, 1, "RUNNING", "MIGRATING", "migrate")) == [("push", "migrate")]
     ops = model.handle(events.VmMoved(2.0, "vm0", "pm0", "pm1"))
@@ -144,22 +146,46 @@ def test_a_move_redraws_the_vm_in_its_new_pm():
     assert states(change(model, 2, "MIGRATING", "RUNNING", "migrate_done", pm="pm1")) == []
 
 
-def test_stop_and_copy_is_drawn_back_from_the_stage_3_record_and_the_horizon_waits_for_it():
-    model = started()
+def migrating(model):
+    """vm0 running on pm0 from 0, migrating to pm1 from 1 s, its stage 1 over at 3 s."""
     model.handle(events.VmCreated(0.0, "vm0", "pm0", 1, 1e9))
     change(model, 0, "CREATED", "RUNNING", "start")
-    assert model.horizon == math.inf
     model.handle(events.MigrationStarted(1.0, "vm0", "pm0", "pm1", "k"))
     change(model, 1, "RUNNING", "MIGRATING", "migrate")
-    assert model.horizon == 1.0  # stop-and-copy could start right away
     model.handle(events.MigrationStage(3.0, "vm0", "k", 1, 0, 1e9, 2.0))
-    assert model.horizon == 3.0
+    return model
+
+
+def test_stop_and_copy_is_pushed_after_the_other_operations_of_its_date():
+    # Stop-and-copy begins at 3 s (its record); the rates its freeze changes come at 3 s too, and the push is
+    # written after them, when the first record of a later date arrives; the stage-3 record pops it.
+    model = migrating(started())
+    assert model.handle(events.StopAndCopyStarted(3.0, "vm0", "k")) == []
+    [rate] = model.handle(events.ResourceUsed(3.0, VM, "vm0", 0.0))
+    assert (rate.time, rate.type.name) == (3.0, "power_used")
+    push, link = model.handle(events.ResourceUsed(3.2, LINK, "lan", 1e8))
+    assert isinstance(push, PushState) and (push.time, push.value.name) == (3.0, "stop-and-copy")
+    assert isinstance(link, SetVariable) and link.time == 3.2
     ops = model.handle(events.MigrationStage(3.5, "vm0", "k", 3, 0, 1e7, 0.5))
-    assert model.horizon == math.inf
-    pushed = [op for op in ops if isinstance(op, PushState)]
-    assert [(op.time, op.value.name) for op in pushed] == [(3.0, "stop-and-copy")]
-    assert [op.time for op in ops if isinstance(op, PopState)] == [3.5]
     assert [(op.time, op.value) for op in ops if op.type.name == "MSG_VM_MIGRATION"] == [(3.5, "stage3")]
+    assert [op.time for op in ops if isinstance(op, PopState)] == [3.5]
+    assert not any(isinstance(op, PushState) for op in ops)
+
+
+def test_a_stop_and_copy_that_takes_no_time_is_pushed_and_popped_at_its_date():
+    model = migrating(started())
+    model.handle(events.StopAndCopyStarted(3.0, "vm0", "k"))
+    ops = model.handle(events.MigrationStage(3.0, "vm0", "k", 3, 0, 0, 0.0))
+    assert [type(op).__name__ for op in ops] == ["NewEvent", "PushState", "PopState"]
+    assert all(op.time == 3.0 for op in ops)
+
+
+def test_a_migration_aborted_as_its_stop_and_copy_begins_draws_none():
+    # The VM is shut down at the very date its stop-and-copy began: the stack is gone, nothing is pushed.
+    model = migrating(started())
+    model.handle(events.StopAndCopyStarted(3.0, "vm0", "k"))
+    assert states(change(model, 3.0, "MIGRATING", "CREATED", "shutdown")) == [("pop",), ("pop",)]
+    assert states(model.handle(events.ResourceUsed(4.0, LINK, "lan", 0.0))) == []
 
 
 def test_finish_destroys_everything_but_the_root_children_first():
@@ -178,11 +204,11 @@ def test_finish_destroys_everything_but_the_root_children_first():
 
 def test_usage_of_unknown_resources_is_ignored_and_disks_have_their_variable():
     model = started()
-    assert model.handle(events.ResourceUsed(1.0, "link", "__loopback__", 5.0)) == []
-    assert model.handle(events.ResourceUsed(1.0, "vm", "ghost", 5.0)) == []
-    [disk] = model.handle(events.ResourceUsed(1.0, "disk", "pm0:disk", 1e8))
+    assert model.handle(events.ResourceUsed(1.0, LINK, "__loopback__", 5.0)) == []
+    assert model.handle(events.ResourceUsed(1.0, VM, "ghost", 5.0)) == []
+    [disk] = model.handle(events.ResourceUsed(1.0, ResourceKind.DISK, "pm0", 1e8))
     assert (disk.container.name, disk.type.name, disk.value) == ("pm0", "disk_used", 1e8)
-    [link] = model.handle(events.ResourceUsed(1.0, "link", "lan", 2e7))
+    [link] = model.handle(events.ResourceUsed(1.0, LINK, "lan", 2e7))
     assert (link.container.name, link.type.name) == ("lan", "bandwidth_used")
 
 
@@ -191,7 +217,7 @@ def _killed_receiver(listeners=()):
     # rx is killed mid-transfer, tx's send fails, and no CommEnded ever comes.
     sim = _simulation("comm.xml", listeners)
     vm = sim.create_vm("v", "A")
-    sim.start_vm(vm)
+    vm.start()
 
     def rx(actor):
         yield actor.recv("m")
@@ -202,7 +228,7 @@ def _killed_receiver(listeners=()):
 
     def admin(actor):
         yield actor.sleep(1.0)
-        sim.shutdown_vm(vm, actor)
+        vm.shutdown(actor)
 
     sim.add_actor("rx", vm, rx)
     sim.add_actor("tx", "B", tx)

@@ -19,7 +19,6 @@ import pytest
 
 from replay.platform import default_platform
 from replay.simulation import Simulation
-from replay.vm import MigrationParams
 from tests.helpers import assert_golden
 from tests.test_tracing_scenarios import (
     COMM,
@@ -220,8 +219,8 @@ def _dirty_migration(listeners=()):
     sim = Simulation(default_platform())
     for listener in listeners:
         sim.engine.subscribe(listener)
-    vm = sim.create_vm("vm0", "pm-0", ramsize=2**31, params=MigrationParams(dp_intensity=0.5, mig_speed=5e8))
-    sim.start_vm(vm)
+    vm = sim.create_vm("vm0", "pm-0", ramsize=2**31, dp_intensity=0.5, mig_speed=5e8)
+    vm.start()
     sim.add_actor("worker", vm, lambda actor: (yield actor.execute(1e11)))
 
     def admin(actor):

@@ -53,22 +53,22 @@ LIFE = {
 def lifecycle_sim(listeners: Iterable[Callable] = ()) -> Simulation:
     sim = _simulation("lifecycle.xml", listeners)
     vm = sim.create_vm("vm0", "pm0", cores=1, ramsize=1e8)
-    sim.start_vm(vm)
+    vm.start()
 
     def admin(actor):
         yield actor.sleep(2.0)
-        sim.suspend_vm(vm, actor)
+        vm.suspend(actor)
         yield actor.sleep(3.0)
-        sim.resume_vm(vm)
+        vm.resume()
         yield actor.sleep(1.0)
-        yield sim.save_vm(vm, actor)
+        yield vm.save(actor)
         yield actor.sleep(2.0)
-        yield sim.restore_vm(vm)
+        yield vm.restore()
         yield actor.sleep(1.0)
         yield sim.migrate_vm(vm, "pm1", actor)
         yield actor.sleep(2.0)
-        sim.shutdown_vm(vm, actor)
-        sim.destroy_vm(vm, actor)
+        vm.shutdown(actor)
+        vm.destroy(actor)
 
     def worker(actor):
         yield actor.execute(1e10)
@@ -89,7 +89,7 @@ def migrations_sim(listeners: Iterable[Callable] = ()) -> Simulation:
     sim = _simulation("migrations.xml", listeners)
     for name, pm in (("va", "pa"), ("vb", "pb")):
         vm = sim.create_vm(name, pm, ramsize=1e8)
-        sim.start_vm(vm)
+        vm.start()
 
         def admin(actor, vm=vm):
             yield actor.sleep(1.0)
@@ -111,7 +111,7 @@ COMM = {"s_exec": 0.5, "s_sent": 1.501, "r_done": 2.501, "p_send": 3.0, "p_sent"
 def comm_sim(listeners: Iterable[Callable] = ()) -> Simulation:
     sim = _simulation("comm.xml", listeners)
     vm = sim.create_vm("v", "A")
-    sim.start_vm(vm)
+    vm.start()
 
     def s(actor):
         yield actor.execute(5e8)
@@ -146,7 +146,7 @@ NESTED = {"moved": 1.0006, "back": 2.0015, "end": 2.0015}
 def nested_sim(listeners: Iterable[Callable] = ()) -> Simulation:
     sim = _simulation("nested.xml", listeners)
     vm = sim.create_vm("v", "h1", ramsize=1e8)
-    sim.start_vm(vm)
+    vm.start()
 
     def admin(actor):
         yield sim.migrate_vm(vm, "h2", actor)
@@ -283,7 +283,7 @@ def _records(build: Callable[..., Simulation]) -> MemorySink:
 
 def test_lifecycle_dates_are_those_derived_above():
     sink = _records(lifecycle_sim)
-    changes = [(r.time, r.operation) for r in sink.of_type(events.VmStateChanged)]
+    changes = [(r.time, r.operation.name.lower()) for r in sink.of_type(events.VmStateChanged)]
     expected = [
         (0.0, "start"), (LIFE["suspend"], "suspend"), (LIFE["resume"], "resume"), (LIFE["save"], "save"),
         (LIFE["saved"], "save_done"), (LIFE["restore"], "restore"), (LIFE["restored"], "restore_done"),
@@ -298,6 +298,9 @@ def test_lifecycle_dates_are_those_derived_above():
     assert ended.time == pytest.approx(LIFE["migrated"], abs=1e-9)
     stages = [(r.stage, r.time) for r in sink.of_type(events.MigrationStage)]
     assert stages == [(1, pytest.approx(LIFE["stage1"], abs=1e-9)), (3, pytest.approx(LIFE["moved"], abs=1e-9))]
+    # stop-and-copy begins as stage 1 ends (nothing was dirtied: no stage 2)
+    [stop] = sink.of_type(events.StopAndCopyStarted)
+    assert stop.time == pytest.approx(LIFE["stage1"], abs=1e-9)
     [worker_end] = [r for r in sink.of_type(events.ActorEnded) if r.actor == "worker"]
     assert worker_end.killed and worker_end.time == pytest.approx(LIFE["shutdown"], abs=1e-9)
     assert sink.records[-1] == events.RunEnded(pytest.approx(LIFE["shutdown"], abs=1e-9))
@@ -308,7 +311,9 @@ def test_concurrent_migration_dates_are_those_derived_above():
     moved = sorted((r.vm, r.time) for r in sink.of_type(events.VmMoved))
     assert moved == [("va", pytest.approx(MIG["moved"], abs=1e-9)), ("vb", pytest.approx(MIG["moved"], abs=1e-9))]
     for ended in sink.of_type(events.MigrationEnded):
-        assert (ended.start, ended.time, ended.error) == (MIG["start"], pytest.approx(MIG["end"], abs=1e-9), "")
+        report = ended.report
+        assert (report.start, ended.time, report.error) == (MIG["start"], pytest.approx(MIG["end"], abs=1e-9), "")
+        assert report.end == ended.time
     trunk = [(r.time, r.value) for r in sink.of_type(events.ResourceUsed) if r.name == "trunk"]
     # 1e8 B/s in all from 1.0001 to the end of stage 1 (then only 0-byte transfers, each done the instant it starts)
     assert trunk[:2] == [(pytest.approx(1.0001, abs=1e-9), pytest.approx(1e8)), (pytest.approx(MIG["stage1"]), 0.0)]

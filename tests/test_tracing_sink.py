@@ -12,6 +12,7 @@ import pytest
 
 from replay import events
 from replay.engine import Engine
+from replay.lifecycle import VmOperation
 from replay.platform import load_platform
 from tests.test_tracing_scenarios import DATA, lifecycle_sim, trace
 from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
@@ -48,7 +49,8 @@ def test_memory_sink_keeps_the_records_of_a_run():
     sim = trace(lifecycle_sim, sink)
     assert sink.state == "closed"
     assert sink.records[-1] == events.RunEnded(sim.engine.now)
-    assert [r.operation for r in sink.of_type(events.VmStateChanged)][:3] == ["start", "suspend", "resume"]
+    operations = [r.operation for r in sink.of_type(events.VmStateChanged)][:3]
+    assert operations == [VmOperation.START, VmOperation.SUSPEND, VmOperation.RESUME]
 
 
 def test_the_context_manager_aborts_on_an_exception_and_lets_it_through():

@@ -55,7 +55,7 @@ from replay.errors import ReplayError
 from replay.platform import Platform, default_platform, load_platform
 from replay.units import parse_bandwidth
 from tracing.csv_writer import CSV_COLUMNS, MIGRATION_COLUMNS
-from tracing.paje_model import ACTOR_STATE_VALUES, VM_STATE_VALUES
+from tracing.paje_types import ACTOR_STATE_VALUES, VM_STATE_VALUES
 
 __all__ = [
     "MIGRATIONS_SCHEMA",

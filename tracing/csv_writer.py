@@ -40,14 +40,14 @@ from typing import IO, Any
 
 from replay import events
 from replay.platform import Platform
-from tracing.paje_model import (
+from tracing.paje_model import PajeModel
+from tracing.paje_types import (
     Container,
     CreateContainer,
     DestroyContainer,
     EndLink,
     NewEvent,
     Operation,
-    PajeModel,
     PopState,
     PushState,
     SetVariable,
@@ -208,11 +208,11 @@ class MigrationsCsvWriter(FileSink):
     def _record(self, record: Any) -> None:
         if not isinstance(record, events.MigrationEnded):
             return
+        r = record.report
         self._writer.writerow((
-            record.vm, record.src, record.dst, _number(record.start), _number(record.time),
-            _number(record.time - record.start), _number(record.downtime), _bytes(record.stage1),
-            _bytes(record.stage2), _bytes(record.stage3), str(record.rounds), "true" if record.converged else "false",
-            record.error,
+            r.vm, r.src, r.dst, _number(r.start), _number(r.end), _number(r.end - r.start), _number(r.downtime),
+            _bytes(r.stage1), _bytes(r.stage2), _bytes(r.stage3), str(r.rounds), "true" if r.converged else "false",
+            r.error,
         ))
 
 

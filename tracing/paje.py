@@ -11,10 +11,9 @@ is decided by :mod:`tracing.paje_model`, shared with the CSV writer; see its doc
 The file has no comment line: ViTE warns about every ``#`` line (SimGrid's two included), and a quote in one
 makes it read on past the end of the line.
 
-Operations are kept in a buffer ordered by (time, arrival) and written once no later operation can carry an
-earlier date (:attr:`tracing.paje_model.PajeModel.horizon`), so timestamps never go back in the file, as SimGrid
-buffers its events by timestamp. The same run gives the same bytes: aliases and link keys are counted per
-writer, and nothing else (no date, no path) goes into the file.
+The model gives its operations in time order (stop-and-copy included: it has its own record), so they are
+written as they come and timestamps never go back in the file. The same run gives the same bytes: aliases and
+link keys are counted per writer, and nothing else (no date, no path) goes into the file.
 
 Why not SimGrid's own VM tracing: SimGrid 3.32 cannot write these traces. Its ``tracing/vm`` option creates a
 second container for every host (the VM callback also listens to host creation), so a run with
@@ -29,21 +28,18 @@ migrations), with the event definitions of 3.32.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 import os
 from typing import IO, Any
 
 from replay.platform import Platform
-from tracing.paje_model import (
+from tracing.paje_model import PajeModel
+from tracing.paje_types import (
     CreateContainer,
     DestroyContainer,
     EndLink,
     NewEvent,
     Operation,
     PajeEventType,
-    PajeModel,
     PajeType,
     PajeValue,
     PopState,
@@ -153,8 +149,6 @@ class PajeWriter(FileSink):
         super().__init__(path)
         self.precision = precision
         self.model = PajeModel(platform, actors=actors)
-        self._buffer: list[tuple[float, int, Operation]] = []
-        self._seq = itertools.count()
         self._stream: IO[str] | None = None
 
     def _begin(self, stream: IO[str]) -> None:
@@ -169,30 +163,18 @@ class PajeWriter(FileSink):
             stream.write(format_type(paje_type) + "\n")
             for value in values.get(paje_type.alias, ()):
                 stream.write(format_value(value) + "\n")
-        self._add(self.model.start())
-        self._flush(self.model.horizon)
+        self._write(self.model.start())
 
     def _record(self, record: Any) -> None:
         ops = self.model.handle(record)
         if ops:
-            self._add(ops)
-            self._flush(self.model.horizon)
+            self._write(ops)
 
     def _end(self, stream: IO[str]) -> None:
-        self._add(self.model.finish())
-        self._flush(math.inf)
+        self._write(self.model.finish())
 
-    def _add(self, ops: list[Operation]) -> None:
-        buffer, seq = self._buffer, self._seq
-        for op in ops:
-            heapq.heappush(buffer, (op.time, next(seq), op))
-
-    def _flush(self, horizon: float) -> None:
-        """Write the buffered operations dated no later than ``horizon`` (all of them when it is ``inf``)."""
-        buffer, stream, precision = self._buffer, self._stream, self.precision
+    def _write(self, ops: list[Operation]) -> None:
+        stream, precision = self._stream, self.precision
         assert stream is not None
-        lines = []
-        while buffer and buffer[0][0] <= horizon:
-            lines.append(format_operation(heapq.heappop(buffer)[2], precision))
-        if lines:
-            stream.write("\n".join(lines) + "\n")
+        if ops:
+            stream.write("\n".join(format_operation(op, precision) for op in ops) + "\n")

@@ -52,222 +52,47 @@ MIGRATING  start, migrate (and stop-and-copy on top during stage 3)
 DESTROYED  (empty; the container is destroyed)
 ========== ==============================
 
-Stop-and-copy begins when the last stage-1 or stage-2 transfer ends, which no record announces: the model learns
-it from the stage-3 record (its ``time - duration``) and then emits the push for that earlier date. Writers that
-print in time order therefore keep back the operations not older than :attr:`PajeModel.horizon`, the earliest
-date an operation still to come may carry.
+Stop-and-copy begins with its own record (:class:`replay.events.StopAndCopyStarted`); its push is written after
+the other operations of that date (the rates the freeze changed come first), as SimGrid's buffer, sorted by date,
+writes a state pushed last. Operations come out in time order, so writers stream them as they come.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
-import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from replay import events
+from replay.events import ResourceKind
+from replay.lifecycle import VmState
 from replay.platform import Platform, Zone
-
-__all__ = [
-    "VM_STACKS",
-    "Container",
-    "CreateContainer",
-    "DestroyContainer",
-    "EndLink",
-    "NewEvent",
-    "Operation",
-    "PajeEventType",
-    "PajeModel",
-    "PajeType",
-    "PajeValue",
-    "PopState",
-    "PushState",
-    "SetVariable",
-    "StartLink",
-]
-
-
-class PajeEventType(enum.IntEnum):
-    """The 18 Paje event definitions, numbered as SimGrid 3.32 numbers them (``instr_paje_events.hpp``)."""
-
-    DefineContainerType = 0
-    DefineVariableType = 1
-    DefineStateType = 2
-    DefineEventType = 3
-    DefineLinkType = 4
-    DefineEntityValue = 5
-    CreateContainer = 6
-    DestroyContainer = 7
-    SetVariable = 8
-    AddVariable = 9
-    SubVariable = 10
-    SetState = 11
-    PushState = 12
-    PopState = 13
-    ResetState = 14
-    StartLink = 15
-    EndLink = 16
-    NewEvent = 17
-
-
-# -- types, values, containers --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, eq=False)
-class PajeType:
-    """A Paje type: ``kind`` is container, variable, state, event or link; links also have start and end types."""
-
-    alias: int
-    kind: str
-    name: str
-    parent: PajeType | None
-    color: str = ""
-    start: PajeType | None = None
-    end: PajeType | None = None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PajeValue:
-    """A named value of a state or event type (an entity value), with its RGB color in [0, 1]."""
-
-    alias: int
-    type: PajeType
-    name: str
-    color: str
-
-
-@dataclass(eq=False, slots=True)
-class Container:
-    """A Paje container; ``depth`` is 0 for the root; ``children`` are the living ones, in creation order."""
-
-    alias: int
-    name: str
-    type: PajeType
-    parent: Container | None
-    depth: int
-    children: dict[int, Container] = field(default_factory=dict)
-
-
-# -- operations -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CreateContainer:
-    time: float
-    container: Container
-    code: ClassVar[int] = PajeEventType.CreateContainer
-
-
-@dataclass(frozen=True, slots=True)
-class DestroyContainer:
-    time: float
-    container: Container
-    code: ClassVar[int] = PajeEventType.DestroyContainer
-
-
-@dataclass(frozen=True, slots=True)
-class SetVariable:
-    time: float
-    container: Container
-    type: PajeType
-    value: float
-    code: ClassVar[int] = PajeEventType.SetVariable
-
-
-@dataclass(frozen=True, slots=True)
-class PushState:
-    time: float
-    container: Container
-    type: PajeType
-    value: PajeValue
-    code: ClassVar[int] = PajeEventType.PushState
-
-
-@dataclass(frozen=True, slots=True)
-class PopState:
-    time: float
-    container: Container
-    type: PajeType
-    code: ClassVar[int] = PajeEventType.PopState
-
-
-@dataclass(frozen=True, slots=True)
-class StartLink:
-    """A link leaves ``start``; ``container`` is where the link lives (the root for ours)."""
-
-    time: float
-    container: Container
-    type: PajeType
-    value: str
-    start: Container
-    key: str
-    code: ClassVar[int] = PajeEventType.StartLink
-
-
-@dataclass(frozen=True, slots=True)
-class EndLink:
-    time: float
-    container: Container
-    type: PajeType
-    value: str
-    end: Container
-    key: str
-    code: ClassVar[int] = PajeEventType.EndLink
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """A point event; its value is a plain string (ViTE takes no entity values for event types)."""
-
-    time: float
-    container: Container
-    type: PajeType
-    value: str
-    code: ClassVar[int] = PajeEventType.NewEvent
-
-
-Operation = (
-    CreateContainer | DestroyContainer | SetVariable | PushState | PopState | StartLink | EndLink | NewEvent
+from tracing.paje_types import (
+    ACTOR_STATE_VALUES,
+    COMM_LINK_VALUE,
+    LOOPBACK,
+    MIGRATION_LINK_VALUE,
+    MIGRATION_STAGE_VALUES,
+    USED_COLOR,
+    VM_STACKS,
+    VM_STATE_VALUES,
+    Container,
+    CreateContainer,
+    DestroyContainer,
+    EndLink,
+    NewEvent,
+    Operation,
+    PajeType,
+    PajeValue,
+    PopState,
+    PushState,
+    SetVariable,
+    StartLink,
 )
 
-# -- the vocabulary ---------------------------------------------------------------------------------------------
-#: The ``MSG_VM_STATE`` stack (bottom first) shown for each VM state.
-VM_STACKS: dict[str, tuple[str, ...]] = {
-    "CREATED": (),
-    "RUNNING": ("start",),
-    "SUSPENDED": ("start", "suspend"),
-    "SAVING": ("start", "save", "saving"),
-    "SAVED": ("start", "save"),
-    "RESTORING": ("start", "save", "restoring"),
-    "MIGRATING": ("start", "migrate"),
-    "DESTROYED": (),
-}
-
-#: Values of ``MSG_VM_STATE`` and their colors: the seed's three (start blue, suspend red, save green), then ours.
-VM_STATE_VALUES: dict[str, str] = {
-    "start": "0 0 1",
-    "suspend": "1 0 0",
-    "save": "0 1 0",
-    "saving": "0.6 1 0.6",
-    "restoring": "0 0.5 0",
-    "migrate": "1 0.5 0",
-    "stop-and-copy": "0.6 0 0.6",
-}
-
-#: Values of the ``MSG_VM_MIGRATION`` point events (the end of a stage, or of a stage-2 round).
-MIGRATION_STAGE_VALUES = ("stage1", "stage2", "stage3")
-
-#: Values of ``MSG_PROCESS_STATE`` we use, with the MSG-era colors.
-ACTOR_STATE_VALUES: dict[str, str] = {"task_execute": "0 1 1", "send": "0 0 1", "receive": "1 0 0"}
-
-#: Color of the ``*_used`` variable types (SimGrid's).
-USED_COLOR = "0.5 0.5 0.5"
-
-LOOPBACK = "__loopback__"
-
-#: The value of a migration link, as SimGrid's ``TRACE_msg_vm_change_host`` writes it.
-MIGRATION_LINK_VALUE = "M"
-#: The value of a communication link between actors.
-COMM_LINK_VALUE = "comm"
+__all__ = ["PajeModel"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +115,7 @@ class _Vm:
     name: str
     pm: str
     container: Container
-    state: str = "CREATED"
+    state: VmState = VmState.CREATED
     power: float = 0.0
     #: the values pushed in the current container, bottom first
     stack: list[PajeValue] = field(default_factory=list)
@@ -317,20 +142,13 @@ class _Comm:
     end: Container
 
 
-@dataclass(eq=False, slots=True)
-class _Migration:
-    vm: str
-    #: the date of its last stage-1 or stage-2 record: stop-and-copy cannot have begun earlier
-    last: float
-
-
 class PajeModel:
     """Turns records into Paje operations for one run on ``platform`` (see the module docstring).
 
     ``types`` and ``values`` list every definition, in the order a trace file must declare them (all known
     from the platform, so a writer can print them before the first event). :meth:`start` gives the creation
-    of the platform's containers at time 0, :meth:`handle` the operations of one record (in emission order;
-    their dates may go back to :attr:`horizon`), :meth:`finish` those that close the trace.
+    of the platform's containers at time 0, :meth:`handle` the operations of one record (in emission order,
+    and in time order), :meth:`finish` those that close the trace.
     """
 
     def __init__(self, platform: Platform, *, actors: bool = False) -> None:
@@ -351,7 +169,7 @@ class PajeModel:
         self._actor_states: dict[int, PajeType] = {}
         self._link_types: dict[int, tuple[PajeType, PajeType]] = {}
         self._router_types: dict[int, PajeType] = {}
-        self._has_disk = any("disk_bandwidth" in host.properties for host in platform.hosts.values())
+        self._has_disk = any(host.disk_bandwidth is not None for host in platform.hosts.values())
         self._define_platform_types(platform.root, 0)
         declared = {link for zone in platform.root.walk() for link in zone.links}
         #: links no zone declares (the loader puts every link in a zone; this is a safety net): under the root
@@ -368,7 +186,8 @@ class PajeModel:
         self._named: dict[str, Container] = {}
         self._vms: dict[str, _Vm] = {}
         self._actors: dict[str, _Actor] = {}
-        self._migrations: dict[str, _Migration] = {}
+        #: VMs whose stop-and-copy began, by name, with its date: pushed once the date's other operations are out
+        self._stop_and_copy: dict[str, float] = {}
         self._comms: dict[tuple[Any, ...], deque[_Comm]] = {}
         self._migration_keys = itertools.count()
         self._comm_keys = itertools.count()
@@ -380,8 +199,8 @@ class PajeModel:
             events.VmStateChanged: self._vm_state_changed,
             events.VmMoved: self._vm_moved,
             events.VmDestroyed: self._vm_destroyed,
-            events.MigrationStarted: self._migration_started,
             events.MigrationStage: self._migration_stage,
+            events.StopAndCopyStarted: self._stop_and_copy_started,
             events.MigrationEnded: self._migration_ended,
             events.ResourceUsed: self._resource_used,
             events.RunEnded: self._run_ended,
@@ -478,13 +297,6 @@ class PajeModel:
         return self._values[paje_type.alias, name]
 
     # -- the run -------------------------------------------------------------------------------------------------
-    @property
-    def horizon(self) -> float:
-        """The earliest date an operation still to come may carry (``inf``: none before the next record's date)."""
-        if not self._migrations:
-            return math.inf
-        return min(migration.last for migration in self._migrations.values())
-
     def start(self) -> list[Operation]:
         """Create the platform's containers at time 0, each ``*_used`` variable set to 0."""
         if self.started:
@@ -506,6 +318,9 @@ class PajeModel:
         if record.time > self.now:
             self.now = record.time
         ops: list[Operation] = []
+        if self._stop_and_copy:
+            for name in [name for name, began in self._stop_and_copy.items() if began < record.time]:
+                self._push_stop_and_copy(name, ops)
         handler(record, ops)
         return ops
 
@@ -521,11 +336,12 @@ class PajeModel:
         when = self.now if time is None else max(time, self.now)
         self.now = when
         ops: list[Operation] = []
+        for name in list(self._stop_and_copy):
+            self._push_stop_and_copy(name, ops)
         for queue in self._comms.values():
             for comm in queue:
                 ops.append(EndLink(when, self.root, comm.type, COMM_LINK_VALUE, comm.end, comm.key))
         self._comms.clear()
-        self._migrations.clear()
         for child in list(self.root.children.values()):
             self._destroy(child, when, ops)
         return ops
@@ -633,16 +449,7 @@ class PajeModel:
                 self._actors.pop(actor.name, None)
 
     # -- migrations ----------------------------------------------------------------------------------------------
-    def _migration_started(self, record: events.MigrationStarted, ops: list[Operation]) -> None:
-        self._migrations[record.key] = _Migration(record.vm, record.time)
-
     def _migration_stage(self, record: events.MigrationStage, ops: list[Operation]) -> None:
-        migration = self._migrations.get(record.key)
-        if migration is not None:
-            if record.stage == 3:
-                del self._migrations[record.key]
-            else:
-                migration.last = max(migration.last, record.time)
         vm = self._vms.get(record.vm)
         if vm is None:
             return
@@ -650,36 +457,50 @@ class PajeModel:
         stage = f"stage{record.stage}"
         if stage in MIGRATION_STAGE_VALUES:
             ops.append(NewEvent(record.time, vm.container, bundle.vm_stage, stage))
-        # Stop-and-copy ran from the end of the previous stage to now: draw it on top of "migrate".
-        if record.stage == 3 and migration is not None and vm.stack and vm.stack[-1].name == "migrate":
-            began = min(max(record.time - record.duration, migration.last), record.time)
-            ops.append(PushState(began, vm.container, bundle.vm_state, self.value(bundle.vm_state, "stop-and-copy")))
-            ops.append(PopState(record.time, vm.container, bundle.vm_state))
+        if record.stage == 3:
+            self._push_stop_and_copy(vm.name, ops)  # a stop-and-copy that took no time is still pending
+            if vm.stack and vm.stack[-1].name == "stop-and-copy":
+                vm.stack.pop()
+                ops.append(PopState(record.time, vm.container, bundle.vm_state))
+
+    def _stop_and_copy_started(self, record: events.StopAndCopyStarted, ops: list[Operation]) -> None:
+        self._stop_and_copy[record.vm] = record.time
+
+    def _push_stop_and_copy(self, name: str, ops: list[Operation]) -> None:
+        """Draw the pending stop-and-copy of VM ``name`` on top of its ``migrate`` state."""
+        began = self._stop_and_copy.pop(name, None)
+        vm = self._vms.get(name)
+        if began is None or vm is None or not vm.stack or vm.stack[-1].name != "migrate":
+            return  # never seen, or the migration ended (aborted) at the very date it began
+        state_type = self._host_bundle(vm.container).vm_state
+        value = self.value(state_type, "stop-and-copy")
+        vm.stack.append(value)
+        ops.append(PushState(began, vm.container, state_type, value))
 
     def _migration_ended(self, record: events.MigrationEnded, ops: list[Operation]) -> None:
-        self._migrations.pop(record.key, None)
+        self._stop_and_copy.pop(record.report.vm, None)
 
     # -- resources -----------------------------------------------------------------------------------------------
     def _resource_used(self, record: events.ResourceUsed, ops: list[Operation]) -> None:
         kind = record.kind
-        if kind == "vm":
+        if kind is ResourceKind.VM:
             vm = self._vms.get(record.name)
             if vm is not None:
                 vm.power = record.value
                 bundle = self._host_bundle(vm.container)
                 ops.append(SetVariable(record.time, vm.container, bundle.vm_power_used, record.value))
-        elif kind == "host":
+        elif kind is ResourceKind.HOST:
             host = self._named.get(record.name)
             if host is not None and host.type.name == "HOST":
                 bundle = self._host_bundle(host)
                 ops.append(SetVariable(record.time, host, bundle.power_used, record.value))
-        elif kind == "link":
+        elif kind is ResourceKind.LINK:
             link = self._named.get(record.name)
             if link is not None and link.type.name == "LINK":
                 used = self._link_types[link.type.parent.alias][1]  # type: ignore[union-attr]
                 ops.append(SetVariable(record.time, link, used, record.value))
-        elif kind == "disk":
-            host = self._named.get(record.name.removesuffix(":disk"))
+        elif kind is ResourceKind.DISK:
+            host = self._named.get(record.name)
             if host is not None and host.type.name == "HOST":
                 disk_used = self._host_bundle(host).disk_used
                 if disk_used is not None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracing.analysis import AnalysisError, PlotUnavailable, atomic_path, natural_key, report, scan_trace
-from tracing.paje_model import VM_STATE_VALUES
+from tracing.paje_types import VM_STATE_VALUES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from replay.errors import PlatformError, where
-from replay.platform.loader import check_element, parse_xml, read_xml
+from replay.platform.xml_reader import check_element, parse_xml, read_xml
 from replay.units import Seconds
 
 if TYPE_CHECKING:

@@ -2,92 +2,24 @@
 
 Everything here is immutable once loaded, except the route caches: :meth:`Platform.route` is called for every
 transfer, so each (source, destination) answer is computed once, the way SimGrid computes it (see
-:mod:`replay.platform.routing`), and kept.
+:mod:`replay.platform.routing`), and kept. The records it holds (:class:`Host`, :class:`Link`, :class:`Zone`, the
+loopback constants) are defined in :mod:`replay.platform.elements` and exported from here too.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from replay.errors import LookupFailure
+from replay.platform.elements import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Zone
 from replay.platform.routing import NoRoute
-from replay.units import BytesPerSecond, FlopsPerSecond, Seconds
+from replay.units import Seconds
 
 if TYPE_CHECKING:
     from replay.platform.routing import Network
 
 __all__ = ["LOOPBACK_BANDWIDTH", "LOOPBACK_LATENCY", "LOOPBACK_NAME", "Host", "Link", "Platform", "Zone"]
-
-LOOPBACK_NAME = "__loopback__"
-"""Name of the network model's implicit loopback link (SimGrid's, for LV08 and CM02)."""
-
-LOOPBACK_BANDWIDTH: BytesPerSecond = 10e9
-"""Bandwidth of the implicit loopback: SimGrid 3.32's ``network/loopback-bw`` default, 10 GB/s."""
-
-LOOPBACK_LATENCY: Seconds = 0.0
-"""Latency of the implicit loopback: SimGrid 3.32's ``network/loopback-lat`` default."""
-
-
-@dataclass(frozen=True, slots=True)
-class Host:
-    """A physical machine.
-
-    ``speed`` is the flop/s of *one* core in the initial power state (``pstate``, 0 unless the platform says
-    otherwise); the host computes at most ``cores x speed`` flop/s in total. ``pstate_speeds`` lists the speed of
-    one core in every power state (SimGrid's comma-separated ``speed`` attribute). ``zone`` is the id of the zone
-    that declares the host. ``properties`` are the ``<prop>`` children (and, for a cluster node, its cluster's).
-    """
-
-    name: str
-    speed: FlopsPerSecond
-    cores: int = 1
-    properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-    zone: str = ""
-    pstate_speeds: tuple[FlopsPerSecond, ...] = ()
-    pstate: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A network link: ``bandwidth`` in bytes/s, ``latency`` in seconds.
-
-    ``policy`` is ``"SHARED"`` (flows share the bandwidth) or ``"FATPIPE"`` (each flow may use all of it). A
-    SPLITDUPLEX link of the platform file is two SHARED links here, ``<id>_UP`` and ``<id>_DOWN``.
-    """
-
-    name: str
-    bandwidth: BytesPerSecond
-    latency: Seconds = 0.0
-    policy: Literal["SHARED", "FATPIPE"] = "SHARED"
-    properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Zone:
-    """A zone (SimGrid's netzone): its routing kind, its sub-zones, and the hosts, links, routers it declares.
-
-    ``routing`` is one of Full, Floyd, Dijkstra, DijkstraCache, None, or Cluster (for a ``<cluster>``).
-    ``parent`` is the id of the englobing zone (None for the root). Host, link and router names are those
-    declared directly in this zone, in document order.
-    """
-
-    id: str
-    routing: str
-    parent: str | None = None
-    children: tuple[Zone, ...] = ()
-    hosts: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
-    routers: tuple[str, ...] = ()
-    properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-
-    def walk(self) -> list[Zone]:
-        """This zone and all its sub-zones, depth first, in document order."""
-        result = [self]
-        for child in self.children:
-            result.extend(child.walk())
-        return result
 
 
 class Platform:

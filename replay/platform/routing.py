@@ -47,7 +47,7 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from replay.platform.model import Link
+    from replay.platform.elements import Link
 
 __all__ = ["NetPoint", "Network", "NoRoute", "RouteError", "ZoneRouting", "make_routing"]
 

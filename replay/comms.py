@@ -1,0 +1,154 @@
+"""Communications between actors: SimGrid's rendezvous on mailboxes, carried by the network model.
+
+A send and a receive posted on the same mailbox match in the order they were posted; the transfer starts only
+when both are there, between the PMs of the sender's and the receiver's hosts (an actor in a VM communicates
+from its VM's PM). Both parties share one :class:`Comm` request, whose value is the payload (the size when none
+was given). A transfer is frozen while either party is suspended, and a killed party fails its peer.
+
+Parties are whatever has a name, a host and a ``suspended`` flag (the :class:`Party` protocol): the actors of
+:mod:`replay.actors`, which this module does not import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any, Protocol
+
+from replay import events
+from replay.engine import Activity, Engine
+from replay.errors import SimulationError
+from replay.hosts import ComputeHost
+from replay.network import Network
+from replay.process import Request
+from replay.units import Bytes, BytesPerSecond
+
+
+class Party(Protocol):
+    """One end of a communication."""
+
+    name: str
+    host: ComputeHost
+    suspended: bool
+
+
+class Comm(Request):
+    """One message on a mailbox, shared by the send and the receive that match; value: the payload."""
+
+    __slots__ = ("activity", "box", "engine", "payload", "rate", "receiver", "sender", "size")
+
+    def __init__(self, box: Mailbox, engine: Engine, size: Bytes, payload: Any, rate: BytesPerSecond) -> None:
+        super().__init__()
+        self.box = box
+        self.engine = engine
+        self.size = size
+        self.payload = payload
+        self.rate = rate
+        self.sender: Party | None = None
+        self.receiver: Party | None = None
+        self.activity: Activity | None = None
+
+    @property
+    def mailbox(self) -> str:
+        return self.box.name
+
+    def describe(self) -> str:
+        if self.receiver is None:
+            return f"send({self.size:g} B) on mailbox {self.mailbox!r}: no receiver"
+        if self.sender is None:
+            return f"recv on mailbox {self.mailbox!r}: no sender"
+        return f"transfer of {self.size:g} B on mailbox {self.mailbox!r}"
+
+    def pause(self, waiter: Any) -> None:
+        if self.activity is not None and not self.done:
+            self.engine.suspend(self.activity)
+
+    def unpause(self, waiter: Any) -> None:
+        """The transfer goes on only when neither party is suspended any more."""
+        if self.activity is not None and not self.done:
+            others = (self.sender, self.receiver)
+            if not any(other is not None and other is not waiter and other.suspended for other in others):
+                self.engine.resume(self.activity)
+
+    def cancel(self) -> None:
+        """A party was killed: the transfer stops and the peer gets an error."""
+        if self.done:
+            return
+        if self.activity is not None:
+            self.engine.cancel(self.activity)
+        for queue in (self.box.sends, self.box.receives):
+            if self in queue:
+                queue.remove(self)
+        self.fail(SimulationError(f"the peer of a communication on mailbox {self.mailbox!r} was killed"))
+
+
+class Mailbox:
+    """A rendezvous point: pending sends and pending receives, matched first come, first served."""
+
+    __slots__ = ("name", "receives", "sends")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sends: deque[Comm] = deque()
+        self.receives: deque[Comm] = deque()
+
+
+class Mailboxes:
+    """Every mailbox of a run, created on first use, and the transfers of the messages that match."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.engine = network.engine
+        self.boxes: dict[str, Mailbox] = {}
+
+    def box(self, name: str) -> Mailbox:
+        found = self.boxes.get(name)
+        if found is None:
+            found = self.boxes[name] = Mailbox(name)
+        return found
+
+    def send(self, party: Party, mailbox: str, size: Bytes, payload: Any, rate: BytesPerSecond) -> Comm:
+        """Post ``size`` bytes on ``mailbox``; the transfer starts when a receive matches."""
+        box = self.box(mailbox)
+        if box.receives:
+            comm = box.receives.popleft()
+            comm.size, comm.payload, comm.rate = size, payload, rate
+        else:
+            comm = Comm(box, self.engine, size, payload, rate)
+            box.sends.append(comm)
+        comm.sender = party
+        if comm.receiver is not None:
+            self._start(comm)
+        return comm
+
+    def recv(self, party: Party, mailbox: str) -> Comm:
+        """Post a receive on ``mailbox``; the transfer starts when a send matches."""
+        box = self.box(mailbox)
+        comm = box.sends.popleft() if box.sends else None
+        if comm is None:
+            comm = Comm(box, self.engine, 0.0, None, math.inf)
+            box.receives.append(comm)
+        comm.receiver = party
+        if comm.sender is not None:
+            self._start(comm)
+        return comm
+
+    def _start(self, comm: Comm) -> None:
+        sender, receiver = comm.sender, comm.receiver
+        assert sender is not None and receiver is not None
+        src, dst = sender.host.pm.name, receiver.host.pm.name
+        value = comm.payload if comm.payload is not None else comm.size
+        engine = self.engine
+        record = None
+        if engine.traced:
+            record = (comm.mailbox, src, dst, comm.size, sender.name, receiver.name)
+            engine.emit(events.CommStarted(engine.now, *record))
+
+        def done(_: Activity) -> None:
+            if record is not None:
+                engine.emit(events.CommEnded(engine.now, *record))
+            comm.finish(value)
+
+        comm.activity = self.network.transfer(src, dst, comm.size, rate=comm.rate, name=comm.mailbox, on_done=done)
+        if sender.suspended or receiver.suspended:
+            engine.suspend(comm.activity)

@@ -1,0 +1,188 @@
+"""Where work runs: the execution host that PMs and VMs both are, the physical host, and its executions.
+
+A :class:`ComputeHost` has a CPU (a resource of the sharing problem), a core speed, the actors living on it (its
+*residents*) and the executions running on it. A :class:`PhysicalHost` is a machine of the platform; a VM
+(:mod:`replay.vm`) is the other kind, whose CPU is what its PM gives it. The host owns its executions: it starts
+them, and a VM overrides the hooks below to count them (its share of the PM depends on how many run) and to
+track the pages they dirty during a migration.
+
+Residents are whatever lives on a host and must follow its fate, described by the :class:`Resident` protocol:
+the actors of :mod:`replay.actors`, suspended when their VM freezes and killed when it shuts down. The host
+knows them only through that protocol, so this module knows nothing of actors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from replay import events
+from replay.cpu import cpu_resource, execution
+from replay.engine import Activity, Engine, Resource
+from replay.events import ResourceKind
+from replay.platform import Host
+from replay.process import Request
+from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond
+
+
+class Resident(Protocol):
+    """Something living on a host (an actor): frozen, thawed and killed with it."""
+
+    def suspend(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
+class Guest(Protocol):
+    """A VM as its PM sees it, for memory accounting."""
+
+    name: str
+    ramsize: Bytes
+
+    @property
+    def resident(self) -> bool:
+        """Whether the VM holds memory on its PM now."""
+        ...
+
+
+class ComputeHost:
+    """A place where executions run and actors live (a PM or a VM)."""
+
+    def __init__(self, engine: Engine, name: str, cpu: Resource, core_speed: FlopsPerSecond, cores: int) -> None:
+        self.engine = engine
+        self.name = name
+        self.cpu = cpu
+        self.core_speed = core_speed
+        self.cores = cores
+        #: the actors living here (started and not finished), in the order they arrived
+        self.residents: dict[Resident, None] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    @property
+    def pm(self) -> PhysicalHost:
+        """The physical host whose network position this host has."""
+        raise NotImplementedError
+
+    @property
+    def runs(self) -> bool:
+        """Whether actors can run here now."""
+        return True
+
+    @property
+    def frozen(self) -> bool:
+        """Whether everything here is stopped (a suspended or saved VM, a VM in stop-and-copy)."""
+        return False
+
+    def describe_start(self) -> str:
+        """What an actor placed here waits for before it can start, for a deadlock report."""
+        return "its start"
+
+    def execute(
+        self, flops: Flops, *, priority: float = 1.0, bound: FlopsPerSecond = math.inf, name: str = "exec"
+    ) -> Exec:
+        """Compute ``flops`` here, on one core at most; ``priority`` is SimGrid's share weight."""
+        if not flops >= 0 or math.isinf(flops):
+            raise ValueError(f"an amount of flops must be finite and non-negative, got {flops!r}")
+        activity = execution(name, self.cpu, self.core_speed, flops, priority=priority, bound=bound)
+        request = Exec(self, activity, name)
+        activity.on_done = request.completed
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.ExecStarted(engine.now, name, self.name, flops))
+        engine.start(activity)
+        self.exec_started(activity)
+        return request
+
+    # -- hooks: what a VM does about its executions (nothing on a PM) -------------------------------------------
+    def exec_started(self, activity: Activity) -> None:
+        """A new execution runs here."""
+
+    def exec_ended(self, activity: Activity) -> None:
+        """An execution completed or was cancelled."""
+
+    def exec_paused(self, activity: Activity) -> None:
+        """An execution was suspended (its actor froze)."""
+
+    def exec_resumed(self, activity: Activity) -> None:
+        """A suspended execution runs again."""
+
+
+class Exec(Request):
+    """A computation on a host; its value is the number of flops computed."""
+
+    __slots__ = ("activity", "host", "name")
+
+    def __init__(self, host: ComputeHost, activity: Activity, name: str) -> None:
+        super().__init__()
+        self.host = host
+        self.activity = activity
+        self.name = name
+
+    def describe(self) -> str:
+        return f"execute({self.activity.amount:g} flops) on {self.host.name}"
+
+    def completed(self, activity: Activity) -> None:
+        host, engine = self.host, self.host.engine
+        host.exec_ended(activity)
+        if engine.traced:
+            engine.emit(events.ExecEnded(engine.now, self.name, host.name, activity.amount))
+        self.finish(activity.amount)
+
+    def pause(self, waiter: object) -> None:
+        if not self.done:
+            self.host.engine.suspend(self.activity)
+            self.host.exec_paused(self.activity)
+
+    def unpause(self, waiter: object) -> None:
+        if not self.done:
+            self.host.engine.resume(self.activity)
+            self.host.exec_resumed(self.activity)
+
+    def cancel(self) -> None:
+        if not self.done:
+            self.host.engine.cancel(self.activity)
+            self.host.exec_ended(self.activity)
+
+
+class PhysicalHost(ComputeHost):
+    """A machine of the platform: its CPU, its disk (for saves and restores), its memory and the VMs on it."""
+
+    def __init__(self, engine: Engine, spec: Host) -> None:
+        super().__init__(engine, spec.name, cpu_resource(spec.name, spec.speed, spec.cores), spec.speed, spec.cores)
+        self.spec = spec
+        #: the VMs placed here, in the order they arrived
+        self.guests: dict[Guest, None] = {}
+        self._disk: Resource | None = None
+
+    @property
+    def pm(self) -> PhysicalHost:
+        return self
+
+    @property
+    def disk_bandwidth(self) -> BytesPerSecond | None:
+        """The platform's ``disk_bandwidth`` of the host (None: saves and restores take no time)."""
+        return self.spec.disk_bandwidth
+
+    @property
+    def disk(self) -> Resource:
+        """The disk, shared by the saves and restores of the VMs here (only for a host with a disk bandwidth)."""
+        if self._disk is None:
+            bandwidth = self.spec.disk_bandwidth
+            assert bandwidth is not None, f"host {self.name!r} has no disk_bandwidth"
+            self._disk = Resource(self.name, bandwidth, kind=ResourceKind.DISK)
+        return self._disk
+
+    def ram_free(self, extra: Bytes) -> tuple[bool, Bytes, Bytes]:
+        """Whether ``extra`` bytes more fit in memory; with the free bytes and the capacity (``inf``: no limit).
+
+        Memory is checked only for a host with a ``ramsize``, and not when it allows ``overcommit``.
+        """
+        capacity = self.spec.ramsize
+        if capacity is None or self.spec.overcommit:
+            return True, math.inf, math.inf
+        used = sum(guest.ramsize for guest in self.guests if guest.resident)
+        return used + extra <= capacity, max(capacity - used, 0.0), capacity

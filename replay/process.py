@@ -1,0 +1,211 @@
+"""Requests and processes: what simulated code waits for, and the one driver that runs it (SimPy's ``Process``).
+
+Simulated code is a generator that yields :class:`Request` objects: each yield blocks it until the request is
+done, then the request's value is sent back in (or its error thrown in). A :class:`Process` runs such a generator
+step by step, and is itself a request, done with the generator's return value, so that one process can wait for
+another (an actor for the migration it started). A long protocol is sub-generators joined with ``yield from``.
+
+Every process, actor or migration, is run by :class:`Process`. What differs is *when* a process whose request is
+done runs again, its ``wake`` policy: at once (a migration's next stage starts in the same instant its transfer
+ends) or through the actor scheduler's queue (actors run in the order they were woken, after the events of the
+date; see :mod:`replay.actors`).
+
+A request also knows how to pause, resume and cancel the work behind it on behalf of a waiter that is suspended
+(its VM frozen) or killed; a bare :class:`Wait` has no work of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import Any
+
+from replay.engine import Engine, Timer
+from replay.units import Seconds
+
+#: What simulated code is: a generator yielding requests, returning a value at the end.
+Steps = Generator["Request", Any, Any]
+
+
+class Request:
+    """Something to wait for; done once, with a value, or failed with an error raised in the waiter."""
+
+    __slots__ = ("done", "error", "value", "waiters")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.waiters: list[Callable[[Request], None]] = []
+
+    def describe(self) -> str:
+        """What is waited for, for a deadlock report."""
+        return type(self).__name__.lower()
+
+    def then(self, callback: Callable[[Request], None]) -> None:
+        """Call ``callback(self)`` when done (at once if it already is)."""
+        if self.done:
+            callback(self)
+        else:
+            self.waiters.append(callback)
+
+    def finish(self, value: Any = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.value = value
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter(self)
+
+    def fail(self, error: BaseException) -> None:
+        """End the request with ``error``: every process waiting on it gets the exception raised at its ``yield``."""
+        if not self.done:
+            self.error = error
+            self.finish(None)
+
+    # -- on behalf of a waiter that is frozen or killed (nothing to do for a request without work of its own) --
+    def pause(self, waiter: Any) -> None:
+        """Freeze the work behind the request: ``waiter`` is suspended."""
+
+    def unpause(self, waiter: Any) -> None:
+        """Let the work go on again: ``waiter`` is resumed."""
+
+    def cancel(self) -> None:
+        """Stop the work behind the request for good: its waiter is killed."""
+
+
+class Wait(Request):
+    """Something outside the waiter (a VM start, a save, a migration) that it blocks on; ``what`` says what."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def describe(self) -> str:
+        return self.what
+
+
+class Sleep(Request):
+    """A wait of ``duration`` simulated seconds (it goes on while its waiter is suspended, as in SimGrid)."""
+
+    __slots__ = ("duration", "timer")
+
+    def __init__(self, engine: Engine, duration: Seconds) -> None:
+        if not duration >= 0:
+            raise ValueError(f"a sleep duration must be non-negative, got {duration!r}")
+        super().__init__()
+        self.duration = duration
+        self.timer: Timer = engine.schedule(duration, self.finish)
+
+    def describe(self) -> str:
+        return f"sleep({self.duration:g} s)"
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+class AllOf(Request):
+    """Done when every one of its requests is; value: their values in order."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[Request]) -> None:
+        super().__init__()
+        self.parts = tuple(parts)
+        self._check(None)
+        for part in self.parts:
+            if not part.done:
+                part.then(self._check)
+
+    def _check(self, _: Request | None) -> None:
+        if all(part.done for part in self.parts):
+            self.finish([part.value for part in self.parts])
+
+    def describe(self) -> str:
+        waiting = [p.describe() for p in self.parts if not p.done]
+        return "all of [" + "; ".join(waiting) + "]"
+
+
+class AnyOf(Request):
+    """Done when one of its requests is; value: the index of the first one done."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[Request]) -> None:
+        super().__init__()
+        self.parts = tuple(parts)
+        for index, part in enumerate(self.parts):
+            part.then(lambda _, i=index: self.finish(i))
+
+    def describe(self) -> str:
+        return "any of [" + "; ".join(p.describe() for p in self.parts) + "]"
+
+
+def wake_now(process: Process, request: Request) -> None:
+    """The default wake policy: the process runs again as soon as its request is done."""
+    process.step(request)
+
+
+class Process(Request):
+    """Runs ``steps``, a generator of requests; done with its return value (see the module docstring).
+
+    ``wake(process, request)`` is called when the request the process waits on is done; it must eventually call
+    ``process.step(request)``. An exception the generator raises fails the process when someone waits on it, and
+    otherwise goes up to whoever stepped it (it ends the run). ``name`` appears in messages.
+    """
+
+    __slots__ = ("name", "steps", "waiting", "wake")
+
+    def __init__(self, name: str, steps: Steps, wake: Callable[[Process, Request], None] = wake_now) -> None:
+        super().__init__()
+        self.name = name
+        self.steps = steps
+        self.wake = wake
+        #: the request the process is blocked on
+        self.waiting: Request | None = None
+
+    def describe(self) -> str:
+        return self.name
+
+    def step(self, request: Request | None = None) -> None:
+        """Run the generator until it yields a request not yet done (``request``: the one just done, if any)."""
+        if self.done:
+            return
+        try:
+            if request is None:
+                step = next(self.steps)
+            elif request.error is not None:
+                step = self.steps.throw(request.error)
+            else:
+                step = self.steps.send(request.value)
+        except StopIteration as stop:
+            self.waiting = None
+            self.finish(stop.value)
+            return
+        except Exception as error:
+            self.waiting = None
+            if not self.waiters:
+                raise
+            self.fail(error)
+            return
+        if not isinstance(step, Request):
+            raise TypeError(f"{self.name} yielded {step!r}; simulated code must yield requests")
+        self.waiting = step
+        step.then(self._wakeup)
+
+    def _wakeup(self, request: Request) -> None:
+        if not self.done:
+            self.wake(self, request)
+
+    def interrupt(self, error: BaseException | None = None) -> None:
+        """Stop for good: close the generator and end the process (failed with ``error`` when given)."""
+        if self.done:
+            return
+        self.waiting = None
+        self.steps.close()
+        if error is None:
+            self.finish(None)
+        else:
+            self.fail(error)
