@@ -164,9 +164,11 @@ def to_parquet(frame: pl.DataFrame | pl.LazyFrame, path: PathArg) -> Path:
     """Write ``frame`` as Parquet at ``path``, atomically (:func:`tracing.sink.atomic_path`); a lazy frame is streamed
     (``sink_parquet``), so a query over a big trace need not fit in memory."""
     target = Path(path)
-    with atomic_path(target) as temporary:
+    # Through an open file, not its path: a sink that fails may still create the file at a path it was given
+    # after it has raised (polars 2.1), bringing back the temporary file just removed.
+    with atomic_path(target) as temporary, temporary.open("wb") as stream:
         if isinstance(frame, pl.LazyFrame):
-            frame.sink_parquet(temporary)
+            frame.sink_parquet(stream)
         else:
-            frame.write_parquet(temporary)
+            frame.write_parquet(stream)
     return target
