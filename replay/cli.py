@@ -189,12 +189,16 @@ def main() -> None:  # pragma: no cover - the console script
 
 
 # -- analyse and plot a run (tracing.analysis, tracing.plots) ----------------------------------------------------------
-class AnalyzeWhat(enum.StrEnum):
-    migrations = "migrations"
-    states = "states"
-    utilization = "utilization"
-    actors = "actors"
-    all = "all"
+def analyze_what() -> type[enum.StrEnum]:
+    """The ``--what`` choices of ``replay analyze``: the reports of :mod:`tracing.reports`, then ``all``.
+
+    Called in ``analyze``'s annotation, which typer evaluates whenever it builds the command, so a report
+    registered at any time is offered. Listing the registry does not import polars: ``replay run`` starts as
+    fast as before.
+    """
+    from tracing.reports import listed
+
+    return enum.StrEnum("AnalyzeWhat", [(name, name) for name in (*(report.name for report in listed()), "all")])
 
 
 class OutputFormat(enum.StrEnum):
@@ -223,18 +227,10 @@ CapacityPlatformOpt = Annotated[
                                                           "embedded one if the run used it)."),
 ]
 
-_TITLES = {
-    "migrations": "Migrations (s)",
-    "state_times": "Time per VM state (s)",
-    "mean_utilization": "Mean utilization over the run",
-    "actor_activity": "Actor activity (s)",
-}
-
-
 @app.command()
 def analyze(
     csv: TidyCsvArg,
-    what: Annotated[AnalyzeWhat, typer.Option(help="What to summarize.")] = AnalyzeWhat.all,
+    what: Annotated[analyze_what(), typer.Option(help="What to summarize.")] = "all",
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print it.")] = (
         OutputFormat.table
     ),
@@ -246,30 +242,31 @@ def analyze(
     ] = None,
 ) -> None:
     """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity."""
-    from tracing import analysis
+    from tracing import analysis, reports
 
     try:
-        frames = analysis.report(csv, what=what.value, migrations_csv=migrations, platform=platform)
+        frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform)
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None
-    tables = {name: frame for name, frame in frames.items() if name in analysis.SUMMARY_TABLES}
+    summaries = reports.summaries(frames)
     if output_format is OutputFormat.json:
         data = {"simulated_time": frames["run"]["simulated_time"].item()}
-        data.update({name: frame.to_dicts() for name, frame in tables.items()})
+        data.update({report.summary: frame.to_dicts() for report, frame in summaries})
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif output_format is OutputFormat.csv:
-        for name, frame in tables.items():
-            if len(tables) > 1:
-                sys.stdout.write(f"# {name}\n")
+        for report, frame in summaries:
+            if len(summaries) > 1:
+                sys.stdout.write(f"# {report.summary}\n")
             sys.stdout.write(frame.write_csv())
-            if len(tables) > 1:
+            if len(summaries) > 1:
                 sys.stdout.write("\n")
     else:
         out.print(f"simulated time {frames['run']['simulated_time'].item():.6f} s")
-        for name, (frame, note) in analysis.display_tables(tables).items():
+        for report, frame in summaries:
+            shown, note = report.shown(frame)
             out.print()
-            out.print(_frame_table(_TITLES.get(name, name), frame, note))
+            out.print(_frame_table(report.title or report.summary, shown, note))
     for path in written:
         err.print(f"wrote {path}", markup=False, soft_wrap=True)
 

@@ -12,7 +12,10 @@ The allocation is found by progressive filling on a common level ``rho``: every 
   variables; for a FATPIPE one, ``rho_j = C_j / max_i (a_ij / p_i)``. Every unfixed variable of the first
   saturated constraint(s) is fixed at ``rho_j / p_i`` (as SimGrid does, also on a FATPIPE, where a variable with a
   smaller ``a_ij / p_i`` is then fixed below what the link alone would allow); or
-* a variable reaches its bound first (``b_i p_i < min_j rho_j``): it is fixed at ``b_i``.
+* a variable reaches its bound first (``b_i p_i < min_j rho_j``, by more than the tolerance): it is fixed at
+  ``b_i``. A bound within the tolerance of the lowest level is a tie, as in exact arithmetic the constraint
+  saturates there: its variables are fixed at ``min(rho_j / p_i, b_i)``, so that rounding cannot decide
+  whether the constraint's other variables are fixed now or later.
 
 Fixed variables release their part of the remaining capacity, and the filling goes on until every variable is
 fixed. A variable with penalty 0 takes no share (rate 0). A variable on no constraint runs at its bound
@@ -115,7 +118,7 @@ def solve_small(
         min_level = min(level)
         min_bound = min((bound_level[i] for i in range(n) if not fixed[i]), default=math.inf)
         newly: list[int] = []
-        if min_bound < min_level:
+        if min_bound < min_level * (1 - EPSILON):
             cut = min_bound * (1 + EPSILON)
             newly = [i for i in range(n) if not fixed[i] and bound_level[i] <= cut]
             for i in newly:
@@ -124,7 +127,7 @@ def solve_small(
             cut = min_level * (1 + EPSILON)
             newly = sorted({v for v, c, _ in elems if level[c] <= cut})
             for i in newly:
-                rate[i] = min_level * inv_penalty[i]
+                rate[i] = min(min_level * inv_penalty[i], bound[i])
         for i in newly:
             fixed[i] = True
         chosen = set(newly)
@@ -189,13 +192,13 @@ def solve_arrays(
         min_bound = bound_level[~fixed].min()
 
         newly = np.zeros(n, dtype=bool)
-        if min_bound < min_level:
+        if min_bound < min_level * (1 - EPSILON):
             newly[~fixed & (bound_level <= min_bound * (1 + EPSILON))] = True
             rate[newly] = bound[newly]
         else:
             saturated = level <= min_level * (1 + EPSILON)
             newly[ev[saturated[ec]]] = True
-            rate[newly] = min_level * inv_penalty[newly]
+            rate[newly] = np.minimum(min_level * inv_penalty[newly], bound[newly])
         fixed |= newly
 
         spent = newly[ev] & ~fat[ec]

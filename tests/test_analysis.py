@@ -16,6 +16,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -428,6 +429,17 @@ def test_parquet_is_written_atomically(tmp_path, run):
         analysis.to_parquet(failing, target)
     assert pl.read_parquet(target).equals(frame)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.parquet", "s.parquet"]
+
+
+def test_a_failed_parquet_write_leaves_no_temporary_file_even_later(tmp_path):
+    # polars 2.1's sink_parquet, when it fails, may still create the file at the path it was given a few ms
+    # after raising (most of the time, here): to_parquet gives it an open file instead, so nothing comes back.
+    failing = pl.LazyFrame({"a": ["x"]}).select(pl.col("a").cast(pl.Int64, strict=True))
+    for _ in range(5):
+        with pytest.raises(pl.exceptions.PolarsError):
+            analysis.to_parquet(failing, tmp_path / "f.parquet")
+    time.sleep(0.2)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- replay analyze ----------------------------------------------------------------------------------------------------

@@ -64,6 +64,18 @@ def test_fatpipe_fixes_every_variable_at_the_same_level_as_simgrid():
     assert x == pytest.approx([10, 5], rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.01])
+def test_a_bound_tied_with_a_level_counts_as_the_constraint_saturating(scale):
+    # FATPIPE c0 (4 s) holds x0, x1, x2; FATPIPE c1 (s) holds x0 (weight 0.05) and x3 (penalty 3, bound s).
+    # c1's level is s / max(0.05, 1/3) = 3 s, x3's bound level is 3 s: a tie. In exact arithmetic c1 saturates
+    # there (x3 at its bound fills it), so x0 is fixed with it at 3 s and x3 at s; c0 then gives x1 = x2 = 4 s.
+    # At s = 0.01 the two levels differ by a rounding (0.01 / (1/3) is 0.030000000000000002): still a tie.
+    x = run([4.0 * scale, scale], [False, False], [(0, 0, 1.0), (0, 1, 0.05), (1, 0, 1.0), (2, 0, 1.0),
+                                                   (3, 1, 1.0)], [1.0, 1.0, 1.0, 3.0], [INF, INF, INF, scale])
+    assert x == pytest.approx([3 * scale, 4 * scale, 4 * scale, scale], rel=1e-12)
+    assert x[3] <= scale  # never above its bound
+
+
 def test_zero_penalty_and_free_variables():
     # Penalty 0 takes no share, so variable 1 gets the whole capacity; variable 2 is on no constraint and runs
     # at its bound 7; variable 3, on no constraint and unbounded, is infinite.

@@ -17,7 +17,7 @@ from replay.platform import load_platform
 from tests.test_tracing_scenarios import DATA, lifecycle_sim, trace
 from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
 from tracing.paje import PajeWriter
-from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_write_text
+from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_path, atomic_write_text
 
 REPLAY = Path(__file__).resolve().parents[1] / "replay"
 PLATFORM = load_platform(DATA / "lifecycle.xml")
@@ -138,6 +138,28 @@ def test_atomic_write_text(tmp_path):
         raise Boom
     assert target.read_text() == "{}\n"
     assert leftovers(tmp_path) == []
+
+
+def test_atomic_path_for_a_file_written_by_name(tmp_path):
+    # A library writing by path (Parquet, PNG) writes beside the target; the rules are AtomicTextFile's.
+    target = tmp_path / "frame.parquet"
+    with atomic_path(target) as temporary:
+        assert temporary.parent == tmp_path and temporary.name.startswith(".frame.parquet.")
+        temporary.write_bytes(b"new")
+        assert not target.exists()
+    assert target.read_bytes() == b"new" and leftovers(tmp_path) == []
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask  # a new file: the umask's mode
+    os.chmod(target, 0o640)
+    with pytest.raises(Boom), atomic_path(target) as temporary:
+        temporary.write_bytes(b"half")
+        raise Boom
+    assert target.read_bytes() == b"new" and leftovers(tmp_path) == []  # an error: the old file, no temporary
+    with atomic_path(target) as temporary:
+        temporary.write_bytes(b"newer")
+    assert target.read_bytes() == b"newer"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the replaced file's mode is kept
 
 
 def test_a_run_without_tracers_emits_nothing(monkeypatch):

@@ -1,12 +1,17 @@
 """Observers of a run: trace writers that subscribe to the engine's records and never change the run.
 
 * :mod:`tracing.sink`: the ``TraceSink`` protocol (open, emit, close, abort; a context manager), ``MemorySink``
-  for tests, atomic file writing (``AtomicTextFile``, ``atomic_write_text``).
+  for tests, atomic file writing (``AtomicTextFile``, ``atomic_write_text``, ``atomic_path``), used by every
+  output of the project.
 * :mod:`tracing.paje_model`: the one translation of :mod:`replay.events` records into Paje operations
   (containers, states, variables, links, events), shared by the writers below so they never disagree.
 * :mod:`tracing.paje`: ``PajeWriter``, Paje traces that PajeNG and ViTE read (SimGrid 3.32's header).
 * :mod:`tracing.csv_writer`: ``CsvWriter``, one tidy CSV for polars; ``MigrationsCsvWriter``, one row per
-  migration.
+  migration; their columns and types are those of :mod:`tracing.schema`, which the analysis reads them with.
+
+After a run, :mod:`tracing.analysis` analyses its CSVs in polars (the reports of :mod:`tracing.reports`, the
+queries of :mod:`tracing.tidy`, :mod:`tracing.states`, :mod:`tracing.migrations`, :mod:`tracing.utilization`)
+and :mod:`tracing.plots` draws them; neither is imported here, so that writing traces never imports polars.
 
 Attach a writer with ``sim.engine.subscribe(writer.emit)`` inside ``with writer:``. The simulator never imports
 this package; the CLI is the one place that wires writers to a run.
@@ -15,7 +20,7 @@ this package; the CLI is the one place that wires writers to a run.
 from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
 from tracing.paje import PajeWriter
 from tracing.paje_model import PajeModel
-from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_write_text
+from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_path, atomic_write_text
 
 __all__ = [
     "AtomicTextFile",
@@ -25,5 +30,6 @@ __all__ = [
     "PajeModel",
     "PajeWriter",
     "TraceSink",
+    "atomic_path",
     "atomic_write_text",
 ]

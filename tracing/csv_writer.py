@@ -53,19 +53,10 @@ from tracing.paje_types import (
     SetVariable,
     StartLink,
 )
+from tracing.schema import CSV_COLUMNS, MIGRATION_COLUMNS
 from tracing.sink import FileSink
 
 __all__ = ["CSV_COLUMNS", "MIGRATION_COLUMNS", "CsvWriter", "MigrationsCsvWriter"]
-
-CSV_COLUMNS = (
-    "kind", "container", "type", "start", "end", "duration", "value", "label", "parent", "start_container",
-    "end_container", "key", "depth",
-)
-
-MIGRATION_COLUMNS = (
-    "vm", "src", "dst", "start", "end", "duration", "downtime", "bytes_stage1", "bytes_stage2", "bytes_stage3",
-    "rounds", "converged", "error",
-)
 
 
 def _number(value: float) -> str:

@@ -1,7 +1,7 @@
 """Pictures of a run: a Gantt chart of VM states per PM with the migrations, and host utilization over time.
 
 Both are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with matplotlib, an optional extra
-(``pip install '.[plot]'``); without it every function here raises :class:`tracing.analysis.PlotUnavailable`.
+(``pip install '.[plot]'``); without it every function here raises :class:`tracing.errors.PlotUnavailable`.
 
 * **Gantt** (:func:`draw_gantt`): one row per VM and PM it was on, rows grouped under their PM (PMs in natural
   order: ``pm-2`` before ``pm-10``). Bars are the VM's visible state (the top of its ``MSG_VM_STATE`` stack,
@@ -26,14 +26,18 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tracing.analysis import AnalysisError, PlotUnavailable, atomic_path, natural_key, report, scan_trace
+from tracing.analysis import report
+from tracing.errors import AnalysisError, PlotUnavailable
 from tracing.paje_types import VM_STATE_VALUES
+from tracing.sink import atomic_path
+from tracing.tidy import scan_trace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,6 +54,7 @@ __all__ = [
     "draw_gantt",
     "draw_utilization",
     "figure",
+    "natural_key",
     "plot",
     "save_png",
 ]
@@ -102,6 +107,11 @@ def _matplotlib() -> Any:
 
 
 # -- data ------------------------------------------------------------------------------------------------------------
+def natural_key(name: str) -> tuple:
+    """A sort key putting ``pm-2`` before ``pm-10``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
+
+
 def _rows(states: pl.DataFrame) -> list[tuple[str, str]]:
     """The Gantt rows: (PM, VM) pairs, PMs in natural order, VMs by the date they came to that PM."""
     if states.is_empty():

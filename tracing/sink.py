@@ -14,6 +14,10 @@ the target only when they close cleanly. An abort, an exception, or a writer dro
 interrupted run) removes the temporary file; a file that already existed under the target name stays as it was
 until the clean close replaces it in one step. Only a killed process (SIGKILL, power loss) can leave a
 temporary file behind, named ``.<target>.<random>.tmp`` beside the target, and never a truncated target.
+
+Every output of the project is written under these rules, by one implementation of them: text through
+:class:`AtomicTextFile` (the writers, ``atomic_write_text``), files that a library writes by path (Parquet, PNG)
+through :func:`atomic_path`.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ import contextlib
 import os
 import tempfile
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol, Self, runtime_checkable
 
-__all__ = ["AtomicTextFile", "FileSink", "MemorySink", "Sink", "TraceSink", "atomic_write_text"]
+__all__ = ["AtomicTextFile", "FileSink", "MemorySink", "Sink", "TraceSink", "atomic_path", "atomic_write_text"]
 
 
 @runtime_checkable
@@ -126,9 +131,7 @@ class AtomicTextFile:
     def open(self) -> IO[str]:
         if self._stream is not None:
             raise RuntimeError(f"{self.path} is already open")
-        directory = self.path.parent
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        self._temporary = Path(name)
+        fd, self._temporary = _temporary_beside(self.path)
         self._stream = os.fdopen(fd, "w", encoding=self.encoding, newline="\n")
         self._finalizer = weakref.finalize(self, _remove, self._stream, self._temporary)
         return self._stream
@@ -145,11 +148,8 @@ class AtomicTextFile:
         assert temporary is not None and self._finalizer is not None
         self._finalizer.detach()
         try:
-            stream.flush()
-            os.fsync(stream.fileno())
             stream.close()
-            os.chmod(temporary, _mode_for(self.path))
-            os.replace(temporary, self.path)
+            _install(temporary, self.path)
         except BaseException:
             _remove(stream, temporary)
             raise
@@ -176,9 +176,49 @@ class AtomicTextFile:
             self.discard()
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a library that writes a file by its name (Parquet, PNG), made the
+    file at ``path`` when the block ends cleanly, deleted on an exception (an existing file is then left as it
+    was); the same rules as :class:`AtomicTextFile`."""
+    target = Path(path)
+    fd, temporary = _temporary_beside(target)
+    os.close(fd)
+    try:
+        yield temporary
+        _install(temporary, target)
+    except BaseException:
+        _delete(temporary)
+        raise
+
+
+def _temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new empty file ``.<name>.<random>.tmp`` in ``path``'s directory, so that the final rename stays on one
+    file system (hence atomic); its descriptor and path."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return fd, Path(name)
+
+
+def _install(temporary: Path, path: Path) -> None:
+    """Make the complete file ``temporary`` the file at ``path`` in one step: its content on disk first (a power
+    loss after the rename cannot leave an empty file), then the mode of the file it replaces (else a new file's),
+    then the rename."""
+    fd = os.open(temporary, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(temporary, _mode_for(path))
+    os.replace(temporary, path)
+
+
 def _remove(stream: IO[str], temporary: Path) -> None:
     with contextlib.suppress(OSError):
         stream.close()
+    _delete(temporary)
+
+
+def _delete(temporary: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
 

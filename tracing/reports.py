@@ -1,0 +1,181 @@
+"""The reports a run's CSV can give, declared once each in a registry: what ``replay analyze`` prints and what
+:func:`tracing.analysis.report` computes.
+
+A :class:`Report` says everything about one report side by side: its name (``--what``), the tidy rows it needs
+(so that the CSV is read once, keeping only those), the frames it gives (the first is its summary table), the
+function that plans its queries, and, for a person, the title of its summary table and how that table is shaped
+(which columns are shown, with a note on what was left out). :func:`tracing.analysis.report` and
+``replay analyze`` only iterate over :data:`REPORTS`, so adding a report is one :func:`register` call::
+
+    register(Report(
+        name="energy",
+        needs=("HOST", "power_used"),
+        frames=("energy", "power"),
+        plan=energy_plan,                # (trace, inputs) -> Plan: lazy frames, and what to make of them
+        title="Energy per host (J)",
+        table=energy_table,              # summary frame -> (frame for a person, note)
+    ))
+
+The planning and shaping functions of the reports below are named ``"module:function"`` (:class:`Lazy`) and
+imported when a report is computed: listing the reports, which the command line does to offer ``--what``
+choices whatever the command, never imports polars (``replay run`` stays as fast to start as before).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tracing.schema import VARIABLES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from replay.platform import Platform
+
+__all__ = ["REPORTS", "Inputs", "Lazy", "Plan", "Report", "Shown", "chosen", "listed", "register", "summaries"]
+
+PathArg = str | os.PathLike[str]
+#: A summary frame shaped for a person, and a note on what was left out ("" for none).
+Shown = tuple["pl.DataFrame", str]
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a report may read besides the tidy rows: the tidy CSV's path, the migrations CSV asked for (a path,
+    ``False`` for none, ``None`` to look beside the tidy CSV) and the platform of the run (for capacities)."""
+
+    trace_csv: PathArg
+    migrations_csv: PathArg | bool | None = None
+    platform: Platform | PathArg | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A report's lazy queries, collected together with every other report's (one pass over the rows), and
+    ``finish``, which turns the collected frames into the report's frames (``None``: they are the report's)."""
+
+    queries: Mapping[str, pl.LazyFrame]
+    finish: Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report: see the module docstring. ``title`` is ``None`` for a report that is only a frame for other
+    code (``moves``, for the plots): ``"all"`` and ``replay analyze`` leave it out. ``table`` is ``None`` for a
+    summary shown as it is."""
+
+    name: str
+    #: the ``type`` of the tidy rows it reads (the root container, the run's length, is always kept)
+    needs: tuple[str, ...]
+    #: the frames it gives, in order; the first is its summary table
+    frames: tuple[str, ...]
+    plan: Callable[[pl.LazyFrame, Inputs], Plan]
+    title: str | None = None
+    table: Callable[[pl.DataFrame], Shown] | None = None
+
+    @property
+    def summary(self) -> str:
+        """The name of its summary frame (what ``replay analyze`` prints)."""
+        return self.frames[0]
+
+    @property
+    def listed(self) -> bool:
+        """Whether it is one of ``"all"``, an analysis for people (it has a title)."""
+        return self.title is not None
+
+    def shown(self, frame: pl.DataFrame) -> Shown:
+        """The summary ``frame`` as a person reads it in a terminal, with a note."""
+        return self.table(frame) if self.table is not None else (frame, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """The function ``target`` (``"module:function"``), imported when it is called."""
+
+    target: str
+
+    def __call__(self, *args: Any) -> Any:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)(*args)
+
+
+#: Every report, by name, in the order they are computed and printed.
+REPORTS: dict[str, Report] = {}
+
+
+def register(report: Report) -> Report:
+    """Add ``report`` to :data:`REPORTS` (after the others); a name may be taken once, and ``all`` never."""
+    if report.name in REPORTS or report.name == "all":
+        raise ValueError(f"report name {report.name!r} is taken")
+    if not report.frames:
+        raise ValueError(f"report {report.name!r} gives no frame")
+    REPORTS[report.name] = report
+    return report
+
+
+def listed() -> list[Report]:
+    """The reports of ``"all"``, those ``replay analyze`` offers, in order."""
+    return [report for report in REPORTS.values() if report.listed]
+
+
+def chosen(what: str | Iterable[str]) -> list[Report]:
+    """The reports named by ``what`` (a name, names, or ``"all"``: the :func:`listed` reports), in the order
+    given, each once."""
+    names = [report.name for report in listed()] if what == "all" else [what] if isinstance(what, str) else list(what)
+    for name in names:
+        if name not in REPORTS:
+            hidden = [other for other, report in REPORTS.items() if not report.listed]
+            raise ValueError(f"unknown report {name!r}: expected {', '.join(['all', *hidden])} or one of "
+                             f"{', '.join(report.name for report in listed())}")
+    return [REPORTS[name] for name in dict.fromkeys(names)]
+
+
+def summaries(frames: Mapping[str, pl.DataFrame]) -> list[tuple[Report, pl.DataFrame]]:
+    """The listed reports whose summary is among ``frames`` (as :func:`tracing.analysis.report` returns them),
+    each with that summary frame, in the registry's order."""
+    return [(report, frames[report.summary]) for report in listed() if report.summary in frames]
+
+
+# -- the reports ---------------------------------------------------------------------------------------------------
+register(Report(
+    name="migrations",
+    needs=("MSG_VM", "MSG_VM_STATE", "MSG_VM_LINK", "MSG_VM_MIGRATION"),
+    frames=("migrations",),
+    plan=Lazy("tracing.migrations:migrations_plan"),
+    title="Migrations (s)",
+    table=Lazy("tracing.migrations:migrations_table"),
+))
+register(Report(
+    name="states",
+    needs=("MSG_VM", "MSG_VM_STATE"),
+    frames=("state_times", "vm_states"),
+    plan=Lazy("tracing.states:vm_states_plan"),
+    title="Time per VM state (s)",
+    table=Lazy("tracing.states:state_times_table"),
+))
+register(Report(
+    name="utilization",
+    needs=("HOST", *VARIABLES),
+    frames=("mean_utilization", "utilization"),
+    plan=Lazy("tracing.utilization:utilization_plan"),
+    title="Mean utilization over the run",
+    table=Lazy("tracing.utilization:mean_utilization_table"),
+))
+register(Report(
+    name="actors",
+    needs=("MSG_PROCESS", "MSG_PROCESS_STATE"),
+    frames=("actor_activity", "actor_states"),
+    plan=Lazy("tracing.states:actors_plan"),
+    title="Actor activity (s)",
+    table=Lazy("tracing.states:actor_activity_table"),
+))
+register(Report(
+    name="moves",
+    needs=("MSG_VM", "MSG_VM_LINK"),
+    frames=("moves",),
+    plan=Lazy("tracing.migrations:moves_plan"),
+))
