@@ -39,8 +39,25 @@ from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 ActorFunction = Callable[..., Steps]
 
 
-class Actor:
-    """The handle an actor's code uses to act; also the scheduler's record of the actor and a host's resident."""
+class Actor(Process):
+    """An actor: a process with a name and a host, the handle its code uses to act, and a host's resident.
+
+    As a request, an actor is done when its code returns (others may wait for it, as SimGrid's ``join``).
+    """
+
+    __slots__ = (
+        "args",
+        "context",
+        "deferred",
+        "end_time",
+        "function",
+        "host",
+        "killed",
+        "placement",
+        "scheduler",
+        "start_time",
+        "suspended",
+    )
 
     def __init__(
         self,
@@ -51,8 +68,8 @@ class Actor:
         function: ActorFunction,
         args: tuple[Any, ...],
     ) -> None:
+        super().__init__(name)
         self.scheduler = scheduler
-        self.name = name
         #: where the actor runs (None until the VM it was placed on by name is created and started)
         self.host: ComputeHost = host  # type: ignore[assignment]
         #: the host or VM name it was placed on
@@ -63,7 +80,6 @@ class Actor:
         self.args = args
         self.start_time: Seconds | None = None
         self.end_time: Seconds | None = None
-        self.process: Process | None = None
         self.suspended = False
         self.killed = False
         #: a wake-up that arrived while suspended, delivered at resume
@@ -82,9 +98,9 @@ class Actor:
         return self.end_time is not None
 
     @property
-    def waiting(self) -> Request | None:
-        """The request the actor is blocked on."""
-        return self.process.waiting if self.process is not None else None
+    def started(self) -> bool:
+        """Whether the actor's code runs (it may be blocked)."""
+        return self.steps is not None
 
     # -- computations --------------------------------------------------------------------------------------
     def execute(self, flops: Flops, priority: float = 1.0, *, bound: FlopsPerSecond = math.inf) -> Exec:
@@ -146,9 +162,18 @@ class Actor:
             self.waiting.unpause(self)
         if self.deferred is not None:
             request, self.deferred = self.deferred, None
-            self.scheduler.ready(self, request)
-        elif self.process is None:
-            self.scheduler.ready(self, None)
+            self.scheduler.queue.append((self, request))
+        elif self.steps is None:
+            self.scheduler.queue.append((self, None))
+
+    def wake(self, request: Request | None) -> None:
+        """``request`` is done (None: the actor may start): queue the actor, or hold it while suspended."""
+        if self.killed:
+            return
+        if self.suspended:
+            self.deferred = request
+            return
+        self.scheduler.queue.append((self, request))
 
     def kill(self) -> None:
         """End the actor now: its activity is cancelled; a peer of its communication gets an error."""
@@ -156,13 +181,12 @@ class Actor:
             return
         if self.waiting is not None:
             self.waiting.cancel()
-        if self.process is not None:
-            self.process.interrupt()
+        self.interrupt()
         self.scheduler.ended(self, killed=True)
 
     def describe_wait(self) -> str:
         """What the actor waits on, for a deadlock report."""
-        if self.process is None:
+        if self.steps is None:
             if self.host is None:
                 return f"VM {self.placement!r}, which was never created"
             return self.host.describe_start()
@@ -176,7 +200,8 @@ class Scheduler:
         self.engine = engine
         self.mailboxes = mailboxes
         self.actors: dict[str, Actor] = {}
-        self._ready: deque[tuple[Actor, Request | None]] = deque()
+        #: the actors to run once the events of the date are handled, with the request that woke each one
+        self.queue: deque[tuple[Actor, Request | None]] = deque()
         #: actors waiting for a VM (by name) to run, each with what to do when it does
         self._waiting_for: dict[str, list[tuple[Actor, Callable[[ComputeHost], None]]]] = {}
         engine.after_events(self._run_ready)
@@ -207,11 +232,11 @@ class Scheduler:
 
             def place(vm: ComputeHost) -> None:
                 actor.host = vm
-                self.wake(actor, None)
+                actor.wake(None)
 
             self._waiting_for.setdefault(actor.placement, []).append((actor, place))
         else:
-            self.wake(actor, None)
+            actor.wake(None)
 
     def move(self, actor: Actor, name: str, host: ComputeHost | None) -> Wait:
         """Move ``actor`` to ``host``, called ``name``; a VM that does not run (or exist) yet is waited for."""
@@ -242,28 +267,14 @@ class Scheduler:
             actor.kill()
 
     # -- running ---------------------------------------------------------------------------------------------
-    def wake(self, actor: Actor, request: Request | None) -> None:
-        """``request`` is done: queue the actor, or hold the wake-up while it is suspended."""
-        if actor.killed:
-            return
-        if actor.suspended:
-            actor.deferred = request
-            return
-        self._ready.append((actor, request))
-
-    def ready(self, actor: Actor, request: Request | None) -> None:
-        """Queue ``actor`` to run (a resumed actor's held wake-up)."""
-        self._ready.append((actor, request))
-
     def _run_ready(self) -> None:
-        ready = self._ready
+        ready = self.queue
         engine = self.engine
         while ready:
             actor, request = ready.popleft()
             if actor.killed:
                 continue
-            process = actor.process
-            if process is None:
+            if actor.steps is None:
                 actor.host.residents[actor] = None
                 if actor.host.frozen:  # its VM was frozen before it could start
                     actor.suspended = True
@@ -271,17 +282,12 @@ class Scheduler:
                 actor.start_time = engine.now
                 if engine.traced:
                     engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
-                process = actor.process = Process(
-                    f"actor {actor.name!r}", actor.function(actor, *actor.args), self._waker(actor)
-                )
-                process.step()
+                actor.load(actor.function(actor, *actor.args))
+                actor.step()
             else:
-                process.step(request)
-            if process.done:
+                actor.step(request)
+            if actor.done:
                 self.ended(actor)
-
-    def _waker(self, actor: Actor) -> Callable[[Process, Request], None]:
-        return lambda _, request: self.wake(actor, request)
 
     def ended(self, actor: Actor, *, killed: bool = False) -> None:
         """The actor's code returned (or it was killed): it leaves its host."""

@@ -53,9 +53,10 @@ class Request:
             return
         self.done = True
         self.value = value
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            waiter(self)
+        if self.waiters:
+            waiters, self.waiters = self.waiters, []
+            for waiter in waiters:
+                waiter(self)
 
     def fail(self, error: BaseException) -> None:
         """End the request with ``error``: every process waiting on it gets the exception raised at its ``yield``."""
@@ -143,28 +144,31 @@ class AnyOf(Request):
         return "any of [" + "; ".join(p.describe() for p in self.parts) + "]"
 
 
-def wake_now(process: Process, request: Request) -> None:
-    """The default wake policy: the process runs again as soon as its request is done."""
-    process.step(request)
-
-
 class Process(Request):
     """Runs ``steps``, a generator of requests; done with its return value (see the module docstring).
 
-    ``wake(process, request)`` is called when the request the process waits on is done; it must eventually call
-    ``process.step(request)``. An exception the generator raises fails the process when someone waits on it, and
-    otherwise goes up to whoever stepped it (it ends the run). ``name`` appears in messages.
+    :meth:`wake` is called when the request the process waits on is done, and must eventually call
+    :meth:`step`; here the process steps at once, and a subclass may wait (the actors). An exception the generator
+    raises fails the process when someone waits on it, and otherwise goes up to whoever stepped it (it ends the
+    run). ``name`` appears in messages. ``steps`` may come later (:meth:`load`): an actor's code starts only when
+    it runs.
     """
 
-    __slots__ = ("name", "steps", "waiting", "wake")
+    __slots__ = ("_send", "name", "steps", "waiting")
 
-    def __init__(self, name: str, steps: Steps, wake: Callable[[Process, Request], None] = wake_now) -> None:
+    def __init__(self, name: str, steps: Steps | None = None) -> None:
         super().__init__()
         self.name = name
-        self.steps = steps
-        self.wake = wake
         #: the request the process is blocked on
         self.waiting: Request | None = None
+        self.steps: Steps | None = None
+        if steps is not None:
+            self.load(steps)
+
+    def load(self, steps: Steps) -> None:
+        """The generator to run."""
+        self.steps = steps
+        self._send = steps.send
 
     def describe(self) -> str:
         return self.name
@@ -175,11 +179,11 @@ class Process(Request):
             return
         try:
             if request is None:
-                step = next(self.steps)
-            elif request.error is not None:
-                step = self.steps.throw(request.error)
+                step = self._send(None)
+            elif request.error is None:
+                step = self._send(request.value)
             else:
-                step = self.steps.send(request.value)
+                step = self.steps.throw(request.error)  # type: ignore[union-attr]
         except StopIteration as stop:
             self.waiting = None
             self.finish(stop.value)
@@ -191,20 +195,22 @@ class Process(Request):
             self.fail(error)
             return
         if not isinstance(step, Request):
-            raise TypeError(f"{self.name} yielded {step!r}; simulated code must yield requests")
+            raise TypeError(f"{type(self).__name__.lower()} {self.name!r} yielded {step!r}; simulated code must yield "
+                            "requests")
         self.waiting = step
-        step.then(self._wakeup)
+        step.then(self.wake)
 
-    def _wakeup(self, request: Request) -> None:
-        if not self.done:
-            self.wake(self, request)
+    def wake(self, request: Request) -> None:
+        """The request the process waits on is done: run on now."""
+        self.step(request)
 
     def interrupt(self, error: BaseException | None = None) -> None:
         """Stop for good: close the generator and end the process (failed with ``error`` when given)."""
         if self.done:
             return
         self.waiting = None
-        self.steps.close()
+        if self.steps is not None:
+            self.steps.close()
         if error is None:
             self.finish(None)
         else:

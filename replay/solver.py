@@ -127,7 +127,8 @@ def solve_small(
             cut = min_level * (1 + EPSILON)
             newly = sorted({v for v, c, _ in elems if level[c] <= cut})
             for i in newly:
-                rate[i] = min(min_level * inv_penalty[i], bound[i])
+                share = min_level * inv_penalty[i]
+                rate[i] = share if share <= bound[i] else bound[i]
         for i in newly:
             fixed[i] = True
         chosen = set(newly)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from replay.engine import Activity, Engine, Resource
@@ -97,3 +99,35 @@ def test_a_slowed_down_activity_that_ends_within_the_time_tolerance_completes():
     engine.schedule(0.01 - 5e-10, lambda: engine.start(Activity("second", 1e8, [(r, 1.0)])))
     engine.run()
     assert ends["first"] == pytest.approx(0.01, abs=1e-9)
+
+
+def test_run_until_a_past_date_is_refused():
+    engine = Engine()
+    engine.schedule(5.0, lambda: None)
+    assert engine.run(until=3.0) == 3.0
+    with pytest.raises(ValueError, match=r"cannot run until 1\.0: the clock is already at 3\.0"):
+        engine.run(until=1.0)
+    assert engine.run(until=3.0) == 3.0  # the present is allowed
+
+
+def test_a_run_gives_the_collector_its_thresholds_back_even_when_it_fails():
+    # The engine raises the collector's first threshold during a run only: the process gets its own back,
+    # after a clean run and after a run that a callback ends with an exception.
+    before = gc.get_threshold()
+    gc.set_threshold(123, 4, 5)
+    try:
+        engine = Engine()
+        seen = []
+        engine.schedule(1.0, lambda: seen.append(gc.get_threshold()))
+        engine.run()
+        assert seen[0][0] > 123 and gc.get_threshold() == (123, 4, 5)
+
+        def fail() -> None:
+            raise RuntimeError("boom")
+
+        engine.schedule(1.0, fail)
+        with pytest.raises(RuntimeError, match="boom"):
+            engine.run()
+        assert gc.get_threshold() == (123, 4, 5)
+    finally:
+        gc.set_threshold(*before)

@@ -9,6 +9,7 @@ import pytest
 from replay.errors import DeadlockError, StateError
 from replay.lifecycle import TRANSITIONS, VmOperation, VmState
 from replay.simulation import Simulation
+from replay.vm import VmConfig
 from tests.helpers import platform
 
 PMS = platform(
@@ -284,3 +285,38 @@ def test_actor_on_a_vm_never_started_is_reported():
     sim.add_actor("t", vm, compute, 1e9)
     with pytest.raises(DeadlockError, match=r"t on vm0 waits on the start of VM 'vm0' \(state CREATED\)"):
         sim.run()
+
+
+# -- the VM's configuration ----------------------------------------------------------------------------------------
+
+def test_vm_config_defaults_are_defined_once():
+    # 1 GiB of RAM, 30 ms of tolerated downtime, a working set of 90 % of the RAM (SimGrid's plugin), no cap.
+    config = VmConfig()
+    assert (config.cores, config.ramsize, config.max_downtime, config.bound) == (1, 2.0**30, 0.03, float("inf"))
+    assert config.dirty_cap == 0.9 * 2.0**30 and VmConfig(working_set=1e6).dirty_cap == 1e6
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"cores": 0}, "a VM needs at least one core, got 0"),
+        ({"bound": 0.0}, "a bound must be positive, got 0.0"),
+        ({"max_downtime": 0.0}, "max_downtime must be positive, got 0.0"),
+        ({"dp_intensity": 1.5}, r"dp_intensity must be in \[0, 1\], got 1.5"),
+        ({"ramsize": float("nan")}, "ramsize must be finite and non-negative, got nan"),
+        ({"mig_speed": -1.0}, "mig_speed must be finite and non-negative, got -1.0"),
+        ({"ramsize": 1e6, "working_set": 2e6}, "working_set must be between 0 and ramsize, got 2000000.0"),
+    ],
+)
+def test_vm_config_refuses_what_no_vm_can_be(fields, message):
+    with pytest.raises(ValueError, match=message):
+        VmConfig(**fields)
+    with pytest.raises(ValueError, match=f"VM 'v': {message}"):  # through the API, naming the VM
+        Simulation(PMS).create_vm("v", "pm1", **fields)
+
+
+def test_a_vm_is_made_of_its_config_with_fields_changed():
+    sim = Simulation(PMS)
+    base = VmConfig(cores=2, ramsize=2e9)
+    vm = sim.create_vm("v", "pm2", base, dp_intensity=0.5)
+    assert vm.config == VmConfig(cores=2, ramsize=2e9, dp_intensity=0.5) and vm.cores == 2 and vm.ramsize == 2e9

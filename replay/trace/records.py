@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 from replay.actors import Actor
@@ -124,6 +124,7 @@ class Registry:
 
     def __init__(self, actions: Iterable[type[Action]] = ()) -> None:
         self._actions: dict[str, type[Action]] = {}
+        self._arity: dict[str, tuple[int, int | None]] = {}
         for action in actions:
             self.declare(action)
 
@@ -131,7 +132,7 @@ class Registry:
         """Add ``action`` (usable as a class decorator); its keyword must be new here."""
         if not action.keyword or action.keyword in self._actions:
             raise ValueError(f"cannot declare action {action.__name__}: keyword {action.keyword!r} is empty or taken")
-        arity(action.usage)  # a malformed usage fails now, not at the first line
+        self._arity[action.keyword] = arity(action.usage)
         self._actions[action.keyword] = action
         return action
 
@@ -163,7 +164,7 @@ class Registry:
                 f"{where(path, line)}unknown action {shown(keyword)}; expected one of {', '.join(self._actions)}{hint}"
             )
         place = Place(path, line, actor, keyword)
-        lo, hi = arity(action.usage)
+        lo, hi = self._arity[keyword]
         if len(args) < lo or (hi is not None and len(args) > hi):
             hint = "; '#' starts a comment only at the start of a line" if any(a.startswith("#") for a in args) else ""
             raise place.error(f"'{keyword}' {expects(action.usage)}, found {len(args)}{hint}")
@@ -470,7 +471,7 @@ class VmCreate(VmAction):
                 f"bad working_set in 'vm_create': expected at most ram ({number_text(ram)} bytes), "
                 f"found {shown(given['working_set'].partition('=')[2])} ({number_text(working_set)} bytes)"
             )
-        return cls(vm, pm, replace(_DEFAULT_CONFIG, **values), **p.origin)  # type: ignore[arg-type]
+        return cls(vm, pm, VmConfig(**values) if values else _DEFAULT_CONFIG, **p.origin)  # type: ignore[arg-type]
 
     def run(self, ctx: ReplayContext) -> None:
         ctx.sim.create_vm(self.vm, self.pm, self.config)
