@@ -2,7 +2,8 @@
 
 Replay time-independent action traces of actors and VM operations on a SimGrid platform, with SimGrid's fluid
 models (max-min sharing of CPUs and links, LV08 network, VM_HL13 two-level CPU sharing, pre-copy live
-migration), and trace what happened as Paje (ViTE, PajeNG) and CSV (polars). See README.md and DESIGN.md.
+migration), and trace what happened as Paje (ViTE, PajeNG) and CSV (polars). See README.md and
+docs/architecture.md.
 
     from replay import Simulation, load_platform
 

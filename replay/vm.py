@@ -46,7 +46,7 @@ Op = VmOperation
 
 @dataclass(frozen=True, slots=True)
 class VmConfig:
-    """What a VM is made of: the one definition of every VM parameter and its default (DESIGN section 5).
+    """What a VM is made of: the one definition of every VM parameter and its default.
 
     ``ramsize`` defaults to 1 GiB (SimGrid's s4u default, 1024 bytes, is a placeholder that makes migrations
     free); ``bound`` caps the VM's CPU (``inf``: none). The live-migration parameters: ``dp_intensity`` (fraction

@@ -1,4 +1,4 @@
-"""The performance yardstick (DESIGN section 9): our engine against SimGrid 3.32's on a VM-heavy scenario.
+"""The performance yardstick: our engine against SimGrid 3.32's on a VM-heavy scenario.
 
 A flat cluster of N/10 PMs (4 cores of 1 Gf/s), N one-vCPU VMs of 1 GiB round-robin on them, each running one
 task of 1e10 to 1e11 flops, and N/100 live migrations at random dates in the first 100 s to random PMs. The

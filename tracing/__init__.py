@@ -4,7 +4,8 @@
   for tests, atomic file writing (``AtomicTextFile``, ``atomic_write_text``, ``atomic_path``), used by every
   output of the project.
 * :mod:`tracing.paje_model`: the one translation of :mod:`replay.events` records into Paje operations
-  (containers, states, variables, links, events), shared by the writers below so they never disagree.
+  (containers, states, variables, links, events), shared by the writers below so they never disagree; the
+  operations and the names they use are in :mod:`tracing.paje_types`.
 * :mod:`tracing.paje`: ``PajeWriter``, Paje traces that PajeNG and ViTE read (SimGrid 3.32's header).
 * :mod:`tracing.csv_writer`: ``CsvWriter``, one tidy CSV for polars; ``MigrationsCsvWriter``, one row per
   migration; their columns and types are those of :mod:`tracing.schema`, which the analysis reads them with.

@@ -13,7 +13,7 @@
 // a relative name is opened from the current directory (as SimGrid does) and, failing that, from the
 // deployment file's folder (as the project's engine also does).
 //
-// VM actions (DESIGN.md section 6) map to s4u::VirtualMachine and the live-migration plugin; `init <vm>` moves the
+// VM actions (README's "Action traces") map to s4u::VirtualMachine and the live-migration plugin; `init <vm>` moves the
 // actor onto that VM once another actor has started it (it waits on a condition variable until then).
 //
 // Output: header "actor,seq,action,start,end", then one row per executed action sorted by actor then seq
