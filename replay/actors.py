@@ -31,7 +31,6 @@ from typing import Any
 from replay import events
 from replay.comms import Comm, Mailboxes
 from replay.engine import Engine
-from replay.errors import StateError
 from replay.hosts import ComputeHost, Exec
 from replay.process import AllOf, AnyOf, Process, Request, Sleep, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
@@ -47,6 +46,7 @@ class Actor(Process):
 
     __slots__ = (
         "args",
+        "cause",
         "context",
         "deferred",
         "end_time",
@@ -82,6 +82,8 @@ class Actor(Process):
         self.end_time: Seconds | None = None
         self.suspended = False
         self.killed = False
+        #: why the actor was killed (empty while it was not)
+        self.cause = ""
         #: a wake-up that arrived while suspended, delivered at resume
         self.deferred: Request | None = None
 
@@ -96,6 +98,13 @@ class Actor(Process):
     @property
     def finished(self) -> bool:
         return self.end_time is not None
+
+    @property
+    def status(self) -> str:
+        """``done`` (its code returned), ``killed`` (see :attr:`cause`), or ``running`` (not finished)."""
+        if self.killed:
+            return "killed"
+        return "done" if self.end_time is not None else "running"
 
     @property
     def started(self) -> bool:
@@ -175,10 +184,12 @@ class Actor(Process):
             return
         self.scheduler.queue.append((self, request))
 
-    def kill(self) -> None:
-        """End the actor now: its activity is cancelled; a peer of its communication gets an error."""
+    def kill(self, cause: str) -> None:
+        """End the actor now, because of ``cause``: its activity is cancelled; a peer of its communication gets
+        an error."""
         if self.finished:
             return
+        self.cause = cause
         if self.waiting is not None:
             self.waiting.cancel()
         self.interrupt()
@@ -214,19 +225,24 @@ class Scheduler:
         function: ActorFunction,
         args: tuple[Any, ...],
         start_time: Seconds,
+        kill_time: Seconds | None = None,
     ) -> Actor:
-        """Create an actor on ``host`` (None: the VM ``placement``, not created yet) from ``start_time`` on."""
-        if name in self.actors:
-            raise StateError(f"an actor called {name!r} already exists")
+        """Create an actor on ``host`` (None: the VM ``placement``, not created yet) from ``start_time`` on,
+        killed at ``kill_time`` if it still runs then (SimGrid's deployment attribute; a date not after its start
+        is ignored, as in SimGrid). The caller makes sure the name is new."""
         actor = Actor(self, name, host, placement, function, args)
         self.actors[name] = actor
         if start_time > self.engine.now:
-            self.engine.schedule(start_time - self.engine.now, lambda: self._launch(actor))
+            self.engine.schedule(start_time - self.engine.now, lambda: self._launch(actor, kill_time))
         else:
-            self._launch(actor)
+            self._launch(actor, kill_time)
         return actor
 
-    def _launch(self, actor: Actor) -> None:
+    def _launch(self, actor: Actor, kill_time: Seconds | None) -> None:
+        now = self.engine.now
+        if kill_time is not None and kill_time > now:
+            cause = f"its kill_time ({kill_time:g} s) came"
+            self.engine.schedule(kill_time - now, lambda: actor.kill(cause))
         host = actor.host
         if host is None or not host.runs:
 
@@ -264,7 +280,7 @@ class Scheduler:
     def vm_destroyed(self, vm: ComputeHost) -> None:
         """The actors still waiting for a VM that is gone will never run."""
         for actor, _ in self._waiting_for.pop(vm.name, []):
-            actor.kill()
+            actor.kill(f"VM {vm.name!r} was destroyed before the actor could run in it")
 
     # -- running ---------------------------------------------------------------------------------------------
     def _run_ready(self) -> None:

@@ -17,6 +17,10 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
   ``on_rate`` hook of an activity.
 * Ties break by insertion order (``seq`` from :func:`itertools.count`), so runs are deterministic. Events due within
   ``PRECISION`` of the clock are handled together, as SimGrid does with its surf precision.
+* The clock is a double: far from 0, it cannot represent small advances (at 1e16 s its resolution is 2 s). Work
+  whose remaining duration is below the clock's resolution at the current date completes at that date, as
+  events closer than the precision do; a date past the largest double, or a rate that is not a number, is a
+  :class:`~replay.errors.ClockError` naming the activity, never a silent loop.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from replay.errors import ClockError
 from replay.events import ResourceKind, ResourceUsed
 from replay.solver import solve
 from replay.units import Seconds
@@ -172,7 +177,11 @@ class Engine:
     # -- timers ----------------------------------------------------------------------------------------------
     def schedule(self, delay: Seconds, callback: Callable[[], None]) -> Timer:
         """Call ``callback()`` after ``delay`` seconds of simulated time."""
-        timer = Timer(self.now + max(delay, 0.0), callback)
+        when = self.now + max(delay, 0.0)
+        if not when < math.inf:
+            raise ClockError(f"cannot wait {delay!r} s from t={self.now!r}: the date is past the largest the clock "
+                             "can hold")
+        timer = Timer(when, callback)
         heapq.heappush(self._heap, (timer.time, next(self._seq), timer, 0))
         return timer
 
@@ -318,6 +327,8 @@ class Engine:
         that entry to come up, which then re-predicts (see :meth:`_due`). Slowing down, the common case when
         activities arrive, costs no heap operation.
         """
+        if rate != rate:  # NaN
+            raise ClockError(f"activity {activity.name!r} got a rate that is not a number at t={self.now!r}", activity)
         activity.rate = rate
         if math.isinf(activity.remaining):  # a share that never ends (a VM's variable on its PM)
             pass
@@ -326,6 +337,11 @@ class Engine:
                 self._push(activity, self.now)
             else:
                 when = self.now + activity.remaining / rate
+                if when == math.inf:
+                    raise ClockError(
+                        f"activity {activity.name!r} would end past the largest date the clock can hold "
+                        f"({activity.remaining:g} left at {rate:g}/s from t={self.now:g})", activity
+                    )
                 if when < activity.due:
                     self._push(activity, when)
         elif activity.remaining <= 0.0 and not activity.suspended and activity.penalty > 0.0:
@@ -344,8 +360,11 @@ class Engine:
         self._settle(activity)
         left = activity.remaining
         rate = activity.rate
-        if left <= PRECISION * activity.amount or (rate > 0.0 and left <= rate * PRECISION):
-            # done, or done within the time tolerance that groups this date's events
+        if left <= PRECISION * activity.amount or (
+            rate > 0.0 and (left <= rate * PRECISION or self.now + left / rate <= self.now)
+        ):
+            # done, or done within the time tolerance that groups this date's events, or within the clock's
+            # resolution at this date
             self.events_processed += 1
             self._complete(activity)
             return

@@ -11,7 +11,8 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
     ├── LookupFailure(ReplayError, KeyError)        an unknown host, link, VM, actor or route
     ├── StateError(ReplayError, RuntimeError)       an operation illegal in the current state
     └── SimulationError(ReplayError, RuntimeError)  the run itself cannot go on
-        └── DeadlockError                           actors wait forever; lists who waits on what
+        ├── DeadlockError                           actors wait forever; lists who waits on what
+        └── ClockError                              a date the clock cannot hold, a rate that is not a number
 """
 
 from __future__ import annotations
@@ -59,3 +60,12 @@ class SimulationError(ReplayError, RuntimeError):
 
 class DeadlockError(SimulationError):
     """Every remaining actor waits on something that can no longer happen."""
+
+
+class ClockError(SimulationError):
+    """A date past the largest the clock can hold, or a rate that is not a number; ``subject`` is the activity
+    (or timer) concerned, so that the caller can say which action asked for it."""
+
+    def __init__(self, message: str, subject: object = None) -> None:
+        super().__init__(message)
+        self.subject = subject

@@ -131,7 +131,7 @@ class Migration:
         self.dp_rate = config.mig_speed * config.dp_intensity / self.src.core_speed if self.src.core_speed else 1.0
         self.dp_cap = int(config.dirty_cap)
         self.deadline = self.start_time + options.timeout
-        self.threshold = 0
+        self.threshold: float = 0  # bytes; infinite when the downtime allows anything
         self.remaining = 0  # dirtied bytes not sent yet: what stage 2 works on
         self.skip_stage2 = config.skip_stage2
         self._transfer: Activity | None = None
@@ -153,7 +153,7 @@ class Migration:
         self.vm.start_dirty_tracking()
         computed = yield from self._stage1()
         if self.options.threshold_rate is not None:
-            self.threshold = int(self.options.threshold_rate * self.vm.config.max_downtime)
+            self.threshold = _whole(self.options.threshold_rate * self.vm.config.max_downtime)
         updated = self._dirtied(computed)
         self.remaining += updated
         if not self.skip_stage2:
@@ -185,7 +185,7 @@ class Migration:
         self.sent[1] = ramsize
         self._stage_event(1, 0, ramsize, engine.now - begin)
         if engine.now - begin > 0:
-            self.threshold = int(ramsize / (engine.now - begin) * config.max_downtime)
+            self.threshold = _whole(ramsize / (engine.now - begin) * config.max_downtime)
         if engine.now > self.deadline:
             self.skip_stage2 = True
         return computed
@@ -211,7 +211,7 @@ class Migration:
             self.rounds += 1
             self._stage_event(2, self.rounds, sent, engine.now - begin)
             if engine.now > begin and options.threshold_rate is None:
-                self.threshold = int(updated / (engine.now - begin) * self.vm.config.max_downtime)
+                self.threshold = _whole(updated / (engine.now - begin) * self.vm.config.max_downtime)
             updated = self._dirtied(flops)
             self._dpt_overhead(updated)
             self.remaining += updated
@@ -242,7 +242,7 @@ class Migration:
 
     # -- steps -------------------------------------------------------------------------------------------------
     def _dirtied(self, flops: float) -> int:
-        return min(int(flops * self.dp_rate), self.dp_cap)
+        return int(min(flops * self.dp_rate, self.dp_cap))
 
     def _send(self, size: int, stage: int, *, deadline: Seconds | None = None) -> Wait:
         """Transfer ``size`` bytes from the source to the destination; the request's value is the bytes sent."""
@@ -335,3 +335,8 @@ class Migration:
         if engine.traced:
             engine.emit(events.MigrationEnded(engine.now, report))
         return report
+
+
+def _whole(value: float) -> float:
+    """Whole bytes, truncated as SimGrid's sizes are; a threshold too large for any size stays infinite."""
+    return int(value) if value < math.inf else math.inf

@@ -64,13 +64,18 @@ class Replayer:
             first = self.source.next_action(name)
             spec = self.deployment.get(name)
             start_time = max(spec.start_time, 0.0) if spec is not None else 0.0
+            kill_time = spec.kill_time if spec is not None and spec.kill_time >= 0 else None
             if isinstance(first, Init) and first.host is not None:
                 host = first.host
             elif spec is not None:
                 host = spec.host
             else:
                 host = hosts[index % len(hosts)]
-            self.sim.add_actor(name, host, self._body, first, start_time, start_time=start_time, wait_for_vm=True)
+            actor = self.sim.add_actor(
+                name, host, self._body, first, start_time, start_time=start_time, kill_time=kill_time, wait_for_vm=True
+            )
+            if first is not None:  # until it runs an action, an actor is where its first one is
+                actor.context = f"{first.path}:{first.line}: "
 
     def _body(self, actor: Actor, first: Action | None, launch: float) -> Steps:
         ctx = ReplayContext(self.sim, actor)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from replay.actors import Actor
 from replay.errors import PlatformError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
@@ -27,21 +28,25 @@ PathArg = str | os.PathLike[str]
 
 @dataclass
 class RunResult:
-    """What a run produced, as the JSON summary shows it."""
+    """What a run produced, as the JSON summary shows it, and how long it took (``wall_time``, not in the summary:
+    the same inputs give the same summary, byte for byte)."""
 
     simulated_time: float
     actors: dict[str, dict[str, Any]]
+    vms: dict[str, dict[str, Any]]
     migrations: list[dict[str, Any]]
     counts: dict[str, int]
     wall_time: float
 
     def summary(self) -> dict[str, Any]:
+        """``actors``: each actor's host, end date and status (``done`` or ``killed``, with its ``cause``);
+        ``vms``: each VM's final state and host; ``migrations``: the reports; ``counts``."""
         return {
             "simulated_time": self.simulated_time,
             "actors": self.actors,
+            "vms": self.vms,
             "migrations": self.migrations,
             "counts": self.counts,
-            "wall_time": self.wall_time,
         }
 
 
@@ -83,10 +88,8 @@ class ReplaySession:
         self.replayer.start()
         end = self.sim.run()
         wall = time.perf_counter() - start
-        actors = {
-            name: {"host": actor.host.name if actor.host is not None else actor.placement, "end": actor.end_time}
-            for name, actor in self.sim.actors.items()
-        }
+        actors = {name: _actor_summary(actor) for name, actor in self.sim.actors.items()}
+        vms = {name: {"state": vm.state.value, "host": vm.pm.name} for name, vm in self.sim.vms.items()}
         migrations = [report.as_dict() for report in self.sim.migrations]
         counts = {
             "actions": self.replayer.actions_done,
@@ -95,7 +98,18 @@ class ReplaySession:
             "vms": len(self.sim.vms),
             "migrations": len(migrations),
         }
-        return RunResult(end, actors, migrations, counts, wall)
+        return RunResult(end, actors, vms, migrations, counts, wall)
+
+
+def _actor_summary(actor: Actor) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "host": actor.host.name if actor.host is not None else actor.placement,
+        "end": actor.end_time,
+        "status": actor.status,
+    }
+    if actor.killed:
+        summary["cause"] = actor.cause
+    return summary
 
 
 def open_source(

@@ -26,7 +26,7 @@ from replay import events
 from replay.actors import Actor, ActorFunction, Scheduler
 from replay.comms import Mailboxes
 from replay.engine import Engine
-from replay.errors import DeadlockError, LookupFailure, StateError
+from replay.errors import ClockError, DeadlockError, LookupFailure, StateError
 from replay.hosts import ComputeHost, PhysicalHost
 from replay.lifecycle import VmState
 from replay.migration import Migration, MigrationOptions
@@ -141,9 +141,11 @@ class Simulation:
         function: ActorFunction,
         *args: Any,
         start_time: Seconds = 0.0,
+        kill_time: Seconds | None = None,
         wait_for_vm: bool = False,
     ) -> Actor:
-        """Create an actor running ``function(actor, *args)`` on ``host`` from ``start_time`` on.
+        """Create an actor running ``function(actor, *args)`` on ``host`` from ``start_time`` on (and killed at
+        ``kill_time`` if it still runs then).
 
         On a VM that is not running yet, the actor starts when the VM does. With ``wait_for_vm``, ``host`` may
         also name a VM not created yet: the actor then starts when a VM of that name starts.
@@ -161,7 +163,7 @@ class Simulation:
         else:
             where = host
         placement = host if isinstance(host, str) else host.name
-        return self.scheduler.add(name, where, placement, function, args, start_time)
+        return self.scheduler.add(name, where, placement, function, args, start_time, kill_time)
 
     def move_actor(self, actor: Actor, name: str) -> Request:
         """Move ``actor`` to the host or VM ``name``; a VM that does not run (or exist) yet is waited for."""
@@ -173,8 +175,15 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------------------------------
     def run(self, until: Seconds | None = None) -> Seconds:
-        """Run until nothing can happen any more (or until ``until``); return the simulated clock."""
-        end = self.engine.run(until)
+        """Run until nothing can happen any more (or until ``until``); return the simulated clock.
+
+        A :class:`~replay.errors.ClockError` of the engine is given the place of the action that asked for the
+        work concerned (its actor's ``context``), when an actor waits on it.
+        """
+        try:
+            end = self.engine.run(until)
+        except ClockError as error:
+            raise ClockError(f"{self._context_of(error.subject)}{error}", error.subject) from None
         if until is None:
             blocked = self.scheduler.blocked()
             if blocked:
@@ -182,6 +191,15 @@ class Simulation:
             if self.engine.traced:
                 self.engine.emit(events.RunEnded(end))
         return end
+
+
+    def _context_of(self, activity: object) -> str:
+        """The ``file:line: `` of the action waiting on ``activity`` (an execution or a transfer), if any."""
+        if activity is not None:
+            for actor in self.actors.values():
+                if getattr(actor.waiting, "activity", None) is activity:
+                    return actor.context
+        return ""
 
 
 def _deadlock(end: Seconds, blocked: Iterable[Actor]) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "Seconds",
     "UnitWarning",
     "parse_bandwidth",
+    "parse_number",
     "parse_quantity",
     "parse_size",
     "parse_speed",
@@ -169,7 +170,11 @@ def _split(text: str) -> tuple[float, str, bool] | None:
         digits = body.lstrip("+-")
         if "p" not in digits.lower():
             digits += "p0"
-        return sign * float.fromhex(digits), text[m.end() :], False
+        try:
+            number = float.fromhex(digits)
+        except OverflowError:  # beyond the largest double, as strtod says with HUGE_VAL
+            number = math.inf
+        return sign * number, text[m.end() :], False
     if m := _DEC.match(text, start):
         return float(m.group()), text[m.end() :], False
     if m := _NONFINITE.match(text, start):
@@ -212,6 +217,18 @@ def _nonzero_mantissa(text: str) -> bool:
     if head[:2].lower() == "0x":
         return any(c not in "0." for c in re.split(r"[pP]", head[2:])[0])
     return any(c in "123456789" for c in re.split(r"[eE]", head)[0])
+
+
+def parse_number(text: str, what: str, context: str = "") -> float:
+    """Read a plain number as SimGrid's ``xbt_str_parse_double`` does (strtod over the whole text: decimal or
+    hexadecimal, no unit, no ``_`` separators), refusing what is not finite. Negative numbers are returned."""
+    split = _split(text) if isinstance(text, str) else None
+    if split is None or split[1] != "":
+        raise UnitError(f"{context}{what} '{text}' is not a number")
+    number, _, word = split
+    if word or not math.isfinite(number):
+        raise UnitError(f"{context}{what} '{text}' is not a finite number")
+    return number + 0.0
 
 
 def parse_speed(text: str, context: str = "") -> FlopsPerSecond:

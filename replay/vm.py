@@ -85,6 +85,11 @@ class VmConfig:
                 raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
         if self.working_set is not None and not 0.0 <= self.working_set <= self.ramsize:
             raise ValueError(f"working_set must be between 0 and ramsize, got {self.working_set!r}")
+        # the overheads of a migration must be amounts a computation can have
+        if not self.xfer_cpu_overhead * (self.ramsize + self.devsize) < math.inf:
+            raise ValueError(f"xfer_cpu_overhead {self.xfer_cpu_overhead!r} x the bytes of a migration overflows")
+        if not self.dpt_cpu_overhead * self.dirty_cap < math.inf:
+            raise ValueError(f"dpt_cpu_overhead {self.dpt_cpu_overhead!r} x the working set overflows")
 
     @property
     def dirty_cap(self) -> Bytes:
@@ -238,7 +243,7 @@ class VirtualMachine(ComputeHost):
         self._refuse_issuer(issuer, "shut down")
         self._abort_work("shut down")
         for resident in list(self.residents):
-            resident.kill()
+            resident.kill(f"VM {self.name!r} was shut down")
         for activity in list(self.cpu.activities):  # executions started asynchronously
             self.engine.cancel(activity)
             self.exec_ended(activity)

@@ -722,11 +722,13 @@ _ACTOR = _NAME.filter(lambda s: not s.startswith("#"))
 _AMOUNT = st.floats(min_value=0, allow_nan=False, allow_infinity=False)
 _POSITIVE = st.floats(min_value=0, exclude_min=True, allow_nan=False, allow_infinity=False)
 _FRACTION = st.floats(min_value=0, max_value=1)
+# flops per byte; VmConfig refuses an overhead whose flops for a whole RAM would overflow
+_OVERHEAD = st.floats(min_value=0, max_value=1e6)
 
 
 @st.composite
 def _vm_create(draw: st.DrawFn) -> VmCreate:
-    ram = draw(_AMOUNT)
+    ram = draw(st.floats(min_value=0, max_value=1e300))
     config = VmConfig(
         cores=draw(st.integers(1, 999_999_999)),
         ramsize=ram,
@@ -735,11 +737,11 @@ def _vm_create(draw: st.DrawFn) -> VmCreate:
         mig_speed=draw(_AMOUNT),
         max_downtime=draw(_POSITIVE),
         bound=draw(st.just(math.inf) | _POSITIVE),
-        devsize=draw(_AMOUNT),
+        devsize=draw(st.floats(min_value=0, max_value=1e300)),
         skip_stage1=draw(st.booleans()),
         skip_stage2=draw(st.booleans()),
-        xfer_cpu_overhead=draw(_AMOUNT),
-        dpt_cpu_overhead=draw(_AMOUNT),
+        xfer_cpu_overhead=draw(_OVERHEAD),
+        dpt_cpu_overhead=draw(_OVERHEAD),
     )
     return VmCreate(draw(_NAME), draw(_NAME), config, actor=draw(_ACTOR))
 

@@ -40,7 +40,7 @@ def parse_whole(text: str, what: str, at: str) -> int:
     """Read a whole number the way SimGrid's ``stoi`` reads its attributes (``"0.0"`` is 0)."""
     if not _WHOLE.fullmatch(text):
         raise PlatformError(f"{at}{what} '{text}' is not a whole number")
-    return int(float(text))
+    return int(text.strip().split(".")[0])
 
 
 def parse_quantity(parse: Callable[[str, str], float], text: str, what: str, at: str, *, positive: bool) -> float:

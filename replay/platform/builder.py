@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.errors import PlatformError, where
+from replay.errors import PlatformError, UnitError, where
 from replay.platform.elements import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Zone
 from replay.platform.host_properties import read_host_properties
 from replay.platform.routing import NetPoint, ZoneRouting, make_routing
 from replay.platform.xml_reader import ROUTE_TAGS
+from replay.units import parse_number
 
 __all__ = ["Pending", "PlatformBuilder", "ZoneFrame"]
 
@@ -94,10 +95,10 @@ class PlatformBuilder:
         if text is None:
             return default
         try:
-            value = float(text)
-        except ValueError:
+            value = parse_number(text, f"config '{key}'")
+        except UnitError:
             raise PlatformError(f"{where(self.source, None)}config '{key}' = '{text}' is not a number") from None
-        if not value >= 0 or value == float("inf"):
+        if not value >= 0:
             raise PlatformError(f"{where(self.source, None)}config '{key}' = '{text}' must be a finite number >= 0")
         return value
 

@@ -9,14 +9,13 @@ and the deployment can be given for both. Errors are :class:`~replay.errors.Plat
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from replay.errors import PlatformError, where
+from replay.errors import PlatformError, UnitError, where
 from replay.platform.xml_reader import check_element, parse_xml, read_xml
-from replay.units import Seconds
+from replay.units import Seconds, parse_number
 
 if TYPE_CHECKING:
     from replay.platform.model import Platform
@@ -147,8 +146,8 @@ def platform_host_error(platform: Platform, host: str) -> Exception:
 def _check_version(attrs: dict[str, str], source: str, line: int) -> None:
     text = attrs.get("version", "0.0")
     try:
-        version = round(100 * float(text))
-    except ValueError:
+        version = round(100 * parse_number(text, "version"))
+    except UnitError:
         version = -1
     if not 400 <= version <= 410:
         found = "no version attribute" if "version" not in attrs else f"version '{text}'"
@@ -156,11 +155,8 @@ def _check_version(attrs: dict[str, str], source: str, line: int) -> None:
 
 
 def _time(text: str, what: str, at: str) -> float:
-    """Read start_time/kill_time: a plain number of seconds, as SimGrid reads them (no unit)."""
+    """Read start_time/kill_time: a plain number of seconds, as SimGrid reads them (no unit; negative: unset)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise PlatformError(f"{at}{what} '{text}' is not a number of seconds") from None
-    if math.isnan(value) or math.isinf(value):
-        raise PlatformError(f"{at}{what} '{text}' is not a finite number of seconds")
-    return value
+        return parse_number(text, what)
+    except UnitError as error:
+        raise PlatformError(f"{at}{error} of seconds") from None

@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 import re
 
-from replay.errors import PlatformError, where
+from replay.errors import PlatformError, UnitError, where
 from replay.platform.attribute_values import (
     PlatformWarning,
     parse_cores,
@@ -60,7 +60,7 @@ from replay.platform.elements import LOOPBACK_NAME, Host, Link
 from replay.platform.model import Platform
 from replay.platform.routing import NetPoint, Network, RouteError, routing_names
 from replay.platform.xml_reader import check_element, parse_xml, read_xml, suggest
-from replay.units import parse_bandwidth, parse_time
+from replay.units import parse_bandwidth, parse_number, parse_time
 
 __all__ = ["PlatformWarning", "load_platform", "load_platform_string"]
 
@@ -132,8 +132,8 @@ class _ElementReader(PlatformBuilder):
     def start_platform(self, attrs: dict[str, str], line: int) -> None:
         text = attrs.get("version", "0.0")
         try:
-            version = round(100 * float(text))
-        except (ValueError, OverflowError):  # "x", or "inf" / "1e400" / "nan"
+            version = round(100 * parse_number(text, "platform version"))
+        except UnitError:  # "x", "4_1", or "inf" / "1e400" / "nan"
             raise PlatformError(f"{self.at(line)}platform version '{text}' is not a number") from None
         if not 400 <= version <= 410:
             found = "no version attribute" if "version" not in attrs else f"version '{text}'"

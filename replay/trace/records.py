@@ -471,7 +471,11 @@ class VmCreate(VmAction):
                 f"bad working_set in 'vm_create': expected at most ram ({number_text(ram)} bytes), "
                 f"found {shown(given['working_set'].partition('=')[2])} ({number_text(working_set)} bytes)"
             )
-        return cls(vm, pm, VmConfig(**values) if values else _DEFAULT_CONFIG, **p.origin)  # type: ignore[arg-type]
+        try:
+            config = VmConfig(**values) if values else _DEFAULT_CONFIG
+        except ValueError as error:
+            raise p.error(f"bad options in 'vm_create': {error}") from None
+        return cls(vm, pm, config, **p.origin)  # type: ignore[arg-type]
 
     def run(self, ctx: ReplayContext) -> None:
         ctx.sim.create_vm(self.vm, self.pm, self.config)
