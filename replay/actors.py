@@ -30,7 +30,7 @@ from typing import Any
 
 from replay import events
 from replay.comms import Comm, Mailboxes
-from replay.engine import Engine
+from replay.engine import Engine, Timer
 from replay.hosts import ComputeHost, Exec
 from replay.process import AllOf, AnyOf, Process, Request, Sleep, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
@@ -52,6 +52,7 @@ class Actor(Process):
         "end_time",
         "function",
         "host",
+        "kill_timer",
         "killed",
         "placement",
         "scheduler",
@@ -84,6 +85,8 @@ class Actor(Process):
         self.killed = False
         #: why the actor was killed (empty while it was not)
         self.cause = ""
+        #: the deployment's kill_time, pending
+        self.kill_timer: Timer | None = None
         #: a wake-up that arrived while suspended, delivered at resume
         self.deferred: Request | None = None
 
@@ -242,7 +245,7 @@ class Scheduler:
         now = self.engine.now
         if kill_time is not None and kill_time > now:
             cause = f"its kill_time ({kill_time:g} s) came"
-            self.engine.schedule(kill_time - now, lambda: actor.kill(cause))
+            actor.kill_timer = self.engine.schedule(kill_time - now, lambda: actor.kill(cause))
         host = actor.host
         if host is None or not host.runs:
 
@@ -310,6 +313,8 @@ class Scheduler:
         host = actor.host
         if host is not None:
             host.residents.pop(actor, None)
+        if actor.kill_timer is not None:  # an actor that is gone does not keep the clock going
+            actor.kill_timer.cancel()
         actor.end_time = self.engine.now
         actor.killed = killed
         if self.engine.traced:

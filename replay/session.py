@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from replay.network import MODELS, NetworkModel
 from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform
 from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
-from replay.trace import BUILTIN, Action, Registry, TraceCheck, TraceSource, iter_actions, open_trace
+from replay.trace import BUILTIN, Registry, TraceCheck, TraceSource, open_trace
+from replay.trace.sources import Check
 
 PathArg = str | os.PathLike[str]
 
@@ -75,8 +76,9 @@ class ReplaySession:
         """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up."""
         plat = load_platform(platform) if platform is not None else default_platform()
         deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-        source = open_source(traces, deployment, deploy, registry)
-        TraceCheck(source.actors(), plat, vm_order=False).run(_all_actions(source))
+        walk = TraceCheck(plat, vm_order=False)
+        source = open_source(traces, deployment, deploy, registry, walk.walk)
+        walk.finish(source.actors())
         model = MODELS[network_model] if isinstance(network_model, str) else network_model
         sim = Simulation(plat, network_model=model, migration=migration)
         replayer = Replayer(sim, source, deployment=deployment)
@@ -113,17 +115,22 @@ def _actor_summary(actor: Actor) -> dict[str, Any]:
 
 
 def open_source(
-    traces: Sequence[PathArg], deployment: list[ActorSpec], deploy: PathArg | None, registry: Registry = BUILTIN
+    traces: Sequence[PathArg],
+    deployment: list[ActorSpec],
+    deploy: PathArg | None,
+    registry: Registry = BUILTIN,
+    check: Check | None = None,
 ) -> TraceSource:
-    """The trace given on the command line, or the per-actor files of the deployment."""
+    """The trace given on the command line, or the per-actor files of the deployment; ``check`` sees every action
+    as it is first read."""
     if traces:
-        return open_trace(list(traces), registry=registry)
+        return open_trace(list(traces), registry=registry, check=check)
     if not deployment:
         raise PlatformError(
             "expected a trace file, or a deployment whose actors name their trace files, found neither"
         )
     paths = [trace_of(spec, deploy) for spec in deployment]
-    return open_trace(paths, actors=[spec.function for spec in deployment], registry=registry)
+    return open_trace(paths, actors=[spec.function for spec in deployment], registry=registry, check=check)
 
 
 def trace_of(spec: ActorSpec, deploy: PathArg | None) -> Path:
@@ -150,12 +157,7 @@ def validate(
     """Check a trace without running it (VM operation order included); return (actors, actions)."""
     plat = load_platform(platform) if platform is not None else default_platform()
     deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-    source = open_source(traces, deployment, deploy, registry)
-    count = TraceCheck(source.actors(), plat, vm_order=True).run(_all_actions(source))
-    return len(source.actors()), count
-
-
-def _all_actions(source: TraceSource) -> Iterator[Action]:
-    """Every action of the trace, streamed from its files in order (independently of the source's cursor)."""
-    for path in source.paths:
-        yield from iter_actions(path, registry=source.registry)
+    walk = TraceCheck(plat, vm_order=True)
+    source = open_source(traces, deployment, deploy, registry, walk.walk)
+    walk.finish(source.actors())
+    return len(source.actors()), walk.count

@@ -18,7 +18,6 @@ name, creates VMs and migrations with the run's settings, and runs.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -187,11 +186,20 @@ class Simulation:
         if until is None:
             blocked = self.scheduler.blocked()
             if blocked:
-                raise DeadlockError(_deadlock(end, blocked))
+                lines = [f"{a.context}{a.name} on {a.placement} waits on {self._waits_on(a)}" for a in blocked]
+                raise DeadlockError(
+                    f"deadlock at t={end:.6f} s: {len(lines)} actor(s) wait forever: " + "; ".join(lines)
+                )
             if self.engine.traced:
                 self.engine.emit(events.RunEnded(end))
         return end
 
+
+    def _waits_on(self, actor: Actor) -> str:
+        """What ``actor`` waits on; one placed on a VM created after it waits for that VM to start."""
+        if actor.host is None and not actor.started and actor.placement in self.vms:
+            return self.vms[actor.placement].describe_start()
+        return actor.describe_wait()
 
     def _context_of(self, activity: object) -> str:
         """The ``file:line: `` of the action waiting on ``activity`` (an execution or a transfer), if any."""
@@ -202,7 +210,4 @@ class Simulation:
         return ""
 
 
-def _deadlock(end: Seconds, blocked: Iterable[Actor]) -> str:
-    lines = [f"{a.context}{a.name} on {a.placement} waits on {a.describe_wait()}" for a in blocked]
-    return f"deadlock at t={end:.6f} s: {len(lines)} actor(s) wait forever: " + "; ".join(lines)
 

@@ -52,8 +52,12 @@ BAD_TRACES = {
         "p0 vm_create v pm-0\np0 vm_resume v\n",
         ["t.trace:2:", "VM 'v'", "cannot resume in state CREATED"],
     ),
-    "deadlock": (
+    "unmatched receive": (
         "p0 recv p1\np1 compute 1e9\n",
+        ["t.trace:1:", "'recv' expects a matching send on mailbox 'p1_p0', found none", "wait forever"],
+    ),
+    "deadlock": (  # every receive has its send, but each actor receives first: only the run can tell
+        "p0 recv p1\np0 send p1 1\np1 recv p0\np1 send p0 1\n",
         ["deadlock", "t.trace:1: p0 on pm-0 waits on recv on mailbox 'p1_p0': no sender"],
     ),
 }
@@ -194,7 +198,7 @@ def test_output_folders_are_created_and_a_folder_is_not_a_file(tmp_path):
 
 def test_a_failed_run_leaves_no_trace_file(tmp_path):
     # The run deadlocks after having traced a few events: neither the Paje nor the CSV file may exist after.
-    trace = write(tmp_path, "t.trace", "p0 compute 1e9\np0 recv p1\np1 compute 1e9\n")
+    trace = write(tmp_path, "t.trace", "p0 compute 1e9\np0 recv p1\np0 send p1 1\np1 recv p0\np1 send p0 1\n")
     paje, csv = tmp_path / "run.paje", tmp_path / "run.csv"
     assert_one_line_error(invoke("run", trace, "--paje", paje, "--csv", csv), "deadlock")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.trace"]

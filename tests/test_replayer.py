@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from replay.errors import StateError
+from replay.errors import DeadlockError, StateError
 from replay.lifecycle import VmOperation
 from replay.platform import load_deployment_string
 from replay.replayer import Replayer
@@ -15,7 +15,7 @@ from replay.session import ReplaySession, validate
 from replay.simulation import Simulation
 from replay.trace import BUILTIN, Registry, open_trace
 from replay.trace.records import VmAction
-from tests.helpers import platform
+from tests.helpers import REPO, platform
 
 # Three 1 Gf/s hosts; a FATPIPE of 100 MBps and 10 ms between any two: a message of S bytes takes
 # 13.01 x 0.01 + S / 0.97e8 s under LV08.
@@ -141,3 +141,56 @@ def path_of(tmp_path, text):
     path = tmp_path / "t.trace"
     path.write_text(text)
     return path
+
+
+def test_kill_time_kills_the_actor_at_that_date_with_its_cause(tmp_path):
+    # a computes 2e9 flops at 1 Gf/s (2 s) but its deployment kills it at 1.5 s; b's kill_time of 5 s comes
+    # after its end (1 s): it ends normally. c starts at 2 s with a kill_time of 1 s, before its start: ignored,
+    # as SimGrid does. A killed actor's status says so, with the cause.
+    text = "a compute 2e9\nb compute 1e9\nc compute 1e9\n"
+    deployment = ('<actor host="h0" function="a" kill_time="1.5"/><actor host="h1" function="b" kill_time="5"/>'
+                  '<actor host="h2" function="c" start_time="2" kill_time="1"/>')
+    sim, end, done = replay(tmp_path, text, deployment=deployment)
+    a, b, c = (sim.actors[name] for name in "abc")
+    assert (a.status, a.end_time, a.cause) == ("killed", 1.5, "its kill_time (1.5 s) came")
+    assert (b.status, b.end_time, c.status, c.end_time) == ("done", 1.0, "done", 3.0)
+    assert [d.actor for d in done] == ["b", "c"]  # a's action never completed
+    assert end == 3.0
+
+
+def test_a_deadlock_names_the_line_and_what_is_true(tmp_path):
+    # w is placed (by its first line) on VM v, created by the API and never started: the report says so, at w's
+    # first line, rather than claiming the VM was never created.
+    path = tmp_path / "t.trace"
+    path.write_text("w init v\nw compute 1\n")
+    sim = Simulation(PLAT)
+    replayer = Replayer(sim, open_trace([path]))
+    replayer.start()
+    sim.create_vm("v", "h1")
+    with pytest.raises(DeadlockError, match=r"t.trace:1: w on v waits on the start of VM 'v' \(state CREATED\)"):
+        sim.run()
+
+
+def test_the_summary_says_who_was_killed_when_and_why():
+    # traces/lifecycle.trace shuts vm0 down while its worker computes: the worker is killed at that date.
+    result = ReplaySession.open([REPO / "traces" / "lifecycle.trace"]).run()
+    worker = result.actors["worker"]
+    assert (worker["status"], worker["cause"], worker["end"]) == ("killed", "VM 'vm0' was shut down",
+                                                                  result.simulated_time)
+    assert result.actors["admin"]["status"] == "done" and "cause" not in result.actors["admin"]
+    assert result.vms == {"vm0": {"state": "DESTROYED", "host": "pm-1"}}
+
+
+def test_an_actor_waiting_for_a_vm_destroyed_before_it_ran_is_killed():
+    sim = Simulation(PLAT)
+    vm = sim.create_vm("v", "h1")
+    waiter = sim.add_actor("w", "v", lambda actor: (yield actor.execute(1.0)))
+
+    def admin(actor):
+        yield actor.sleep(2.0)
+        vm.destroy(actor)
+
+    sim.add_actor("a", "h0", admin)
+    assert sim.run() == 2.0
+    assert (waiter.status, waiter.end_time, waiter.cause) == (
+        "killed", 2.0, "VM 'v' was destroyed before the actor could run in it")

@@ -9,6 +9,7 @@ non-finite numbers; a :class:`~replay.errors.UnitError` becomes a ``PlatformErro
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable
@@ -65,11 +66,20 @@ def parse_speeds(text: str, what: str, at: str) -> tuple[float, ...]:
     return tuple(values)
 
 
-def parse_cores(text: str, name: str, at: str) -> int:
-    """Read the core count of host (or cluster) ``name``: a whole number, at least 1."""
+MAX_CORES = 2**31 - 1
+"""SimGrid reads a core count with ``std::stoi``: no more than a C ``int`` holds."""
+
+
+def parse_cores(text: str, name: str, at: str, speeds: tuple[float, ...] = ()) -> int:
+    """Read the core count of host (or cluster) ``name``: a whole number from 1 to :data:`MAX_CORES`, such that
+    every speed of ``speeds`` times it (the host's capacity) is a finite number."""
     cores = parse_whole(text, f"core count of '{name}'", at)
     if cores < 1:
         raise PlatformError(f"{at}core count of '{name}' must be at least 1, found '{text}'")
+    if cores > MAX_CORES:
+        raise PlatformError(f"{at}core count of '{name}' must be at most {MAX_CORES}, found '{text}'")
+    if speeds and not max(speeds) * cores < math.inf:
+        raise PlatformError(f"{at}core count {cores} of '{name}' times its speed {max(speeds):g} overflows")
     return cores
 
 

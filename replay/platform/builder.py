@@ -17,7 +17,7 @@ from replay.errors import PlatformError, UnitError, where
 from replay.platform.elements import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Zone
 from replay.platform.host_properties import read_host_properties
 from replay.platform.routing import NetPoint, ZoneRouting, make_routing
-from replay.platform.xml_reader import ROUTE_TAGS
+from replay.platform.xml_reader import MAX_HOSTS, ROUTE_TAGS
 from replay.units import parse_number
 
 __all__ = ["Pending", "PlatformBuilder", "ZoneFrame"]
@@ -159,7 +159,14 @@ class PlatformBuilder:
 
     # -- names --------------------------------------------------------------------------------------------------
 
+    def check_name(self, name: str, kind: str, line: int) -> None:
+        """A name the traces can show: Paje writes names between double quotes, so a name cannot hold one."""
+        if '"' in name or any(c in name for c in "\n\r"):
+            raise PlatformError(f"{self.at(line)}id {name!r} of a {kind}: expected a name without double quotes or "
+                                "line breaks (Paje traces quote names)")
+
     def claim_point(self, name: str, kind: str, line: int) -> None:
+        self.check_name(name, kind, line)
         other = self.points.get(name)
         if other is not None:
             raise PlatformError(
@@ -169,6 +176,7 @@ class PlatformBuilder:
         self.declared[name] = line
 
     def claim_link(self, name: str, line: int, *, origin: str = "") -> None:
+        self.check_name(name, "link", line)
         if name == LOOPBACK_NAME:
             raise PlatformError(f"{self.at(line)}the link name '{LOOPBACK_NAME}' is reserved for the model's loopback")
         if name in self.links or name in self.split:
@@ -185,6 +193,8 @@ class PlatformBuilder:
         return link
 
     def add_host(self, host: Host, frame: ZoneFrame, line: int) -> NetPoint:
+        if len(self.hosts) >= MAX_HOSTS:
+            raise PlatformError(f"{self.at(line)}expected at most {MAX_HOSTS:,} hosts in a platform, found more")
         self.claim_point(host.name, "host", line)
         point = NetPoint(host.name, "host", frame.routing)
         frame.routing.add_vertex(point)

@@ -23,7 +23,7 @@ from replay.platform.attribute_values import parse_cores, parse_quantity, parse_
 from replay.platform.builder import Pending, PlatformBuilder, ZoneFrame
 from replay.platform.elements import Host, Link
 from replay.platform.routing import NetPoint
-from replay.platform.xml_reader import suggest
+from replay.platform.xml_reader import MAX_HOSTS, suggest
 from replay.units import parse_bandwidth, parse_speed, parse_time
 
 __all__ = ["add_backbone", "add_cabinet", "add_host_link", "expand_cluster", "populate_star", "radicals"]
@@ -46,7 +46,7 @@ def expand_cluster(builder: PlatformBuilder, item: Pending) -> None:
     speeds = parse_speeds(attrs["speed"], f"speed of cluster '{cid}'", at)
     if speeds[0] <= 0:
         raise PlatformError(f"{at}speed of cluster '{cid}' must be positive")
-    cores = parse_cores(attrs.get("core", "1"), f"cluster {cid}", at)
+    cores = parse_cores(attrs.get("core", "1"), f"cluster {cid}", at, speeds)
     bw = parse_quantity(parse_bandwidth, attrs["bw"], f"bw of cluster '{cid}'", at, positive=True)
     lat = parse_quantity(parse_time, attrs["lat"], f"lat of cluster '{cid}'", at, positive=False)
 
@@ -102,8 +102,9 @@ def expand_cluster(builder: PlatformBuilder, item: Pending) -> None:
 
 
 def radicals(text: str, cid: str, at: str) -> list[int]:
-    """Expand a radical such as ``0-3,8,10-11`` into the list of numbers it names, in order."""
-    result: list[int] = []
+    """Expand a radical such as ``0-3,8,10-11`` into the list of numbers it names, in order (at most
+    :data:`~replay.platform.xml_reader.MAX_HOSTS` of them, counted before anything is built)."""
+    ranges: list[range] = []
     for group in text.split(","):
         ends = group.split("-")
         if len(ends) > 2:
@@ -111,7 +112,12 @@ def radicals(text: str, cid: str, at: str) -> list[int]:
         numbers = [parse_whole(end, f"radical '{group}' of cluster '{cid}'", at) for end in ends]
         if any("." in end for end in ends):
             raise PlatformError(f"{at}radical '{group}' of cluster '{cid}' is not a whole number")
-        result.extend(range(numbers[0], numbers[-1] + 1))
+        ranges.append(range(numbers[0], numbers[-1] + 1))
+    size = sum(len(r) for r in ranges)
+    if size > MAX_HOSTS:
+        raise PlatformError(f"{at}radical '{text}' of cluster '{cid}' names {size:,} nodes; expected at most "
+                            f"{MAX_HOSTS:,} hosts in a platform")
+    result = [number for r in ranges for number in r]
     if not result:
         raise PlatformError(f"{at}radical '{text}' of cluster '{cid}' names no node")
     return result

@@ -146,7 +146,8 @@ def platform_host_error(platform: Platform, host: str) -> Exception:
 def _check_version(attrs: dict[str, str], source: str, line: int) -> None:
     text = attrs.get("version", "0.0")
     try:
-        version = round(100 * parse_number(text, "version"))
+        number = parse_number(text, "version")
+        version = round(100 * number) if abs(number) < 1e6 else -1
     except UnitError:
         version = -1
     if not 400 <= version <= 410:

@@ -132,7 +132,8 @@ class _ElementReader(PlatformBuilder):
     def start_platform(self, attrs: dict[str, str], line: int) -> None:
         text = attrs.get("version", "0.0")
         try:
-            version = round(100 * parse_number(text, "platform version"))
+            number = parse_number(text, "platform version")
+            version = round(100 * number) if abs(number) < 1e6 else -1
         except UnitError:  # "x", "4_1", or "inf" / "1e400" / "nan"
             raise PlatformError(f"{self.at(line)}platform version '{text}' is not a number") from None
         if not 400 <= version <= 410:
@@ -210,7 +211,7 @@ class _ElementReader(PlatformBuilder):
         attrs, at = item.attrs, self.at(item.line)
         name = attrs["id"]
         speeds = parse_speeds(attrs["speed"], f"speed of host '{name}'", at)
-        cores = parse_cores(attrs.get("core", "1"), name, at)
+        cores = parse_cores(attrs.get("core", "1"), name, at, speeds)
         pstate = parse_whole(attrs.get("pstate", "0"), f"pstate of host '{name}'", at)
         if not 0 <= pstate < len(speeds):
             raise PlatformError(

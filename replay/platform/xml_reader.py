@@ -12,25 +12,56 @@ starts with ``file:line:``.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from xml.parsers import expat
 
 from replay.errors import PlatformError, where
+
+MAX_XML_BYTES = 256 << 20
+"""The largest platform or deployment file read (256 MiB): SimGrid's largest example platforms are a few MiB, and
+a file is read whole before it is parsed, so a device or a runaway file must not fill the memory."""
+
+MAX_HOSTS = 1_000_000
+"""The most hosts a platform may declare (clusters included): each costs memory before any simulation."""
 
 __all__ = ["ROUTE_TAGS", "check_element", "parse_xml", "read_xml", "suggest"]
 
 
 def read_xml(path: str) -> bytes:
-    """Return the bytes of an XML file known to be UTF-8 text, or raise a PlatformError naming the file."""
+    """Return the bytes of an XML file known to be UTF-8 text, or raise a PlatformError naming the file.
+
+    Only a regular file of at most :data:`MAX_XML_BYTES` is read: a pipe could block forever and a device such as
+    ``/dev/zero`` never ends.
+    """
     try:
-        data = Path(path).read_bytes()
+        # O_NONBLOCK: opening a pipe must not wait for a writer (regular files ignore the flag)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise PlatformError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise PlatformError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise PlatformError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # a NUL in the name
+        raise PlatformError(f"{path!r}: expected a file name, found {exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise PlatformError(f"{path}: is a directory, not a file")
+        raise PlatformError(f"{path}: expected a regular file, found a pipe, a socket or a device")
+    with os.fdopen(fd, "rb") as stream:
+        if info.st_size > MAX_XML_BYTES:
+            raise PlatformError(f"{path}: expected a file of at most {MAX_XML_BYTES >> 20} MiB, found "
+                                f"{info.st_size / (1 << 20):.0f} MiB")
+        try:
+            data = stream.read(MAX_XML_BYTES + 1)
+        except OSError as exc:
+            raise PlatformError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_XML_BYTES:  # the file grew while being read
+        raise PlatformError(f"{path}: expected a file of at most {MAX_XML_BYTES >> 20} MiB, found more")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

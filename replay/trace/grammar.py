@@ -24,8 +24,18 @@ from replay import units
 from replay.errors import TraceSyntaxError, UnitError, where
 
 STRIP: Final[str] = " \t\n\r\v\f"  # what SimGrid's boost::trim removes (C isspace)
-# Inside a line: no whitespace but spaces and tabs, no control character, no lone surrogate.
-_BAD_CHAR = re.compile(r"[^\S \t]|[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+# Inside a line: no whitespace but spaces and tabs, no control character, no lone surrogate, no invisible format
+# character (a byte-order mark inside a file, zero-width spaces, direction marks: they would make two names that
+# look the same differ), no double quote (Paje writes names between double quotes).
+_BAD_CHAR = re.compile(
+    r"[^\S \t]|[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]"
+    r"|[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    r'|"'
+)
+_WHY_BAD = {
+    "\ufeff": ("a byte-order mark (U+FEFF)", ": one may only start a file"),
+    '"': ("a double quote", ": no name may hold one (Paje traces quote names)"),
+}
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BOOLEANS: Final[Mapping[str, bool]] = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
@@ -52,9 +62,11 @@ def tokens(text: str, path: str, line: int) -> list[str] | None:
         return None
     if (bad := _BAD_CHAR.search(body)) is not None:
         column = len(text) - len(text.lstrip(STRIP)) + bad.start() + 1
+        char = bad.group()
+        found, why = _WHY_BAD.get(char, (f"character U+{ord(char):04X}", ""))
         raise TraceSyntaxError(
             f"{where(path, line)}expected printable text with tokens separated by spaces or tabs, "
-            f"found character U+{ord(bad.group()):04X} at column {column}"
+            f"found {found} at column {column}{why}"
         )
     split = body.split()  # only spaces and tabs are left: same as splitting on runs of them
     if len(split) < 2:

@@ -199,7 +199,7 @@ class Init(Action):
 
     def check(self, walk: TraceCheck) -> None:
         if self.host is not None:
-            walk.host_or_vm(self, self.host)
+            walk.place(self, self.host)
 
     def _args(self) -> tuple[str, ...]:
         return () if self.host is None else (self.host,)
@@ -244,11 +244,16 @@ class _Outgoing(Action):
     def parse(cls, p: Place, args: list[str]) -> Self:
         return cls(args[0], p.quantity(args[1], "size", "number of bytes"), **p.origin)  # type: ignore[arg-type]
 
+    @property
+    def mailbox(self) -> str:
+        return f"{self.actor}_{self.dst}"
+
     def check(self, walk: TraceCheck) -> None:
         walk.peer(self, "dst", self.dst)
+        walk.message(self, self.mailbox, send=True, blocking=isinstance(self, Send))
 
     def _post(self, ctx: ReplayContext) -> Request:
-        return ctx.actor.send(f"{ctx.actor.name}_{self.dst}", self.size)
+        return ctx.actor.send(self.mailbox, self.size)
 
     def _args(self) -> tuple[str, ...]:
         return (self.dst, number_text(self.size))
@@ -265,11 +270,16 @@ class _Incoming(Action):
     def parse(cls, p: Place, args: list[str]) -> Self:
         return cls(args[0], **p.origin)  # type: ignore[arg-type]
 
+    @property
+    def mailbox(self) -> str:
+        return f"{self.src}_{self.actor}"
+
     def check(self, walk: TraceCheck) -> None:
         walk.peer(self, "src", self.src)
+        walk.message(self, self.mailbox, send=False, blocking=isinstance(self, Recv))
 
     def _post(self, ctx: ReplayContext) -> Request:
-        return ctx.actor.recv(f"{self.src}_{ctx.actor.name}")
+        return ctx.actor.recv(self.mailbox)
 
     def _args(self) -> tuple[str, ...]:
         return (self.src,)
@@ -326,6 +336,9 @@ class Wait(Action):
 
     keyword: ClassVar[str] = "wait"
 
+    def check(self, walk: TraceCheck) -> None:
+        walk.wait(self, every=False)
+
     def run(self, ctx: ReplayContext) -> Steps:
         if not ctx.pending:
             raise StateError("'wait' expects a pending isend or irecv, found none")
@@ -338,6 +351,9 @@ class WaitAll(Action):
     """Block until every pending request of the actor completes."""
 
     keyword: ClassVar[str] = "waitall"
+
+    def check(self, walk: TraceCheck) -> None:
+        walk.wait(self, every=True)
 
     def run(self, ctx: ReplayContext) -> Steps:
         requests = list(ctx.pending)
@@ -482,7 +498,7 @@ class VmCreate(VmAction):
 
     def check(self, walk: TraceCheck) -> None:
         walk.platform_host(self, self.pm, "pm")
-        walk.created(self, self.vm)
+        walk.created(self, self.vm, self.pm)
 
     def _args(self) -> tuple[str, ...]:
         options = []
@@ -519,6 +535,10 @@ class VmSuspend(VmAction):
     keyword: ClassVar[str] = "vm_suspend"
     operations: ClassVar[tuple[VmOperation, ...]] = (Op.SUSPEND,)
 
+    def check(self, walk: TraceCheck) -> None:
+        walk.vm(self, self.vm, self.operations)
+        walk.from_outside(self, self.vm, "suspend")
+
     def run(self, ctx: ReplayContext) -> None:
         ctx.sim.vm(self.vm).suspend(ctx.actor)
 
@@ -542,6 +562,10 @@ class VmSave(VmAction):
 
     keyword: ClassVar[str] = "vm_save"
     operations: ClassVar[tuple[VmOperation, ...]] = (Op.SAVE, Op.SAVE_DONE)
+
+    def check(self, walk: TraceCheck) -> None:
+        walk.vm(self, self.vm, self.operations)
+        walk.from_outside(self, self.vm, "save")
 
     def run(self, ctx: ReplayContext) -> Steps:
         yield ctx.sim.vm(self.vm).save(ctx.actor)
@@ -567,6 +591,10 @@ class VmShutdown(VmAction):
     keyword: ClassVar[str] = "vm_shutdown"
     operations: ClassVar[tuple[VmOperation, ...]] = (Op.SHUTDOWN,)
 
+    def check(self, walk: TraceCheck) -> None:
+        walk.vm(self, self.vm, self.operations)
+        walk.from_outside(self, self.vm, "shut down")
+
     def run(self, ctx: ReplayContext) -> None:
         ctx.sim.vm(self.vm).shutdown(ctx.actor)
 
@@ -578,6 +606,10 @@ class VmDestroy(VmAction):
 
     keyword: ClassVar[str] = "vm_destroy"
     operations: ClassVar[tuple[VmOperation, ...]] = (Op.DESTROY,)
+
+    def check(self, walk: TraceCheck) -> None:
+        walk.vm(self, self.vm, self.operations)
+        walk.from_outside(self, self.vm, "destroy")
 
     def run(self, ctx: ReplayContext) -> None:
         ctx.sim.vm(self.vm).destroy(ctx.actor)
@@ -603,6 +635,7 @@ class VmMigrate(VmAction):
     def check(self, walk: TraceCheck) -> None:
         walk.platform_host(self, self.dst, "dst_pm")
         walk.vm(self, self.vm, self.operations)
+        walk.moved(self, self.vm, self.dst)
 
     def _args(self) -> tuple[str, ...]:
         return (self.vm, self.dst)

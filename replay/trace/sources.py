@@ -3,10 +3,12 @@
 :func:`iter_actions` streams the actions of one file. :func:`open_trace` returns a :class:`TraceSource` that hands
 each actor its next action on demand, in *shared* mode (one file holding every actor's lines, as SimGrid's
 ``xbt_replay_set_tracefile``) or *split* mode (one file per actor, as a deployment's ``<argument value=...>``).
-Opening a source reads its files once, streaming, to check every line and learn the actors and their action
-counts, so a typo stops the run before it starts; replay then reads the files a second time, lazily: a shared
-file is read only as far as the asking actor needs, holding the other actors' records until they ask, and an actor
-that has had all its actions gets None without any further reading.
+Opening a source reads its files once, streaming, to check every line (and, given a ``check``, every action
+against the whole trace: :class:`~replay.trace.checks.TraceCheck`) and learn the actors and their action counts,
+so a typo stops the run before it starts. The records of that pass are kept for the replay, so that a trace is
+read once, up to :data:`KEEP` actions; a larger trace is read a second time, lazily, to bound memory: a shared
+file is read only as far as the asking actor needs, holding the other actors' records until they ask, and an
+actor that has had all its actions gets None without any further reading.
 
 Every record carries the ``path`` and ``line`` it came from; every problem in the text is a
 :class:`~replay.errors.TraceSyntaxError` reading ``path:line: <what was expected>, found <what was found>``, and
@@ -20,7 +22,7 @@ import os
 import stat
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO, ClassVar, Final, Literal
 
 from replay.errors import LookupFailure, TraceSyntaxError, where
@@ -31,6 +33,12 @@ PathArg = str | os.PathLike[str]
 
 _MAX_LINE: Final[int] = 1 << 20
 """Longest line accepted, in bytes: a file without newlines is an error, never read whole into memory."""
+
+KEEP: Final[int] = 1_000_000
+"""Actions kept in memory from the opening pass (a few hundred bytes each), so that the replay reads no file
+again; beyond that, the files are read again, lazily, and memory stays bounded by the actors' progress skew."""
+
+Check = Callable[[Action], None]
 
 
 def parse_line(text: str, path: str, line: int, registry: Registry = BUILTIN) -> Action | None:
@@ -168,13 +176,16 @@ class _Cursor:
 class TraceSource(ABC):
     """The actions of every actor of a trace, handed out one at a time, per actor, on demand.
 
-    Construction reads every file once (streaming) to check every line and learn the actors and their action
-    counts; :meth:`next_action` then reads lazily. Counters report progress.
+    Construction reads every file once (streaming) to check every line, gives each action to ``check``, learns
+    the actors and their action counts and keeps up to ``keep`` records; :meth:`next_action` then hands out the
+    kept records, or reads the files again lazily when there were more. Counters report progress.
     """
 
     mode: ClassVar[Literal["shared", "split"]]
 
-    def __init__(self, paths: Sequence[str], registry: Registry = BUILTIN) -> None:
+    def __init__(
+        self, paths: Sequence[str], registry: Registry = BUILTIN, check: Check | None = None, keep: int = KEEP
+    ) -> None:
         self.paths: tuple[str, ...] = tuple(paths)
         #: the actions the trace may use
         self.registry = registry
@@ -183,6 +194,31 @@ class TraceSource(ABC):
         self._lines_total = 0
         self._lines_read = 0
         self._actions_read = 0
+        self._check = check
+        self._keep = keep
+        #: the records of the opening pass, per actor (None: too many, the files are read again)
+        self._kept: dict[str, deque[Action]] | None = {} if keep > 0 else None
+        self._kept_count = 0
+
+    def _take(self, action: Action) -> None:
+        """An action of the opening pass: check it, and keep it while there is room."""
+        if self._check is not None:
+            self._check(action)
+        kept = self._kept
+        if kept is not None:
+            if self._kept_count < self._keep:
+                queue = kept.get(action.actor)
+                if queue is None:
+                    queue = kept[action.actor] = deque()
+                queue.append(action)
+                self._kept_count += 1
+            else:
+                self._kept = None
+
+    @property
+    def rereads(self) -> bool:
+        """Whether the replay reads the files a second time (a trace of more than :data:`KEEP` actions)."""
+        return self._kept is None
 
     def actors(self) -> list[str]:
         """The actors' names, in order of first appearance (shared) or of the files (split)."""
@@ -217,7 +253,11 @@ class TraceSource(ABC):
         remaining = self._remaining[self._known(actor)]
         if remaining == 0:
             return None
-        action = self._fetch(actor)
+        if self._kept is not None:
+            queue = self._kept.get(actor)
+            action = queue.popleft() if queue else None
+        else:
+            action = self._fetch(actor)
         if action is None:
             raise TraceSyntaxError(
                 f"{', '.join(self.paths)}: expected {remaining} more action(s) of actor {shown(actor)}, "
@@ -254,23 +294,32 @@ class SharedTrace(TraceSource):
 
     mode: ClassVar[Literal["shared", "split"]] = "shared"
 
-    def __init__(self, paths: Sequence[PathArg], *, batch: int = 4096, registry: Registry = BUILTIN) -> None:
-        super().__init__([os.fspath(p) for p in paths], registry)
+    def __init__(
+        self,
+        paths: Sequence[PathArg],
+        *,
+        batch: int = 4096,
+        registry: Registry = BUILTIN,
+        check: Check | None = None,
+        keep: int = KEEP,
+    ) -> None:
+        super().__init__([os.fspath(p) for p in paths], registry, check, keep)
         for path in self.paths:
             for _number, action in _actions(path, _open(path, regular=True), self.registry):
                 self._lines_total += 1
                 if action is not None:
                     self._counts[action.actor] = self._counts.get(action.actor, 0) + 1
+                    self._take(action)
         if not self._counts:
             raise self._empty()
         self._remaining = dict(self._counts)
         self._queues: dict[str, deque[Action]] = {actor: deque() for actor in self._counts}
         self._buffered = 0
-        self._cursors = deque(_Cursor(path, batch) for path in self.paths)
+        self._cursors = deque(_Cursor(path, batch) for path in self.paths) if self.rereads else deque()
 
     @property
     def buffered(self) -> int:
-        """Records read for other actors and not yet handed out."""
+        """Records read for other actors and not yet handed out by the lazy reading (0 with kept records)."""
         return self._buffered
 
     def _fetch(self, actor: str) -> Action | None:
@@ -320,8 +369,10 @@ class SplitTrace(TraceSource):
         actors: Sequence[str] | None = None,
         batch: int = 64,
         registry: Registry = BUILTIN,
+        check: Check | None = None,
+        keep: int = KEEP,
     ) -> None:
-        super().__init__([os.fspath(p) for p in paths], registry)
+        super().__init__([os.fspath(p) for p in paths], registry, check, keep)
         if actors is not None and len(actors) != len(self.paths):
             raise ValueError(f"{len(self.paths)} trace files but {len(actors)} actor names")
         self._cursors: dict[str, _Cursor] = {}
@@ -353,6 +404,7 @@ class SplitTrace(TraceSource):
                         f"actor's actions), found {shown(action.actor)}"
                     )
                 count += 1
+                self._take(action)
             if owner is None:
                 raise TraceSyntaxError(f"{where(path, None)}empty trace: no action found")
             origin[owner] = path
@@ -361,6 +413,8 @@ class SplitTrace(TraceSource):
         if not self.total_actions:
             raise self._empty()
         self._remaining = dict(self._counts)
+        if not self.rereads:
+            self._cursors = {}
 
     def _fetch(self, actor: str) -> Action | None:
         cursor = self._cursors[actor]
@@ -385,12 +439,16 @@ def open_trace(
     split: bool | None = None,
     actors: Sequence[str] | None = None,
     registry: Registry = BUILTIN,
+    check: Check | None = None,
+    keep: int = KEEP,
 ) -> TraceSource:
     """Open a trace: one file is shared mode, several are split mode, unless ``split`` says otherwise.
 
     ``actors`` (split mode only) names the actor of each file, as a deployment's ``<argument value=...>`` does.
     ``split=False`` with several files reads them as one shared trace, in order. ``registry`` holds the actions the
-    trace may use (the built-in ones by default; a copy extended with the user's own declarations).
+    trace may use (the built-in ones by default; a copy extended with the user's own declarations). ``check`` is
+    given every action as the files are first read (a :meth:`~replay.trace.checks.TraceCheck.walk`); ``keep`` is
+    how many actions are kept for the replay (see :data:`KEEP`; 0 reads the files again, lazily).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -399,9 +457,9 @@ def open_trace(
     if actors is not None:
         if split is False:
             raise ValueError("actor names are given per file: split mode only")
-        return SplitTrace(paths, actors=actors, registry=registry)
+        return SplitTrace(paths, actors=actors, registry=registry, check=check, keep=keep)
     if split is None:
         split = len(paths) > 1
     if split:
-        return SplitTrace(paths, registry=registry)
-    return SharedTrace(paths, registry=registry)
+        return SplitTrace(paths, registry=registry, check=check, keep=keep)
+    return SharedTrace(paths, registry=registry, check=check, keep=keep)
