@@ -40,11 +40,15 @@ __all__ = [
     "BytesPerSecond",
     "Flops",
     "FlopsPerSecond",
+    "Joules",
     "QuantityKind",
     "Seconds",
     "UnitWarning",
+    "Watts",
     "parse_bandwidth",
+    "parse_energy",
     "parse_number",
+    "parse_power",
     "parse_quantity",
     "parse_size",
     "parse_speed",
@@ -67,7 +71,13 @@ Bytes: TypeAlias = float
 BytesPerSecond: TypeAlias = float
 """A bandwidth, in bytes per second."""
 
-QuantityKind = Literal["speed", "flops", "bandwidth", "size", "time"]
+Watts: TypeAlias = float
+"""A power, in watts."""
+
+Joules: TypeAlias = float
+"""An energy, in joules."""
+
+QuantityKind = Literal["speed", "flops", "bandwidth", "size", "time", "power", "energy"]
 """What a quantity measures; ``flops`` (an amount of work) uses the same units as ``speed``."""
 
 
@@ -117,11 +127,17 @@ def _build_tables() -> dict[str, dict[str, float]]:
         "ns": 1e-9,
         "ps": 1e-12,
     }
-    return {"speed": speed, "flops": speed, "bandwidth": bandwidth, "size": size, "time": time}
+    power = {"mW": 1e-3, "W": 1.0, "kW": 1e3, "MW": 1e6, "GW": 1e9}
+    energy = {"mJ": 1e-3, "J": 1.0, "kJ": 1e3, "MJ": 1e6, "GJ": 1e9, "Wh": 3600.0, "kWh": 3.6e6, "MWh": 3.6e9}
+    return {
+        "speed": speed, "flops": speed, "bandwidth": bandwidth, "size": size, "time": time, "power": power,
+        "energy": energy,
+    }
 
 
 _TABLES = _build_tables()
-_DEFAULT_UNIT = {"speed": "f", "flops": "f", "bandwidth": "Bps", "size": "B", "time": "s"}
+_DEFAULT_UNIT = {"speed": "f", "flops": "f", "bandwidth": "Bps", "size": "B", "time": "s", "power": "W",
+                 "energy": "J"}
 _ALLOWED = {
     "speed": "'f' with a decimal prefix (f, kf, Mf, Gf, Tf, Pf, Ef, Zf, Yf) or 'flops' with a spelled-out one "
     "(flops, kiloflops, megaflops, gigaflops, teraflops, petaflops, exaflops, zetaflops, yottaflops)",
@@ -130,6 +146,8 @@ _ALLOWED = {
     "size": "'B' with a decimal prefix (B, kB, MB, GB, TB, ...) or a binary one (KiB, MiB, GiB, ...), or the same "
     "in bits (b, kb, Mb, ..., Kib, Mib, ...)",
     "time": "w, d, h, m, s, ms, us, ns, ps",
+    "power": "mW, W, kW, MW, GW",
+    "energy": "mJ, J, kJ, MJ, GJ, Wh, kWh, MWh",
 }
 _ALLOWED["flops"] = _ALLOWED["speed"]
 _HINT = {
@@ -138,6 +156,8 @@ _HINT = {
     "bandwidth": "append 'Bps' to get bytes per second (or 'bps' for bits: 1Bps = 8bps)",
     "size": "append 'B' to get bytes (or 'b' for bits: 1B = 8b)",
     "time": "append 's' to get seconds",
+    "power": "append 'W' to get watts",
+    "energy": "append 'J' to get joules",
 }
 
 # What strtod reads, in this order: hexadecimal, decimal, and the non-finite words (rejected below).
@@ -262,6 +282,17 @@ def parse_size(text: str, context: str = "") -> Bytes:
     A bare number is taken in bytes with a :class:`UnitWarning`.
     """
     return _parse(text, "size", context, "warn")
+
+
+def parse_power(text: str, context: str = "") -> Watts:
+    """Read a power such as ``100``, ``120.5W`` or ``1.2kW`` and return it in watts (our units; SimGrid reads bare
+    numbers, which are watts and raise no warning here)."""
+    return _parse(text, "power", context, "accept")
+
+
+def parse_energy(text: str, context: str = "") -> Joules:
+    """Read an energy such as ``3600``, ``3.6kJ`` or ``1kWh`` and return it in joules (bare numbers: joules)."""
+    return _parse(text, "energy", context, "accept")
 
 
 def parse_quantity(text: str, kind: QuantityKind, *, default_unit_ok: bool = True, context: str = "") -> float:

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from replay.errors import LookupFailure, PlatformError, ReplayError, UnitError
 from replay.platform import Host, Link, Platform, Zone, default_platform, load_platform, load_platform_string
-from replay.platform.host_properties import HOST_PROPERTIES
 from replay.platform.loader import PlatformWarning
+from replay.platform.properties import HOST_PROPERTIES
 
 REPO = Path(__file__).resolve().parents[1]
 PLATFORMS = REPO / "traces" / "platforms"

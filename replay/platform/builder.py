@@ -15,7 +15,7 @@ from typing import Any
 
 from replay.errors import PlatformError, UnitError, where
 from replay.platform.elements import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Zone
-from replay.platform.host_properties import read_host_properties
+from replay.platform.properties import read_host_properties, read_link_properties
 from replay.platform.routing import NetPoint, ZoneRouting, make_routing
 from replay.platform.xml_reader import MAX_HOSTS, ROUTE_TAGS
 from replay.units import parse_number
@@ -212,7 +212,14 @@ class PlatformBuilder:
         frame.routers.append(name)
         return point
 
-    def host_fields(self, item: Pending, owner: str) -> dict[str, Any]:
+    def host_fields(self, item: Pending, owner: str, speeds: tuple[float, ...]) -> dict[str, Any]:
         """The typed ``Host`` fields given by the ``<prop>`` children of ``item`` (a host or a cluster)."""
         lines = item.property_lines
-        return read_host_properties(item.properties, owner, lambda name: self.at(lines.get(name, item.line)))
+        return read_host_properties(
+            item.properties, owner, lambda name: self.at(lines.get(name, item.line)), speeds
+        )
+
+    def link_fields(self, item: Pending, owner: str) -> dict[str, Any]:
+        """The typed ``Link`` fields given by the ``<prop>`` children of ``item``."""
+        lines = item.property_lines
+        return read_link_properties(item.properties, owner, lambda name: self.at(lines.get(name, item.line)))

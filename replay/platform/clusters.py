@@ -6,7 +6,7 @@ Cluster holding, for each radical, a node ``prefix + radical + suffix`` with its
 ``<id>_link_<radical>_limiter`` and a loopback ``<id>_link_<radical>_loopback`` (FATPIPE); an optional backbone
 ``<id>_backbone``; and a router ``router_id`` or ``prefix + id + "_router" + suffix``. The route between two
 nodes is limiter, up link, backbone, down link, limiter, with no link twice. The cluster's ``<prop>`` go to the zone
-and to every node, typed host properties included (:mod:`replay.platform.host_properties`).
+and to every node, typed host properties included (:mod:`replay.platform.properties`).
 
 A ``<zone routing="Cluster">`` written by hand holds ``<host>``, ``<link>``, ``<host_link>`` (a host's up and down
 links), ``<cabinet>`` (a row of hosts with their own links) and one ``<backbone>``; SimGrid connects them when the
@@ -64,7 +64,7 @@ def expand_cluster(builder: PlatformBuilder, item: Pending) -> None:
     for key, bandwidth, latency in (("bb_bw", bb_bw, bb_lat), ("loopback_bw", loopback_bw, loopback_lat)):
         if latency > 0 and bandwidth <= 0:
             raise PlatformError(f"{at}cluster '{cid}' gives a latency but no {key}: that link would have no bandwidth")
-    fields = builder.host_fields(item, f"cluster '{cid}'")
+    fields = builder.host_fields(item, f"cluster '{cid}'", speeds)
 
     zone = builder.new_zone(cid, "Cluster", line)
     frame = ZoneFrame(cid, zone, line, properties=dict(item.properties))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from replay.units import Bytes, BytesPerSecond, FlopsPerSecond, Seconds
+from replay.units import Bytes, BytesPerSecond, FlopsPerSecond, Seconds, Watts
 
-__all__ = ["LOOPBACK_BANDWIDTH", "LOOPBACK_LATENCY", "LOOPBACK_NAME", "Host", "Link", "Zone"]
+__all__ = ["LOOPBACK_BANDWIDTH", "LOOPBACK_LATENCY", "LOOPBACK_NAME", "Host", "Link", "PowerRange", "Zone"]
 
 LOOPBACK_NAME = "__loopback__"
 """Name of the network model's implicit loopback link (SimGrid's, for LV08 and CM02)."""
@@ -26,6 +26,20 @@ LOOPBACK_LATENCY: Seconds = 0.0
 
 
 @dataclass(frozen=True, slots=True)
+class PowerRange:
+    """The watts a host draws in one power state: ``idle`` with nothing to do, ``epsilon`` as soon as it computes
+    at all, ``all_cores`` at full load (SimGrid's ``Idle:Epsilon:AllCores``)."""
+
+    idle: Watts
+    epsilon: Watts
+    all_cores: Watts
+
+    def at(self, load: float) -> Watts:
+        """The power at ``load`` (0 to 1): idle at 0, else epsilon + load x (all_cores - epsilon)."""
+        return self.epsilon + load * (self.all_cores - self.epsilon) if load > 0 else self.idle
+
+
+@dataclass(frozen=True, slots=True)
 class Host:
     """A physical machine.
 
@@ -34,10 +48,11 @@ class Host:
     one core in every power state (SimGrid's comma-separated ``speed`` attribute). ``zone`` is the id of the zone
     that declares the host. ``properties`` are the ``<prop>`` children (and, for a cluster node, its cluster's).
 
-    ``ramsize`` (bytes, the memory VMs may use), ``disk_bandwidth`` (bytes/s, for saving and restoring VMs) and
-    ``overcommit`` (whether VMs may ask for more than ``ramsize``) are the typed values of the properties of the
-    same names, read once by the loader (:mod:`replay.platform.host_properties`): None, None and False when the
-    host has no such property. Like ``properties``, they take no part in equality and hashing.
+    ``ramsize`` (bytes, the memory VMs may use), ``disk_bandwidth`` (bytes/s, for saving and restoring VMs),
+    ``overcommit`` (whether VMs may ask for more than ``ramsize``), ``wattages`` (one :class:`PowerRange` per power
+    state; empty: no energy profile) and ``wattage_off`` are the typed values of the properties of the same names,
+    read once by the loader (:mod:`replay.platform.properties`). Like ``properties``, they take no part in
+    equality and hashing.
     """
 
     name: str
@@ -50,6 +65,8 @@ class Host:
     ramsize: Bytes | None = field(default=None, compare=False)
     disk_bandwidth: BytesPerSecond | None = field(default=None, compare=False)
     overcommit: bool = field(default=False, compare=False)
+    wattages: tuple[PowerRange, ...] = field(default=(), compare=False)
+    wattage_off: Watts = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +75,8 @@ class Link:
 
     ``policy`` is ``"SHARED"`` (flows share the bandwidth) or ``"FATPIPE"`` (each flow may use all of it). A
     SPLITDUPLEX link of the platform file is two SHARED links here, ``<id>_UP`` and ``<id>_DOWN``.
+    ``wattage_range`` (idle and busy watts; None: no energy profile) and ``wattage_off`` are typed properties
+    (:mod:`replay.platform.properties`).
     """
 
     name: str
@@ -65,6 +84,8 @@ class Link:
     latency: Seconds = 0.0
     policy: Literal["SHARED", "FATPIPE"] = "SHARED"
     properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    wattage_range: tuple[Watts, Watts] | None = field(default=None, compare=False)
+    wattage_off: Watts = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

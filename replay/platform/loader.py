@@ -21,7 +21,7 @@ at fault, says what was expected and what was found. What is read, and how, foll
   nodes is limiter, up link, backbone, down link, limiter, with no link twice.
 * ``<prop>`` of hosts, links, zones and clusters (a cluster's go to every node too), ``<config>`` properties;
   a host's ``ramsize``, ``disk_bandwidth`` and ``overcommit`` are also read into typed fields of
-  :class:`~replay.platform.Host` (:mod:`replay.platform.host_properties`).
+  :class:`~replay.platform.Host` (:mod:`replay.platform.properties`).
 * Quantities with SimGrid's units (:mod:`replay.units`); a number without unit is accepted with a warning, as
   SimGrid 3.32 does.
 
@@ -35,7 +35,7 @@ cluster topologies. ``<actor>``/``<process>`` elements are deployment, skipped h
 This module holds the entry points and one handler per element. The rest of the work is shared out:
 :mod:`~replay.platform.xml_reader` reads the file and checks each element and its attributes against the DTD,
 :mod:`~replay.platform.attribute_values` reads numbers, quantities and policies,
-:mod:`~replay.platform.host_properties` types the host properties the model uses,
+:mod:`~replay.platform.properties` types the host and link properties the model uses,
 :mod:`~replay.platform.builder` holds the platform under construction and the rules on declaring names, and
 :mod:`~replay.platform.clusters` expands ``<cluster>`` elements and fills routing="Cluster" zones.
 """
@@ -220,7 +220,7 @@ class _ElementReader(PlatformBuilder):
             )
         if speeds[pstate] <= 0:
             raise PlatformError(f"{at}speed of host '{name}' in its initial pstate must be positive")
-        fields = self.host_fields(item, f"host '{name}'")
+        fields = self.host_fields(item, f"host '{name}'", speeds)
         frame = self.zones[-1]
         host = Host(name, speeds[pstate], cores, item.properties, frame.id, speeds, pstate, **fields)
         self.add_host(host, frame, item.line)
@@ -255,16 +255,17 @@ class _ElementReader(PlatformBuilder):
         bandwidth = parse_quantity(parse_bandwidth, bandwidths[0], f"bandwidth of link '{name}'", at, positive=True)
         latency = parse_quantity(parse_time, attrs.get("latency", "0"), f"latency of link '{name}'", at, positive=False)
         frame = self.zones[-1]
+        fields = self.link_fields(item, f"link '{name}'")
         if policy == "SPLITDUPLEX":
             self.claim_link(name, item.line)
-            up = Link(f"{name}_UP", bandwidth, latency, "SHARED", item.properties)
-            down = Link(f"{name}_DOWN", bandwidth, latency, "SHARED", item.properties)
+            up = Link(f"{name}_UP", bandwidth, latency, "SHARED", item.properties, **fields)
+            down = Link(f"{name}_DOWN", bandwidth, latency, "SHARED", item.properties, **fields)
             origin = f" (made by SPLITDUPLEX link '{name}')"
             self.add_link(up, item.line, frame, origin=origin)
             self.add_link(down, item.line, frame, origin=origin)
             self.split[name] = (up, down)
         else:
-            self.add_link(Link(name, bandwidth, latency, policy, item.properties), item.line, frame)  # type: ignore[arg-type]
+            self.add_link(Link(name, bandwidth, latency, policy, item.properties, **fields), item.line, frame)  # type: ignore[arg-type]
 
     # -- routes -------------------------------------------------------------------------------------------------
 
