@@ -123,7 +123,9 @@ def run(
                                               "start, end."),
     ] = None,
     actors: Annotated[
-        bool, typer.Option("--actors", help="Also trace the actors (their states) in the Paje trace and the CSV.")
+        bool,
+        typer.Option("--actors", help="Also trace the actors (their states and communications) in the Paje trace "
+                                      "and the CSV."),
     ] = False,
     precision: Annotated[int, typer.Option(min=1, max=17, help="Digits of the times in the Paje trace.")] = 6,
     network_model: Annotated[
