@@ -68,7 +68,7 @@ from replay.errors import ReplayError
 
 __all__ = [
     "AtomicTextFile", "CommitGroup", "Destination", "FileSink", "MemorySink", "OutputError", "Sink", "TraceSink",
-    "atomic_path", "atomic_write_text", "destination",
+    "atomic_path", "atomic_write_text", "describe", "destination",
 ]
 
 
@@ -244,7 +244,26 @@ def _write_error(path: Path, error: OSError) -> OutputError:
     return OutputError(f"{path}: expected a writable output file, found {describe(error)}")
 
 
-class AtomicTextFile:
+class _Committed:
+    """The context-manager exit of what is committed or discarded: commit on a clean exit, discard on an exception
+    (which goes on)."""
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+class AtomicTextFile(_Committed):
     """A text file written under a temporary name and made the content of ``path`` by :meth:`commit`.
 
     :meth:`open` returns the writable stream (the temporary file: beside ``path``'s target, or in the system's
@@ -335,16 +354,8 @@ class AtomicTextFile:
     def __enter__(self) -> IO[str]:
         return self.open()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.discard()
 
-
-class CommitGroup:
+class CommitGroup(_Committed):
     """Files committed together, all of them or none: the outputs of one run (see the module docstring).
 
     Files join with :meth:`file` (or a writer with :meth:`FileSink.join`); closing a writer only completes its
@@ -394,14 +405,6 @@ class CommitGroup:
 
     def __enter__(self) -> Self:
         return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.discard()
 
 
 @contextlib.contextmanager
