@@ -306,6 +306,17 @@ def test_dev_stdout_gets_the_output_before_the_table(tmp_path):
     assert table.startswith("simulated time")
 
 
+def test_dev_stdout_goes_where_sys_stdout_goes():
+    # In-process (typer's runner replaces sys.stdout), the summary still comes before the table, and /dev/stdout is
+    # still the link to the process's descriptor it was.
+    before = os.readlink("/dev/stdout")
+    result = invoke("run", PINGPONG, "--summary", "/dev/stdout")
+    assert result.exit_code == 0, result.stderr
+    summary, table = result.stdout.split("\n}\n", 1)
+    assert json.loads(summary + "}")["counts"]["actors"] == 2 and table.startswith("simulated time")
+    assert os.readlink("/dev/stdout") == before
+
+
 # -- a run's outputs commit together --------------------------------------------------------------------------
 
 def olds(folder: Path, *names: str) -> dict[str, str]:

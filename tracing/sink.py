@@ -26,8 +26,8 @@ is ever replaced by one:
 * a character device or a FIFO (``/dev/null``, a terminal, a named pipe): *written through*, opened and written
   directly when the output is committed, never renamed over; its content is kept in a temporary file of the
   system's temporary folder until then. ``/dev/stdout``, ``/dev/stderr`` and ``/dev/fd/N`` are this process's
-  own descriptors and are written through a copy of the descriptor, so a redirected standard output gets the
-  bytes where it stands, before what the command prints;
+  own descriptors: written through ``sys.stdout`` and ``sys.stderr`` (in their place among what the program
+  prints, wherever they were redirected) or a copy of descriptor N, never reopened by name;
 * a folder, a block device or a socket: refused with an :class:`OutputError`.
 
 The outputs of one run are committed together by a :class:`CommitGroup`: every writer completes its temporary
@@ -55,6 +55,7 @@ import re
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import weakref
@@ -494,7 +495,18 @@ def _install(temporary: Path, target: Destination) -> None:
 
 
 def _write_through(temporary: Path, target: Destination) -> None:
-    """Copy ``temporary`` into a device, a FIFO (waiting for its reader) or this process's own descriptor."""
+    """Copy ``temporary`` into a device, a FIFO (waiting for its reader) or this process's own descriptor.
+
+    Descriptors 1 and 2 are written through ``sys.stdout`` and ``sys.stderr`` (flushed first), so that the
+    output takes its place among what the program prints, and goes wherever those streams were redirected.
+    """
+    stream = {1: sys.stdout, 2: sys.stderr}.get(target.descriptor) if target.descriptor is not None else None
+    if stream is not None and hasattr(stream, "buffer"):
+        stream.flush()
+        with open(temporary, "rb") as source:
+            shutil.copyfileobj(source, stream.buffer)
+        stream.buffer.flush()
+        return
     if target.descriptor is not None:
         fd = os.dup(target.descriptor)
     else:
