@@ -1,36 +1,59 @@
 """The ``replay`` command: run and check action traces, analyse and plot runs.
 
 The only place that wires trace writers to a simulation. Commands are thin: they parse, check paths at the
-boundary, call the library and print. Any error of the project's (bad input of every kind, a deadlock) is one
-line on stderr and exit code 1; usage errors are typer's, exit code 2. Output files are written atomically, so a
-failed run leaves none of them behind, half-written or not.
+boundary, call the library and print. Any error of the project's (bad input of every kind, an unreadable file,
+an output that would overwrite an input, a deadlock) is one line on stderr, ``path: what was expected, found
+what``, and exit code 1; a wrong command line is typer's usage message and exit code 2. The outputs of a run are
+committed together (:class:`tracing.sink.CommitGroup`): a failed or interrupted run (Ctrl-C, SIGTERM, SIGHUP:
+exit code 128 + the signal) leaves every output as it was, and no temporary file. Devices and FIFOs
+(``/dev/null``, ``/dev/stdout``, a named pipe) are written through, never replaced; a link's target is written.
+A standard output that cannot take the result table (closed, full) is one line on stderr and exit code 1, after
+the outputs are written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import json
+import os
+import signal
+import stat
 import sys
 from contextlib import ExitStack
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from replay.errors import ReplayError
 from replay.migration import MigrationOptions
+from replay.platform import DEFAULT_PLATFORM_NAME
 from replay.session import ReplaySession, RunResult, validate
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Replay VM and actor action traces on a SimGrid platform; trace them as Paje and CSV.",
+    # typer's rich help gives every flag a value it does not take (``--quiet <bool>``); click's plain help shows
+    # flags as flags
+    rich_markup_mode=None,
 )
+
+
+class _Stdout(Console):
+    """Standard output: a broken pipe is an error like a full disk (rich would exit without a word)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = _Stdout(highlight=False)
 
 #: a run with at least this many actions shows a progress bar
 PROGRESS_MIN_ACTIONS = 20_000
@@ -49,12 +72,14 @@ class StallPolicy(enum.StrEnum):
 
 TraceArgs = Annotated[
     list[Path] | None,
-    typer.Argument(help="Action trace(s): one shared file, or one file per actor.", show_default=False),
+    typer.Argument(metavar="TRACE", help="Action trace(s): one shared file, or one file per actor.",
+                   show_default=False),
 ]
 PlatformOpt = Annotated[
-    Path | None, typer.Option("--platform", "-p", help="SimGrid platform XML (default: the embedded platform).")
+    Path | None,
+    typer.Option("--platform", "-p", metavar="FILE", help="SimGrid platform XML (default: the embedded platform)."),
 ]
-DeployOpt = Annotated[Path | None, typer.Option("--deploy", "-d", help="SimGrid deployment XML.")]
+DeployOpt = Annotated[Path | None, typer.Option("--deploy", "-d", metavar="FILE", help="SimGrid deployment XML.")]
 
 
 def _fail(error: ReplayError) -> typer.Exit:
@@ -62,76 +87,156 @@ def _fail(error: ReplayError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        _print(f"vmreplay {metadata.version('vmreplay')}", "the version")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Replay VM and actor action traces on a SimGrid platform; trace them as Paje and CSV."""
+
+
 @app.command()
 def run(
     traces: TraceArgs = None,
     platform: PlatformOpt = None,
     deploy: DeployOpt = None,
-    summary: Annotated[Path | None, typer.Option(help="Write a JSON summary of the run here.")] = None,
-    paje: Annotated[Path | None, typer.Option(help="Write a Paje trace (ViTE, PajeNG) here.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the trace as one tidy CSV (polars) here.")] = None,
-    migrations: Annotated[Path | None, typer.Option(help="Write one CSV row per migration here.")] = None,
+    summary: Annotated[
+        Path | None, typer.Option(metavar="FILE.json", help="Write a JSON summary of the run here.")
+    ] = None,
+    paje: Annotated[Path | None, typer.Option(metavar="FILE", help="Write a Paje trace (ViTE, PajeNG) here.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the trace as one tidy CSV (polars) here.")
+    ] = None,
+    migrations: Annotated[
+        Path | None, typer.Option(metavar="FILE.csv", help="Write one CSV row per migration here.")
+    ] = None,
+    actions: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE.csv", help="Write one CSV row per action here: actor, file, line, action, "
+                                              "start, end."),
+    ] = None,
+    actors: Annotated[
+        bool,
+        typer.Option("--actors", help="Also trace the actors (their states and communications) in the Paje trace "
+                                      "and the CSV."),
+    ] = False,
     precision: Annotated[int, typer.Option(min=1, max=17, help="Digits of the times in the Paje trace.")] = 6,
-    network_model: Annotated[NetworkModelName, typer.Option(help="Network model.")] = NetworkModelName.LV08,
+    network_model: Annotated[
+        NetworkModelName, typer.Option(case_sensitive=False, help="Network model (any case).")
+    ] = NetworkModelName.LV08,
     on_stall: Annotated[
-        StallPolicy, typer.Option(help="Non-converging migrations: force stop-and-copy, or loop like SimGrid.")
+        StallPolicy,
+        typer.Option(case_sensitive=False, help="Non-converging migrations: force stop-and-copy, or loop like "
+                                                "SimGrid."),
     ] = StallPolicy.force,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Replay a trace and print a short result table."""
+    from tracing.outputs import check_outputs, summary_json, unwind_on_signals
+    from tracing.sink import CommitGroup
+
+    outputs = {"--summary": summary, "--paje": paje, "--csv": csv, "--migrations": migrations, "--actions": actions}
+    group = CommitGroup()
     try:
-        _prepare_outputs(summary, paje, csv, migrations)
-        session = ReplaySession.open(
-            traces or [],
-            platform=platform,
-            deploy=deploy,
-            network_model=network_model.value,
-            migration=MigrationOptions(on_stall=on_stall.value),
-        )
-        with ExitStack() as stack:
-            for sink in _sinks(session, paje=paje, csv=csv, migrations=migrations, precision=precision):
-                stack.enter_context(sink)
-                session.sim.engine.subscribe(sink.emit)
-            result = _run_with_progress(session, quiet)
-        if summary is not None:
-            _write_json(summary, result.summary())
+        with unwind_on_signals():
+            _check_inputs(traces, platform, deploy)
+            session = ReplaySession.open(
+                traces or [],
+                platform=platform,
+                deploy=deploy,
+                network_model=network_model.value,
+                migration=MigrationOptions(on_stall=on_stall.value),
+            )
+            check_outputs(outputs, _inputs(session, platform, deploy))
+            with group:
+                with ExitStack() as stack:
+                    for sink, subscribe in _sinks(session, outputs, precision=precision, actors=actors):
+                        sink.join(group)
+                        stack.enter_context(sink)
+                        subscribe(sink.emit)
+                    result = _run_with_progress(session, quiet)
+                if summary is not None:
+                    group.write_text(summary, summary_json(result.summary(), summary))
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM or SIGHUP (tracing.outputs.Interrupted)
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        written = "the outputs were written" if group.state == "committed" else "no output was written"
+        err.print(f"interrupted by {signal.Signals(signum).name}: {written}", markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signum) from None
     except ReplayError as error:
         raise _fail(error) from None
-    except OSError as error:  # an output that cannot be written: nothing is left under its name
-        raise _fail(ReplayError(f"{error.filename or ''}: cannot write: {error.strerror or error}")) from None
+    except OSError as error:  # not one of the outputs (they raise OutputError): say what the system said
+        raise _fail(ReplayError(f"{error.filename or 'replay run'}: {error.strerror or error}")) from None
     if not quiet:
-        _print_result(result)
+        _print(_result_table(result), "the result table")
 
 
-def _prepare_outputs(*paths: Path | None) -> None:
-    """Create the folders of the output files; refuse an output that is a folder or the same file twice."""
-    chosen = [path for path in paths if path is not None]
-    if len({path.resolve() for path in chosen}) != len(chosen):
-        raise ReplayError("expected a different file for each output, found the same one twice")
-    for path in chosen:
-        if path.is_dir():
-            raise ReplayError(f"{path}: expected an output file, found a folder")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ReplayError(f"{path.parent}: cannot create the output folder: {error.strerror or error}") from None
+def _check_inputs(traces: list[Path] | None, platform: Path | None, deploy: Path | None) -> None:
+    """Refuse an input file that cannot be read, in the project's one-line form, before loading anything."""
+    for path, what in [*((trace, "trace file") for trace in traces or []), (platform, "platform file"),
+                       (deploy, "deployment file")]:
+        if path is not None:
+            _readable(path, what)
 
 
-def _sinks(session: ReplaySession, *, paje: Path | None, csv: Path | None, migrations: Path | None, precision: int):
-    """The trace writers asked for (imported only when asked: tracing off costs nothing)."""
+def _readable(path: Path, what: str) -> None:
+    from tracing.sink import describe
+
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):
+            with open(path, "rb"):
+                pass
+    except PermissionError:
+        found = "no read permission"
+    except FileNotFoundError:
+        found = "no such file"
+    except OSError as error:
+        found = describe(error)
+    else:
+        if not stat.S_ISDIR(mode):
+            return
+        found = "a directory"
+    raise ReplayError(f"{path}: expected a readable {what}, found {found}")
+
+
+def _inputs(session: ReplaySession, platform: Path | None, deploy: Path | None) -> list[tuple[str, Any]]:
+    """Every file the run reads: the traces (given, or named by the deployment), the platform, the deployment."""
+    embedded = resources.files("replay.platform") / "data" / DEFAULT_PLATFORM_NAME
+    found: list[tuple[str, Any]] = [("trace file", path) for path in session.source.paths]
+    found.append(("platform file", platform if platform is not None else str(embedded)))
+    if deploy is not None:
+        found.append(("deployment file", deploy))
+    return found
+
+
+def _sinks(session: ReplaySession, outputs: dict[str, Path | None], *, precision: int, actors: bool):
+    """The writers asked for, each with where it subscribes (imported only when asked: tracing off costs
+    nothing): the trace writers to the engine's records, the actions writer to the replayer's."""
     sinks = []
-    if paje is not None:
+    if (path := outputs["--paje"]) is not None:
         from tracing.paje import PajeWriter
 
-        sinks.append(PajeWriter(paje, session.platform, precision=precision))
-    if csv is not None:
+        sinks.append((PajeWriter(path, session.platform, precision=precision, actors=actors),
+                      session.sim.engine.subscribe))
+    if (path := outputs["--csv"]) is not None:
         from tracing.csv_writer import CsvWriter
 
-        sinks.append(CsvWriter(csv, session.platform))
-    if migrations is not None:
+        sinks.append((CsvWriter(path, session.platform, actors=actors), session.sim.engine.subscribe))
+    if (path := outputs["--migrations"]) is not None:
         from tracing.csv_writer import MigrationsCsvWriter
 
-        sinks.append(MigrationsCsvWriter(migrations))
+        sinks.append((MigrationsCsvWriter(path), session.sim.engine.subscribe))
+    if (path := outputs["--actions"]) is not None:
+        from tracing.actions_csv import ActionsCsvWriter
+
+        sinks.append((ActionsCsvWriter(path), session.replayer.listeners.append))
     return sinks
 
 
@@ -152,36 +257,51 @@ def _run_with_progress(session: ReplaySession, quiet: bool) -> RunResult:
         return session.run()
 
 
-def _print_result(result: RunResult) -> None:
+def _result_table(result: RunResult) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     counts = result.counts
     rate = counts["events"] / result.wall_time if result.wall_time > 0 else float("inf")
+    forced = sum(1 for migration in result.migrations if not migration["converged"])
     table.add_row("simulated time", f"{result.simulated_time:.6f} s")
     table.add_row("actors", str(counts["actors"]))
     table.add_row("VMs", str(counts["vms"]))
     table.add_row("migrations", str(counts["migrations"]))
+    if forced:
+        table.add_row("forced stop-and-copy", str(forced))
     table.add_row("actions", str(counts["actions"]))
     table.add_row("wall time", f"{result.wall_time:.3f} s")
     table.add_row("events per second", f"{rate:,.0f}")
-    out.print(table)
+    return table
 
 
-def _write_json(path: Path, data: dict) -> None:
-    from tracing.sink import atomic_write_text
-
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+def _print(renderable: RenderableType, what: str) -> None:
+    """Print on stdout; a closed, full or broken stdout is one line on stderr and exit code 1 (not a traceback,
+    and not a second error when the interpreter flushes stdout on its way out)."""
+    try:
+        if sys.stdout is None:  # started with stdout closed
+            raise OSError(0, "it is closed")
+        out.print(renderable)
+        sys.stdout.flush()
+    except OSError as error:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = str(error.strerror or error)
+        err.print(f"<stdout>: expected to take {what}, found {reason[:1].lower()}{reason[1:]}", markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("validate")
 def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None) -> None:
     """Check a trace (syntax, actor and host names, VM operation order) without running it."""
     try:
+        _check_inputs(traces, platform, deploy)
         actors, actions = validate(traces or [], platform=platform, deploy=deploy)
     except ReplayError as error:
         raise _fail(error) from None
-    out.print(f"ok: {actions} actions of {actors} actors")
+    _print(f"ok: {actions} actions of {actors} actors", "the result")
 
 
 def main() -> None:  # pragma: no cover - the console script

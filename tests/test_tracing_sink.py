@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ast
+import errno
 import gc
 import os
+import signal
+import socket
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,17 @@ from replay.platform import load_platform
 from tests.test_tracing_scenarios import DATA, lifecycle_sim, trace
 from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
 from tracing.paje import PajeWriter
-from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_path, atomic_write_text
+from tracing.sink import (
+    AtomicTextFile,
+    CommitGroup,
+    FileSink,
+    MemorySink,
+    OutputError,
+    TraceSink,
+    atomic_path,
+    atomic_write_text,
+    destination,
+)
 
 REPLAY = Path(__file__).resolve().parents[1] / "replay"
 PLATFORM = load_platform(DATA / "lifecycle.xml")
@@ -186,3 +200,212 @@ def test_the_model_never_imports_tracing():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n == "tracing" or n.startswith("tracing.") for n in names), f"{path} imports {names}"
+
+
+# -- where the bytes go: links, devices, FIFOs, descriptors ----------------------------------------------------
+
+def test_a_link_is_written_at_its_target_and_stays_a_link(tmp_path):
+    # A link to an existing file, a chain of two links, and a dangling link into an existing folder: each time
+    # the file at the end of the links gets the text (atomically beside it), and every link is still a link.
+    (tmp_path / "real").mkdir()
+    old = tmp_path / "real" / "old.json"
+    old.write_text("old\n")
+    os.chmod(old, 0o640)
+    (tmp_path / "to-old.json").symlink_to("real/old.json")
+    (tmp_path / "chain.json").symlink_to("to-old.json")
+    (tmp_path / "to-new.json").symlink_to(tmp_path / "real" / "new.json")
+    for link, target in [("to-old.json", old), ("chain.json", old), ("to-new.json", tmp_path / "real" / "new.json")]:
+        atomic_write_text(tmp_path / link, f"via {link}\n")
+        assert (tmp_path / link).is_symlink()
+        assert target.read_text() == f"via {link}\n"
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640  # the target's mode is kept, not the link's
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["new.json", "old.json"]  # no temporary file
+
+
+@pytest.mark.parametrize("make, found", [
+    (lambda d: (d / "a").symlink_to("b") or (d / "b").symlink_to("a"), "found a symbolic link loop"),
+    (lambda d: (d / "a").symlink_to(d / "missing" / "x.json"), "found a link to"),
+    (lambda d: (d / "a").mkdir(), "found a folder"),
+    (lambda d: socket.socket(socket.AF_UNIX).bind(str(d / "a")), "found a socket"),
+])
+def test_names_that_cannot_take_an_output_are_one_line_errors(tmp_path, make, found):
+    make(tmp_path)
+    with pytest.raises(OutputError) as caught:
+        atomic_write_text(tmp_path / "a", "text")
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'a'}: expected ") and found in message and "\n" not in message
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_block_device_is_refused(tmp_path):
+    os.mknod(tmp_path / "disk", 0o600 | stat.S_IFBLK, os.makedev(7, 200))
+    with pytest.raises(OutputError, match="found a block device"):
+        atomic_write_text(tmp_path / "disk", "text")
+    assert stat.S_ISBLK((tmp_path / "disk").lstat().st_mode)
+
+
+def test_dev_null_is_written_through_and_stays_a_device():
+    # The rename of an atomic write would have made /dev/null a regular file (as root): it is written directly.
+    for write in (lambda: atomic_write_text("/dev/null", "text"), lambda: _atomic_path_write("/dev/null")):
+        write()
+        assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+
+
+def _atomic_path_write(path):
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(b"bytes")
+
+
+def test_a_fifo_is_written_through_to_its_reader(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for write, expected in [(lambda: atomic_write_text(fifo, "line\n"), b"line\n"),
+                            (lambda: _atomic_path_write(fifo), b"bytes")]:
+        received: list[bytes] = []
+        reader = _reader(fifo, received)
+        write()
+        reader.join(timeout=10)
+        assert received == [expected]
+        assert stat.S_ISFIFO(fifo.lstat().st_mode) and leftovers(tmp_path) == []
+
+
+def _reader(fifo: Path, received: list[bytes]) -> threading.Thread:
+    """A thread that opens ``fifo``, reads it to its end into ``received``."""
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    return reader
+
+
+@pytest.mark.parametrize("name", ["/dev/fd/{}", "/proc/self/fd/{}"])
+def test_own_descriptors_are_written_through_a_copy_of_the_descriptor(name):
+    # A pipe's write end named as /dev/fd/N or /proc/self/fd/N: the text goes into the pipe, where the descriptor
+    # stands, and the descriptor is still open afterwards (a copy of it was written and closed).
+    read_end, write_end = os.pipe()
+    try:
+        path = name.format(write_end)
+        assert destination(path).descriptor == write_end
+        atomic_write_text(path, "through\n")
+        os.write(write_end, b"after\n")
+        assert os.read(read_end, 100) == b"through\nafter\n"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert destination("/dev/stdout").descriptor == 1 and destination("/dev/stderr").descriptor == 2
+
+
+@pytest.mark.parametrize("name", ["x" * 246 + ".csv", "é" * 125 + ".json"])
+def test_a_long_valid_name_gets_a_temporary_name_that_is_valid_too(tmp_path, name):
+    # 250 characters, and 255 bytes of UTF-8 (NAME_MAX): ".<name>.<random>.tmp" would be too long, so the name
+    # part is shortened; the temporary file still starts with "." and ends with ".tmp", within 255 bytes.
+    writer = AtomicTextFile(tmp_path / name)
+    writer.open().write("text")
+    [temporary] = leftovers(tmp_path)
+    assert len(os.fsencode(temporary)) <= 255 and temporary.startswith(".")
+    writer.commit()
+    assert (tmp_path / name).read_text() == "text" and leftovers(tmp_path) == []
+
+
+# -- outputs committed together ---------------------------------------------------------------------------------
+
+def olds(tmp_path: Path, *names: str) -> list[Path]:
+    paths = [tmp_path / name for name in names]
+    for path in paths:
+        path.write_text(f"old {path.name}\n")
+    return paths
+
+
+def test_a_group_commits_every_file_or_none(tmp_path):
+    a, b, c = olds(tmp_path, "a.csv", "b.paje", "c.json")
+    with pytest.raises(Boom), CommitGroup() as group:
+        for path in (a, b, c):
+            group.write_text(path, "new\n")
+        raise Boom  # after all three are complete, before the commit
+    assert [p.read_text() for p in (a, b, c)] == ["old a.csv\n", "old b.paje\n", "old c.json\n"]
+    assert leftovers(tmp_path) == [] and group.state == "discarded"
+    with CommitGroup() as group:
+        for path in (a, b, c):
+            group.write_text(path, "new\n")
+        assert a.read_text() == "old a.csv\n"  # nothing is in place before the commit
+    assert [p.read_text() for p in (a, b, c)] == ["new\n"] * 3 and group.state == "committed"
+
+
+def test_a_full_disk_on_the_second_file_leaves_every_old_file(tmp_path, monkeypatch):
+    # The second fsync fails as a full disk would: the first file is complete, the third not yet written. No
+    # file is renamed; the error names the user's path, not the temporary file.
+    a, b, c = olds(tmp_path, "a.csv", "b.paje", "c.json")
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OutputError) as caught, CommitGroup() as group:
+        for path in (a, b, c):
+            group.write_text(path, "new\n")
+    assert str(caught.value) == f"{b}: expected a writable output file, found an error: No space left on device"
+    assert [p.read_text() for p in (a, b, c)] == ["old a.csv\n", "old b.paje\n", "old c.json\n"]
+    assert leftovers(tmp_path) == []
+
+
+def test_a_device_that_refuses_the_bytes_leaves_every_old_file(tmp_path):
+    # /dev/full is written through before any rename: its failure stops the commit, the files keep their text.
+    a, c = olds(tmp_path, "a.csv", "c.json")
+    with pytest.raises(OutputError, match=r"^/dev/full: .*No space left on device$"), CommitGroup() as group:
+        for path in (a, "/dev/full", c):
+            group.write_text(path, "new\n")
+    assert [p.read_text() for p in (a, c)] == ["old a.csv\n", "old c.json\n"] and leftovers(tmp_path) == []
+
+
+def test_signals_wait_for_the_last_rename(tmp_path, monkeypatch):
+    # A SIGHUP sent during the first rename is delivered after the last one: all files are new, then it raises.
+    paths = olds(tmp_path, "a", "b", "c")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if dst == paths[0]:
+            os.kill(os.getpid(), signal.SIGHUP)
+        real_replace(src, dst)
+
+    def hangup(signum, frame):
+        raise Boom
+
+    monkeypatch.setattr(os, "replace", replace)
+    previous = signal.signal(signal.SIGHUP, hangup)
+    try:
+        with pytest.raises(Boom), CommitGroup() as group:
+            for path in paths:
+                group.write_text(path, "new\n")
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert [p.read_text() for p in paths] == ["new\n"] * 3 and group.state == "committed"
+
+
+def test_writers_in_a_group_are_installed_by_the_group(tmp_path):
+    target = tmp_path / "m.csv"
+    group = CommitGroup()
+    writer = MigrationsCsvWriter(target)
+    writer.join(group)
+    with writer:
+        writer.emit(events.RunEnded(0.0))
+    assert writer.state == "closed" and not target.exists()  # complete, waiting for the group
+    group.commit()
+    assert target.read_text().startswith("vm,src,dst,")
+    with pytest.raises(RuntimeError, match="after being opened"):
+        writer.join(group)
+
+
+class _FailingSink(FileSink):
+    def _record(self, record):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_write_error_during_a_run_names_the_output(tmp_path):
+    sink = _FailingSink(tmp_path / "run.csv")
+    with pytest.raises(OutputError, match=f"^{tmp_path / 'run.csv'}: .*No space left on device$"), sink:
+        sink.emit(events.RunEnded(0.0))
+    assert sink.state == "aborted" and sorted(tmp_path.iterdir()) == []
