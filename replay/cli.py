@@ -264,7 +264,8 @@ def _result_table(result: RunResult) -> Table:
     counts = result.counts
     rate = counts["events"] / result.wall_time if result.wall_time > 0 else float("inf")
     forced = sum(1 for migration in result.migrations if not migration["converged"])
-    table.add_row("simulated time", f"{result.simulated_time:.6f} s")
+    end = result.simulated_time
+    table.add_row("simulated time", f"{end:.6f} s" if end < 1e15 else f"{end:.9g} s")  # no 300-digit dates
     table.add_row("actors", str(counts["actors"]))
     table.add_row("VMs", str(counts["vms"]))
     table.add_row("migrations", str(counts["migrations"]))
