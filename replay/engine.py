@@ -53,7 +53,7 @@ class Resource:
     sum of weight x rate over its activities).
     """
 
-    __slots__ = ("activities", "capacity", "kind", "layer", "name", "shared", "used")
+    __slots__ = ("activities", "capacity", "kind", "layer", "meter", "name", "shared", "used")
 
     def __init__(
         self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: ResourceKind | None = None
@@ -64,8 +64,17 @@ class Resource:
         self.layer = layer
         self.kind = kind
         self.used = 0.0
+        #: called with the resource after every re-solve that may have changed its usage (see Engine.meter)
+        self.meter: Callable[[Resource], None] | None = None
         #: activities using this resource, with their consumption per unit of rate (insertion-ordered)
         self.activities: dict[Activity, float] = {}
+
+    def usage(self) -> float:
+        """The rate used now, as SimGrid's ``Constraint::get_usage`` counts it: the sum of weight x rate over the
+        activities, or on a FATPIPE (not shared) resource the largest of them."""
+        if self.shared:
+            return sum((weight * activity.rate for activity, weight in self.activities.items()), 0.0)
+        return max((weight * activity.rate for activity, weight in self.activities.items()), default=0.0)
 
     def __repr__(self) -> str:
         return f"Resource({self.name!r}, {self.capacity:g})"
@@ -155,6 +164,7 @@ class Engine:
         #: callables run once the clock has settled at a date, after the events of that date (actor scheduler)
         self._after_events: list[Callable[[], None]] = []
         self.events_processed = 0
+        self._metered = False
 
     # -- observers -------------------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Any], None]) -> None:
@@ -169,6 +179,11 @@ class Engine:
     def traced(self) -> bool:
         """True when someone listens: models build event records only then, so tracing off costs one check."""
         return bool(self._listeners)
+
+    def meter(self, resource: Resource, callback: Callable[[Resource], None]) -> None:
+        """Call ``callback(resource)`` each time the problem holding ``resource`` is re-solved (energy meters)."""
+        resource.meter = callback
+        self._metered = True
 
     def after_events(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` each time the events of a date have been handled (before the next solve)."""
@@ -416,17 +431,22 @@ class Engine:
                             stack.append(other)
         if activities:
             self._solve(resources, activities)
-        if self._listeners:
+        if self._listeners or self._metered:
             self._report_usage(resources)
 
     def _report_usage(self, resources: Iterable[Resource]) -> None:
-        """Emit a usage record for every resource whose used rate changed."""
+        """Tell the meters of these resources, and emit a usage record for every resource whose used rate changed
+        (the sum of weight x rate, as SimGrid's tracing adds up the actions of a resource)."""
+        listeners = self._listeners
         for resource in resources:
-            used = sum((weight * activity.rate for activity, weight in resource.activities.items()), 0.0)
-            if used != resource.used:
-                resource.used = used
-                if resource.kind is not None:
-                    self.emit(ResourceUsed(self.now, resource.kind, resource.name, used))
+            if resource.meter is not None:
+                resource.meter(resource)
+            if listeners:
+                used = sum((weight * activity.rate for activity, weight in resource.activities.items()), 0.0)
+                if used != resource.used:
+                    resource.used = used
+                    if resource.kind is not None:
+                        self.emit(ResourceUsed(self.now, resource.kind, resource.name, used))
 
     def _solve(self, resources: dict[Resource, int], activities: dict[Activity, int]) -> None:
         elem_var: list[int] = []

@@ -223,6 +223,26 @@ class MigrationEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class PstateChanged:
+    """When a host switches to power state ``pstate``, where each core computes ``speed`` flop/s."""
+
+    time: float
+    host: str
+    pstate: int
+    speed: float
+
+
+@dataclass(frozen=True, slots=True)
+class PowerChanged:
+    """When the power drawn by a host or a link with wattages changes (watts; ``kind``: host or link)."""
+
+    time: float
+    kind: ResourceKind
+    name: str
+    watts: float
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceUsed:
     """When the rate used on a resource changes (flop/s for CPUs, byte/s for links and disks)."""
 

@@ -14,6 +14,7 @@ knows them only through that protocol, so this module knows nothing of actors.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 from replay import events
@@ -46,6 +47,10 @@ class Guest(Protocol):
         """Whether the VM holds memory on its PM now."""
         ...
 
+    def pm_speed_changed(self) -> None:
+        """Its PM's core speed changed (a power state): its own CPU follows."""
+        ...
+
 
 class ComputeHost:
     """A place where executions run and actors live (a PM or a VM)."""
@@ -58,6 +63,8 @@ class ComputeHost:
         self.cores = cores
         #: the actors living here (started and not finished), in the order they arrived
         self.residents: dict[Resident, None] = {}
+        #: the executions given a bound of their own (below a core's speed or not), kept for speed changes
+        self.user_bounds: dict[Activity, FlopsPerSecond] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -88,6 +95,8 @@ class ComputeHost:
         if not flops >= 0 or math.isinf(flops):
             raise ValueError(f"an amount of flops must be finite and non-negative, got {flops!r}")
         activity = execution(name, self.cpu, self.core_speed, flops, priority=priority, bound=bound)
+        if bound < math.inf:
+            self.user_bounds[activity] = bound
         request = Exec(self, activity, name)
         activity.on_done = request.completed
         engine = self.engine
@@ -96,6 +105,16 @@ class ComputeHost:
         engine.start(activity)
         self.exec_started(activity)
         return request
+
+    def set_core_speed(self, speed: FlopsPerSecond) -> None:
+        """Each core now computes ``speed`` flop/s: every execution's bound follows (one core, or its own bound if
+        lower), as SimGrid's ``CpuCas01::on_speed_change`` does."""
+        self.core_speed = speed
+        engine = self.engine
+        user_bounds = self.user_bounds
+        for activity in self.cpu.activities:
+            if activity.on_rate is None:  # an execution, not a VM's share of its PM
+                engine.set_bound(activity, min(speed, user_bounds.get(activity, math.inf)))
 
     # -- hooks: what a VM does about its executions (nothing on a PM) -------------------------------------------
     def exec_started(self, activity: Activity) -> None:
@@ -127,6 +146,8 @@ class Exec(Request):
 
     def completed(self, activity: Activity) -> None:
         host, engine = self.host, self.host.engine
+        if host.user_bounds:
+            host.user_bounds.pop(activity, None)
         host.exec_ended(activity)
         if engine.traced:
             engine.emit(events.ExecEnded(engine.now, self.name, host.name, activity.amount))
@@ -145,6 +166,7 @@ class Exec(Request):
     def cancel(self) -> None:
         if not self.done:
             self.host.engine.cancel(self.activity)
+            self.host.user_bounds.pop(self.activity, None)
             self.host.exec_ended(self.activity)
 
 
@@ -157,6 +179,34 @@ class PhysicalHost(ComputeHost):
         #: the VMs placed here, in the order they arrived
         self.guests: dict[Guest, None] = {}
         self._disk: Resource | None = None
+        #: the power state: its speed is ``spec.pstate_speeds[pstate]``
+        self.pstate = spec.pstate
+        #: called before and after the host's power state changes (the energy meter keeps its account)
+        self.on_power_change: Callable[[PhysicalHost], None] | None = None
+
+    @property
+    def pstate_count(self) -> int:
+        return max(len(self.spec.pstate_speeds), 1)
+
+    def set_pstate(self, index: int) -> None:
+        """Switch to power state ``index`` (SimGrid's ``Host::set_pstate``): every core computes at that state's
+        speed from now on, for the executions here and in the VMs here, and the host draws that state's watts."""
+        if not 0 <= index < self.pstate_count:
+            raise ValueError(f"host {self.name!r} has no power state {index}: it has {self.pstate_count}, numbered "
+                             "from 0")
+        speed = self.spec.pstate_speeds[index] if self.spec.pstate_speeds else self.spec.speed
+        if self.on_power_change is not None:
+            self.on_power_change(self)
+        self.pstate = index
+        self.engine.set_capacity(self.cpu, speed * self.cores)
+        self.set_core_speed(speed)
+        for guest in self.guests:
+            guest.pm_speed_changed()
+        if self.on_power_change is not None:
+            self.on_power_change(self)
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.PstateChanged(engine.now, self.name, index, speed))
 
     @property
     def pm(self) -> PhysicalHost:

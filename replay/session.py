@@ -39,16 +39,22 @@ class RunResult:
     counts: dict[str, int]
     wall_time: float
 
+    energy: dict[str, Any] | None = None
+
     def summary(self) -> dict[str, Any]:
         """``actors``: each actor's host, end date and status (``done`` or ``killed``, with its ``cause``);
-        ``vms``: each VM's final state and host; ``migrations``: the reports; ``counts``."""
-        return {
+        ``vms``: each VM's final state and host; ``migrations``: the reports; ``energy`` (joules: ``total``,
+        ``hosts``, ``links``) when the platform has wattages; ``counts``."""
+        summary = {
             "simulated_time": self.simulated_time,
             "actors": self.actors,
             "vms": self.vms,
             "migrations": self.migrations,
-            "counts": self.counts,
         }
+        if self.energy is not None:
+            summary["energy"] = self.energy
+        summary["counts"] = self.counts
+        return summary
 
 
 @dataclass
@@ -100,7 +106,8 @@ class ReplaySession:
             "vms": len(self.sim.vms),
             "migrations": len(migrations),
         }
-        return RunResult(end, actors, vms, migrations, counts, wall)
+        energy = self.sim.energy.report(end) if self.sim.energy is not None else None
+        return RunResult(end, actors, vms, migrations, counts, wall, energy)
 
 
 def _actor_summary(actor: Actor) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from replay import events
 from replay.actors import Actor, ActorFunction, Scheduler
 from replay.comms import Mailboxes
+from replay.energy import EnergyMeter
 from replay.engine import Engine
 from replay.errors import ClockError, DeadlockError, LookupFailure, StateError
 from replay.hosts import ComputeHost, PhysicalHost
@@ -57,6 +58,18 @@ class Simulation:
         #: every VM created, by name (a destroyed one stays until a new VM takes its name)
         self.vms: dict[str, VirtualMachine] = {}
         self._pms: dict[str, PhysicalHost] = {}
+        #: the energy accounts, when some host or link of the platform has wattages (see :mod:`replay.energy`)
+        self.energy: EnergyMeter | None = None
+        if any(h.wattages for h in self.platform.hosts.values()) or any(
+            link.wattage_range is not None for link in self.platform.links.values()
+        ):
+            self.energy = EnergyMeter(self.engine)
+            for name, spec in self.platform.hosts.items():
+                if spec.wattages:
+                    self.energy.watch_host(self.pm(name))
+            for link in self.platform.links.values():
+                if link.wattage_range is not None:
+                    self.energy.watch_link(link, self.network.link_resource(link))
 
     @property
     def actors(self) -> dict[str, Actor]:

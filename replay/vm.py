@@ -407,6 +407,11 @@ class VirtualMachine(ComputeHost):
     def _pass_rate(self, share: Activity) -> None:
         self.engine.set_capacity(self.cpu, share.rate)
 
+    def pm_speed_changed(self) -> None:
+        """The PM's core speed changed: the vCPUs follow, and the share's bound with them."""
+        self.set_core_speed(self._pm.core_speed)
+        self._update_share()
+
     def exec_started(self, activity: Activity) -> None:
         if self._dirty is not None:
             self._dirty.started(activity)

@@ -31,6 +31,7 @@ from replay.trace.records import (
     Isend,
     Recv,
     Send,
+    SetPstate,
     Sleep,
     VmAction,
     VmCreate,
@@ -94,6 +95,8 @@ VALID = [
     ("p0 sleep 30ms", Sleep(0.03, actor="p0")),
     ("p0 sleep 2h", Sleep(7200.0, actor="p0")),
     ("p0 finalize", Finalize(actor="p0")),
+    ("p0 set_pstate Fafard 2", SetPstate("Fafard", 2, actor="p0")),
+    ("p0 set_pstate Fafard 0", SetPstate("Fafard", 0, actor="p0")),
     ("adm vm_create VM0 Fafard", VmCreate("VM0", "Fafard", actor="adm")),
     ("adm vm_start VM0", VmStart("VM0", actor="adm")),
     ("adm vm_suspend VM0", VmSuspend("VM0", actor="adm")),
@@ -223,17 +226,20 @@ def test_hash_after_tokens_is_not_a_comment_as_in_simgrid() -> None:
 # ------------------------------------------------------------------------------------------- one line, errors
 
 ERRORS = [
+    ("p0 set_pstate h -1", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '-1'"),
+    ("p0 set_pstate h 1.5", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '1.5'"),
     (
         "p0 compue 1e9",
         "trace.txt:3: unknown action 'compue'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, vm_shutdown, "
-        "vm_destroy, vm_migrate, vm_set_bound; did you mean 'compute'?",
+        "waitall, sleep, finalize, set_pstate, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, "
+        "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; did you mean 'compute'?",
     ),
     (
         "compute 1e9",
         "trace.txt:3: unknown action '1e9'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, vm_shutdown, "
-        "vm_destroy, vm_migrate, vm_set_bound; a line starts with the actor's name: <actor> <action> [args...]",
+        "waitall, sleep, finalize, set_pstate, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, "
+        "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; a line starts with the actor's name: <actor> <action> "
+        "[args...]",
     ),
     ("p0", "trace.txt:3: expected an action after actor 'p0' (<actor> <action> [args...]), found end of line"),
     ("p0 send p1", "trace.txt:3: 'send' expects 2 arguments (<dst> <bytes>), found 1"),
@@ -780,6 +786,7 @@ _ACTIONS = st.one_of(
     st.builds(WaitAll, actor=_ACTOR),
     st.builds(Sleep, _AMOUNT, actor=_ACTOR),
     st.builds(Finalize, actor=_ACTOR),
+    st.builds(SetPstate, _NAME, st.integers(0, 999_999_999), actor=_ACTOR),
     _vm_create(),
     *(_vm_op(cls) for cls in (VmStart, VmSuspend, VmResume, VmSave, VmRestore, VmShutdown, VmDestroy)),
     st.builds(VmMigrate, _NAME, _NAME, actor=_ACTOR),

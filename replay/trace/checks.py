@@ -153,6 +153,14 @@ class TraceCheck:
             raise LookupFailure(f"{_place(action)}'{action.keyword}' expects a host of the platform as <{role}>, "
                                 f"found {name!r}")
 
+    def power_state(self, action: Checked, host: str, pstate: int) -> None:
+        """``host``, a host of the platform, has a power state ``pstate``."""
+        self.platform_host(action, host, "host")
+        count = max(len(self.hosts[host].pstate_speeds), 1)
+        if pstate >= count:
+            raise LookupFailure(f"{_place(action)}'{action.keyword}' expects a power state of host {host!r} (0 to "
+                                f"{count - 1}), found {pstate}")
+
     def created(self, action: Checked, vm: str, pm: str) -> None:
         """A VM called ``vm`` is created here on ``pm``: its name must be new."""
         if vm in self.hosts or (self.vm_order and self.vms.get(vm, VmState.DESTROYED) is not VmState.DESTROYED):

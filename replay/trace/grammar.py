@@ -144,6 +144,12 @@ class Place:
                              f"found {shown(text)}")
         return int(text)
 
+    def index(self, text: str, what: str) -> int:
+        """A whole number from 0, in plain digits."""
+        if not text.isascii() or not text.isdigit() or len(text) > 9:
+            raise self.error(f"bad {what} in '{self.keyword}': expected a whole number from 0, found {shown(text)}")
+        return int(text)
+
     def boolean(self, text: str, what: str) -> bool:
         value = _BOOLEANS.get(text.lower())
         if value is None:

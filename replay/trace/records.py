@@ -35,6 +35,7 @@ line                                         record               fields (units)
 ``<a> waitall``                              :class:`WaitAll`     (completes every pending request)
 ``<a> sleep <seconds>``                      :class:`Sleep`       duration (s: ``1.5``, ``30ms``)
 ``<a> finalize``                             :class:`Finalize`    (no-op, SimGrid compatibility)
+``<a> set_pstate <host> <pstate>``           :class:`SetPstate`   host, pstate (whole number from 0)
 ``<a> vm_create <vm> <pm> [key=value ...]``  :class:`VmCreate`    vm, pm, config (a :class:`~replay.vm.VmConfig`)
 ``<a> vm_start <vm>``                        :class:`VmStart`     vm
 ``<a> vm_suspend <vm>``                      :class:`VmSuspend`   vm
@@ -390,6 +391,31 @@ class Finalize(Action):
 
     def run(self, ctx: ReplayContext) -> None:
         return None
+
+
+@BUILTIN.declare
+@dataclass(frozen=True, slots=True)
+class SetPstate(Action):
+    """Switch host ``host`` to its power state ``pstate`` (SimGrid's ``Host::set_pstate``): the speed of its cores,
+    for everything running on it and in its VMs, and the watts it draws."""
+
+    keyword: ClassVar[str] = "set_pstate"
+    usage: ClassVar[str] = "<host> <pstate>"
+    host: str
+    pstate: int
+
+    @classmethod
+    def parse(cls, p: Place, args: list[str]) -> Self:
+        return cls(args[0], p.index(args[1], "pstate"), **p.origin)  # type: ignore[arg-type]
+
+    def run(self, ctx: ReplayContext) -> None:
+        ctx.sim.pm(self.host).set_pstate(self.pstate)
+
+    def check(self, walk: TraceCheck) -> None:
+        walk.power_state(self, self.host, self.pstate)
+
+    def _args(self) -> tuple[str, ...]:
+        return (self.host, str(self.pstate))
 
 
 # -- VMs ----------------------------------------------------------------------------------------------------------
