@@ -31,6 +31,7 @@ from replay.session import ReplaySession
 from replay.simulation import Simulation
 from tests.helpers import REPO, platform
 from tests.test_cli import assert_one_line_error
+from tests.test_migration import PAIR, WAIT
 from tests.test_tracing_scenarios import COMM, LIFE, comm_sim, lifecycle_sim, trace
 from tracing import analysis
 from tracing.analysis import AnalysisError
@@ -89,8 +90,8 @@ def test_migrations_from_the_migrations_csv_are_the_summary_s(run):
 
 
 def test_migrations_derived_from_the_tidy_csv_alone(run):
-    """Without a migrations CSV: start, downtime, rounds, src and dst are the summary's; the end is the move,
-    before the 0-byte acknowledgement from the destination to the issuer ends the migration."""
+    """Without a migrations CSV: start, downtime, rounds, src, dst and converged are the summary's; the end is
+    the move, before the 0-byte acknowledgement from the destination to the issuer ends the migration."""
     table = analysis.migrations(run["alone"])
     assert analysis.find_migrations_csv(run["alone"]) is None
     expected = sorted(run["summary"]["migrations"], key=lambda m: (m["start"], m["vm"]))
@@ -102,7 +103,8 @@ def test_migrations_derived_from_the_tidy_csv_alone(run):
         ack = mig["end"] - row["end"]
         assert 0 < ack < 0.01  # the acknowledgement: latencies over the rack, a few ms
         assert row["duration"] == T(mig["duration"] - ack, abs=1e-12)
-        assert row["bytes_stage1"] is None and row["converged"] is None and row["error"] is None
+        assert row["bytes_stage1"] is None and row["error"] is None
+        assert row["converged"] is mig["converged"] is True  # no migration of the example is forced
     # the same rows with the CSV beside it ignored on purpose
     assert analysis.migrations(run["csv"], migrations_csv=False).drop("end", "duration").equals(
         table.drop("end", "duration"))
@@ -242,6 +244,51 @@ def test_the_lifecycle_run_state_by_state(tmp_path):
     trace(lifecycle_sim, MigrationsCsvWriter(migrations_csv))
     full = analysis.migrations(csv, migrations_csv=migrations_csv).row(0, named=True)
     assert full["end"] == T(LIFE["migrated"]) and full["bytes_stage1"] == 100_000_000
+
+
+def forced(listeners=()) -> Simulation:
+    """test_migration's PAIR (LV08): VM hot (1e9 B, mig_speed 1e8, dp_intensity 1, one task of 2e11 flops)
+    migrates A -> B at 0 and cannot converge: the task dirties the whole 9e8-byte working set during every round
+    of 9e8 bytes, so after 10 stalled rounds its stop-and-copy is forced (test_migration derives the dates:
+    stage 1 = WAIT + 10 s, each round and stop-and-copy WAIT + 9 s, then the acknowledgement). VM idle (1e8 B,
+    nothing dirtied) then migrates A -> B and converges at once."""
+    sim = Simulation(PAIR)
+    for listener in listeners:
+        sim.engine.subscribe(listener)
+    hot = sim.create_vm("hot", "A", ramsize=1e9, mig_speed=1e8, dp_intensity=1.0)
+    idle = sim.create_vm("idle", "A", ramsize=1e8)
+    hot.start()
+    idle.start()
+    sim.add_actor("task", hot, lambda actor: (yield actor.execute(2e11)))
+
+    def admin(actor):
+        yield sim.migrate_vm(hot, "B", actor)
+        yield sim.migrate_vm(idle, "B", actor)
+
+    sim.add_actor("admin", "A", admin)
+    return sim
+
+
+def test_a_forced_stop_and_copy_is_in_the_tidy_csv_and_says_not_converged(tmp_path):
+    csv, migrations_csv = tmp_path / "f.csv", tmp_path / "m.csv"
+    trace(forced, CsvWriter(csv, PAIR), MigrationsCsvWriter(migrations_csv))
+    hot_end = WAIT + 10.0 + 11 * (WAIT + 9.0) + WAIT  # stage 1, 10 rounds, stop-and-copy, acknowledgement
+    # the mark: one "forced" event of hot, when its migration ends (after the move, with the report)
+    events = pl.read_csv(csv).filter(pl.col("kind") == "event", pl.col("label") == "forced")
+    assert events.select("container", "type").rows() == [("hot", "MSG_VM_MIGRATION")]
+    assert events["start"].item() == T(hot_end, rel=1e-9)
+    derived = analysis.migrations(csv, migrations_csv=False)
+    assert derived.select("vm", "src", "dst", "rounds", "converged").rows() == [
+        ("hot", "A", "B", 10, False), ("idle", "A", "B", 0, True)]
+    assert derived["start"].to_list() == [0.0, T(hot_end, rel=1e-9)]  # idle goes once hot's has ended
+    # the same as the migrations CSV says, which the run's reports give
+    table = analysis.migrations(csv, migrations_csv=migrations_csv)
+    assert table["converged"].to_list() == derived["converged"].to_list() == [False, True]
+    (tmp_path / "alone").mkdir()
+    shutil.copy(csv, tmp_path / "alone" / "f.csv")
+    text = analyze(tmp_path / "alone" / "f.csv", "--what", "migrations").stdout
+    assert "derived from the tidy CSV" in text
+    assert [line.split()[-1] for line in text.splitlines() if line.startswith(("hot", "idle"))] == ["false", "true"]
 
 
 def one_exec(listeners=()) -> Simulation:
