@@ -226,6 +226,11 @@ CapacityPlatformOpt = Annotated[
     typer.Option("--platform", "-p", metavar="FILE", help="Platform of the run, for capacities (default: the "
                                                           "embedded one if the run used it)."),
 ]
+ActionTraceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--trace", "-t", metavar="FILE", help="The action trace(s) the run replayed: the cores of its "
+                                                       "VMs, for their capacities (repeat for one file per actor)."),
+]
 
 @app.command()
 def analyze(
@@ -236,6 +241,7 @@ def analyze(
     ),
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
+    trace: ActionTraceOpt = None,
     parquet: Annotated[
         Path | None,
         typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
@@ -245,7 +251,8 @@ def analyze(
     from tracing import analysis, reports
 
     try:
-        frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform)
+        cores = analysis.vm_cores(trace) if trace else None
+        frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform, vm_cores=cores)
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None

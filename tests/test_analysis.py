@@ -336,6 +336,99 @@ def test_capacities_for_a_trace(run, tmp_path):
         frames["mean_utilization"].filter(pl.col("name") == "pm-0")["mean"].item() / 8e9)
 
 
+# A (2 cores of 1 Gf/s) and B (4 cores of 2 Gf/s), link L (1e8 B/s, 1e-4 s) between them, raw model: VM v of 2
+# cores and 1e8 B on A runs a task that computes 1e9 flops (one core: 1e9 flop/s, 0 to 1 s), sleeps 2 s, then
+# computes 4e9 flops. At 1 s v migrates to B: stage 1 sends 1e8 B, 1 + 1e-4 + 1 = 2.0001; nothing dirtied, so
+# stop-and-copy (0 B) moves v at 2.0002; the acknowledgement B -> A ends the migration at 2.0003. The second
+# computation starts at 3 on B, where a core does 2e9 flop/s: 3 to 5, the end of the run. v's capacity is
+# 2 cores x 1e9 on A, then 2 x 2e9 on B: half of it used in both computations.
+MOVED = {"moved": 2.0002, "end": 5.0}
+SPEEDS = ('<host id="A" speed="1Gf" core="2"/><host id="B" speed="2Gf" core="4"/>'
+          '<link id="L" bandwidth="1e8Bps" latency="1e-4s"/><route src="A" dst="B"><link_ctn id="L"/></route>')
+
+
+def moved_to_a_faster_pm(listeners=()) -> Simulation:
+    sim = Simulation(platform(SPEEDS), network_model="raw")
+    for listener in listeners:
+        sim.engine.subscribe(listener)
+    vm = sim.create_vm("v", "A", cores=2, ramsize=1e8)
+    vm.start()
+
+    def task(actor):
+        yield actor.execute(1e9)
+        yield actor.sleep(2.0)
+        yield actor.execute(4e9)
+
+    def admin(actor):
+        yield actor.sleep(1.0)
+        yield sim.migrate_vm(vm, "B", actor)
+
+    sim.add_actor("task", vm, task)
+    sim.add_actor("admin", "A", admin)
+    return sim
+
+
+def test_a_vm_s_capacity_is_its_cores_times_the_core_speed_of_its_pm_at_each_date(tmp_path):
+    csv = _csv(tmp_path, moved_to_a_faster_pm)
+    caps = analysis.capacities(platform(SPEEDS))
+    assert caps.filter(pl.col("kind") == "host").select("name", "capacity", "core_speed").rows() == [
+        ("A", 2e9, 1e9), ("B", 8e9, 2e9)]
+    series = analysis.utilization(csv, kind="vm", capacities=caps, vm_cores={"v": 2}).collect()
+    timed = series.filter(pl.col("duration") > 0)
+    assert timed.filter(pl.col("value") > 0).select("start", "end", "value", "capacity", "fraction").rows() == [
+        (0.0, 1.0, 1e9, 2e9, 0.5), (3.0, 5.0, 2e9, 4e9, 0.5)]
+    moved = MOVED["moved"] + 1e-9
+    assert {row["capacity"] for row in timed.rows(named=True) if row["end"] <= moved} == {2e9}  # on A
+    assert {row["capacity"] for row in timed.rows(named=True) if row["start"] >= moved - 2e-9} == {4e9}  # on B
+    [v] = analysis.mean_utilization(csv, capacities=caps, vm_cores={"v": 2}).filter(pl.col("kind") == "vm").rows(
+        named=True)
+    assert (v["time"], v["mean"], v["peak"]) == (5.0, T(5e9 / 5.0), 2e9)  # 1e9 + 4e9 flops over 5 s
+    assert v["fraction"] == T((0.5 * 1.0 + 0.5 * 2.0) / 5.0)  # 0.3; mean / one capacity would say 0.5 or 0.25
+    assert v["peak_fraction"] == 0.5
+    assert v["capacity"] == T((2e9 * MOVED["moved"] + 4e9 * (5.0 - MOVED["moved"])) / 5.0)  # time-weighted mean
+    # without the cores (or the core speeds) the VM has no capacity; the hosts keep theirs
+    unknown = analysis.mean_utilization(csv, capacities=caps.drop("core_speed"), vm_cores={"v": 2})
+    assert unknown.filter(pl.col("kind") == "vm").select("capacity", "fraction", "peak_fraction").row(0) == (
+        None, None, None)
+    assert analysis.mean_utilization(csv, capacities=caps).filter(pl.col("name") == "B")["fraction"].item() == T(
+        0.25 * 2.0 / 5.0)
+    # a capacity of the VM's own, given by name, holds for its whole life
+    mine = pl.concat([caps, pl.DataFrame([("vm", "v", 1e10, None)], schema=caps.schema, orient="row")])
+    fixed = analysis.utilization(csv, kind="vm", capacities=mine, vm_cores={"v": 2}).collect()
+    assert set(fixed["capacity"]) == {1e10}
+
+
+def test_vm_cores_come_from_the_action_trace(tmp_path, caplog):
+    trace_file = tmp_path / "t.trace"
+    trace_file.write_text("a init A\na vm_create v A cores=2 ram=1e8\na vm_create w B\n"
+                          "a vm_create x A cores=2\na vm_destroy x\na vm_create x A cores=3\n")
+    with caplog.at_level(logging.WARNING, logger="tracing.analysis"):
+        assert analysis.vm_cores(trace_file) == {"v": 2, "w": 1}  # w: vm_create's default
+    assert "t.trace:6: VM 'x' is created with 3 cores, and with 2 at" in caplog.text  # which x is which?
+    other = tmp_path / "u.trace"
+    other.write_text("b vm_create y B cores=4\n")
+    assert analysis.vm_cores([trace_file, other]) == {"v": 2, "w": 1, "y": 4}
+
+
+def test_analyze_gives_vms_a_capacity_with_their_trace(tmp_path):
+    csv = _csv(tmp_path, moved_to_a_faster_pm)
+    (tmp_path / "p.xml").write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        f'<platform version="4.1"><zone id="z" routing="Full">{SPEEDS}</zone></platform>\n')
+    (tmp_path / "t.trace").write_text("admin init A\nadmin vm_create v A cores=2 ram=1e8\n")
+    args = ["--what", "utilization", "-p", tmp_path / "p.xml"]
+    without = json.loads(analyze(csv, *args, "-f", "json").stdout)["mean_utilization"]
+    assert [row["fraction"] for row in without if row["kind"] == "vm"] == [None]
+    result = analyze(csv, *args, "-f", "json", "--trace", tmp_path / "t.trace")
+    assert result.exit_code == 0, result.output
+    [v] = [row for row in json.loads(result.stdout)["mean_utilization"] if row["kind"] == "vm"]
+    assert (v["fraction"], v["peak_fraction"]) == (T(0.3), 0.5)  # as derived above
+    table = analyze(csv, *args, "-t", tmp_path / "t.trace").stdout
+    [row] = [line.split() for line in table.splitlines() if line.startswith("vm")]
+    assert row[-2:] == [f"{100 * v['fraction']:.1f}", "50.0"]  # mean % and peak %
+    assert_one_line_error(analyze(csv, *args, "-t", tmp_path / "missing.trace"), "missing.trace")
+
+
 def test_disk_usage_and_its_capacity(tmp_path):
     """Lifecycle: the disk of pm0 (1e8 B/s) writes 1e8 B (6 to 7 s) and reads them (9 to 10 s)."""
     csv = _csv(tmp_path, lifecycle_sim)

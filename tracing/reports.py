@@ -46,11 +46,13 @@ Shown = tuple["pl.DataFrame", str]
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """What a report may read besides the tidy rows: the tidy CSV's path, the migrations CSV asked for (a path,
-    ``False`` for none, ``None`` to look beside the tidy CSV) and the platform of the run (for capacities)."""
+    ``False`` for none, ``None`` to look beside the tidy CSV), the platform of the run (for capacities) and the
+    cores of its VMs by name (for theirs; the tidy CSV does not have them)."""
 
     trace_csv: PathArg
     migrations_csv: PathArg | bool | None = None
     platform: Platform | PathArg | None = None
+    vm_cores: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +161,7 @@ register(Report(
 ))
 register(Report(
     name="utilization",
-    needs=("HOST", *VARIABLES),
+    needs=("HOST", "MSG_VM", *VARIABLES),
     frames=("mean_utilization", "utilization"),
     plan=Lazy("tracing.utilization:utilization_plan"),
     title="Mean utilization over the run",
