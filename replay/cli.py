@@ -282,7 +282,9 @@ def _frame_table(title: str, frame, note: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
                   caption=note or None, caption_justify="left")
     for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+        values = frame[name].drop_nulls().to_list()
+        numbers = dtype.is_numeric() or (bool(values) and all(_is_quantity(value) for value in values))
+        table.add_column(name, justify="right" if numbers else "left")
     for row in frame.iter_rows(named=True):
         table.add_row(*(_cell(name, value) for name, value in row.items()))
     if frame.is_empty():
@@ -290,26 +292,28 @@ def _frame_table(title: str, frame, note: str) -> Table:
     return table
 
 
+def _is_quantity(value: object) -> bool:
+    """Whether ``value`` is a quantity a table function wrote for people (``1.47 Gf/s``): right-aligned."""
+    if not isinstance(value, str):
+        return False
+    number, _, unit = value.partition(" ")
+    try:
+        float(number)
+    except ValueError:
+        return False
+    return " " not in unit and not unit[:1].isdigit()
+
+
 def _cell(name: str, value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
-    if name == "bytes":
-        return _binary(value)
     if name.endswith("%"):
         return f"{value:.1f}"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-def _binary(size: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GiB"
 
 
 @app.command()

@@ -610,6 +610,26 @@ def test_analyze_prints_tables(cli_run):
     assert all(line.rstrip() == line.rstrip()[:80] for line in text.splitlines())  # fits 80 columns
 
 
+def test_analyze_tables_give_rates_in_human_units(cli_run):
+    """pm-0 computes 1.47439e9 flop/s on average (json: exact); the table says 1.47 Gf/s, and rack_link_0_DOWN's
+    peak of 0.97 x 1.25e9 B/s is 1.21 GB/s."""
+    out, _ = cli_run
+    data = json.loads(analyze(out / "run.csv", "--what", "utilization", "-f", "json").stdout)["mean_utilization"]
+    rows = {row["name"]: row for row in data}
+    assert rows["pm-0"]["mean"] == T(1.47439e9, rel=1e-5) and rows["rack_link_0_DOWN"]["peak"] == 0.97 * 1.25e9
+    text = analyze(out / "run.csv", "--what", "utilization").stdout
+    lines = {line.split()[1]: line.split() for line in text.splitlines() if line.startswith(("host ", "link "))}
+    assert lines["pm-0"][:6] == ["host", "pm-0", "1.47", "Gf/s", "4.00", "Gf/s"]
+    assert lines["rack_link_0_DOWN"][4:6] == ["1.21", "GB/s"]
+    assert "e+0" not in text and "flop/s" not in text  # no exponent, no unit column
+    table = text.splitlines()
+    header = next(line for line in table if line.startswith("kind"))
+    first = table[table.index(header) + 1]
+    assert first.index(" Gf/s") + len(" Gf/s") == header.index("mean") + len("mean")  # right-aligned, as numbers
+    csv = analyze(out / "run.csv", "--what", "utilization", "-f", "csv").stdout
+    assert pl.read_csv(io.StringIO(csv))["mean"].to_list() == [row["mean"] for row in data]  # csv stays exact
+
+
 def test_analyze_csv_gives_the_summary_s_numbers(cli_run):
     out, summary = cli_run
     result = analyze(out / "run.csv", "--what", "migrations", "--format", "csv")

@@ -17,7 +17,7 @@ import polars as pl
 
 from tracing.errors import AnalysisError
 from tracing.paje_types import MIGRATION_FORCED_VALUE
-from tracing.reports import Inputs, Plan, Shown
+from tracing.reports import Inputs, Plan, Shown, human
 from tracing.states import state_rows
 from tracing.tidy import PathArg, Trace, as_lazy, collect_all, containers, scan_migrations, trace_name
 
@@ -195,14 +195,15 @@ def migrations_plan(trace: pl.LazyFrame, inputs: Inputs) -> Plan:
 
 
 def migrations_table(frame: pl.DataFrame) -> Shown:
-    """``migrations`` for a person: the move as ``src -> dst``, total bytes sent (``bytes``, when known), and
-    ``converged`` and ``error`` only when known."""
+    """``migrations`` for a person: the move as ``src -> dst``, total bytes sent (``bytes``, when known, in
+    binary units: ``20.61 GiB``), and ``converged`` and ``error`` only when known."""
+    sent = frame.select(pl.sum_horizontal("bytes_stage1", "bytes_stage2", "bytes_stage3"))
     table = frame.select(
         "vm",
         pl.concat_str(pl.col("src").fill_null("?"), pl.lit(" -> "), pl.col("dst").fill_null("(no move)"))
         .alias("move"),
         "start", "duration", "downtime",
-        pl.sum_horizontal("bytes_stage1", "bytes_stage2", "bytes_stage3").alias("bytes"),
+        pl.Series("bytes", [human(size, "bytes") for size in sent.to_series()], dtype=pl.String),
         "rounds", "converged", "error",
     )
     note = "bytes: sent in all stages; end and bytes per stage: --format csv"

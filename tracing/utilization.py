@@ -25,7 +25,7 @@ from replay.platform import Platform, default_platform, load_platform
 from replay.trace import iter_actions
 from replay.trace.records import VmCreate
 from replay.units import parse_bandwidth
-from tracing.reports import Inputs, Plan, Shown
+from tracing.reports import Inputs, Plan, Shown, human
 from tracing.schema import VARIABLES
 from tracing.tidy import PathArg, Trace, as_lazy, collect, containers, run_end, sum_in_order
 
@@ -289,11 +289,14 @@ def utilization_plan(trace: pl.LazyFrame, inputs: Inputs) -> Plan:
 
 
 def mean_utilization_table(frame: pl.DataFrame) -> Shown:
-    """``mean_utilization`` for a person: the resources used at some point, with fractions in percent."""
+    """``mean_utilization`` for a person: the resources used at some point, rates in human units (``1.47
+    Gf/s``, ``125 MB/s``), fractions in percent."""
     used = frame.filter(pl.col("peak") > 0)
     table = used.select(
-        "kind", "name", "mean", "peak", "unit", (pl.col("fraction") * 100).alias("mean %"),
-        (pl.col("peak_fraction") * 100).alias("peak %"),
+        "kind", "name",
+        *(pl.Series(name, [human(value, unit) for value, unit in zip(used[name], used["unit"], strict=True)],
+                    dtype=pl.String) for name in ("mean", "peak")),
+        (pl.col("fraction") * 100).alias("mean %"), (pl.col("peak_fraction") * 100).alias("peak %"),
     )
     if table["mean %"].null_count() == table.height:
         table = table.drop("mean %", "peak %")
