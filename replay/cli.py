@@ -320,19 +320,33 @@ def _cell(name: str, value) -> str:
 def plot(
     csv: TidyCsvArg,
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="FILE.png", help="The PNG file to write.", show_default=False)
+        Path,
+        typer.Option("--output", "-o", metavar="FILE", help="The picture to write: .png, .svg or .pdf.",
+                     show_default=False),
     ],
     what: Annotated[PlotWhat, typer.Option(help="Gantt chart of VM states, host utilization, or both.")] = (
         PlotWhat.all
     ),
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
+    width: Annotated[
+        float | None, typer.Option(min=1.0, max=200.0, help="Width in inches (default: 12).", show_default=False)
+    ] = None,
+    height: Annotated[
+        float | None,
+        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 11 for all; taller shows more VMs).",
+                     show_default=False),
+    ] = None,
+    dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
 ) -> None:
-    """Draw a run from its CSV as a PNG: VM states per PM with the migrations, host utilization over time."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization over time."""
     try:
+        from tracing.plots import SIZES
         from tracing.plots import plot as draw
 
-        path = draw(csv, output, what=what.value, migrations_csv=migrations, platform=platform)
+        default_width, default_height = SIZES[what.value]
+        size = (width or default_width, height or default_height)
+        path = draw(csv, output, what=what.value, migrations_csv=migrations, platform=platform, size=size, dpi=dpi)
     except ReplayError as error:
         raise _fail(error) from None
     out.print(f"wrote {path}", markup=False, soft_wrap=True)
