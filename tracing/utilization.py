@@ -81,7 +81,7 @@ def vm_cores(traces: PathArg | Iterable[PathArg]) -> dict[str, int]:
     where: dict[str, str] = {}
     ambiguous: set[str] = set()
     for path in paths:
-        for action in iter_actions(path):  # type: ignore[arg-type]
+        for action in iter_actions(path):
             if not isinstance(action, VmCreate):
                 continue
             cores = action.config.cores
