@@ -347,6 +347,11 @@ CapacityPlatformOpt = Annotated[
     typer.Option("--platform", "-p", metavar="FILE", help="Platform of the run, for capacities (default: the "
                                                           "embedded one if the run used it)."),
 ]
+ActionTraceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--trace", "-t", metavar="FILE", help="The action trace(s) the run replayed: the cores of its "
+                                                       "VMs, for their capacities (repeat for one file per actor)."),
+]
 
 @app.command()
 def analyze(
@@ -357,6 +362,7 @@ def analyze(
     ),
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
+    trace: ActionTraceOpt = None,
     parquet: Annotated[
         Path | None,
         typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
@@ -366,7 +372,8 @@ def analyze(
     from tracing import analysis, reports
 
     try:
-        frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform)
+        cores = analysis.vm_cores(trace) if trace else None
+        frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform, vm_cores=cores)
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None
@@ -396,7 +403,9 @@ def _frame_table(title: str, frame, note: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
                   caption=note or None, caption_justify="left")
     for name, dtype in frame.schema.items():
-        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+        values = frame[name].drop_nulls().to_list()
+        numbers = dtype.is_numeric() or (bool(values) and all(_is_quantity(value) for value in values))
+        table.add_column(name, justify="right" if numbers else "left")
     for row in frame.iter_rows(named=True):
         table.add_row(*(_cell(name, value) for name, value in row.items()))
     if frame.is_empty():
@@ -404,13 +413,23 @@ def _frame_table(title: str, frame, note: str) -> Table:
     return table
 
 
+def _is_quantity(value: object) -> bool:
+    """Whether ``value`` is a quantity a table function wrote for people (``1.47 Gf/s``): right-aligned."""
+    if not isinstance(value, str):
+        return False
+    number, _, unit = value.partition(" ")
+    try:
+        float(number)
+    except ValueError:
+        return False
+    return " " not in unit and not unit[:1].isdigit()
+
+
 def _cell(name: str, value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
-    if name == "bytes":
-        return _binary(value)
     if name.endswith("%"):
         return f"{value:.1f}"
     if isinstance(value, float):
@@ -418,31 +437,37 @@ def _cell(name: str, value) -> str:
     return str(value)
 
 
-def _binary(size: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GiB"
-
-
 @app.command()
 def plot(
     csv: TidyCsvArg,
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="FILE.png", help="The PNG file to write.", show_default=False)
+        Path,
+        typer.Option("--output", "-o", metavar="FILE", help="The picture to write: .png, .svg or .pdf.",
+                     show_default=False),
     ],
     what: Annotated[PlotWhat, typer.Option(help="Gantt chart of VM states, host utilization, or both.")] = (
         PlotWhat.all
     ),
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
+    width: Annotated[
+        float | None, typer.Option(min=1.0, max=200.0, help="Width in inches (default: 12).", show_default=False)
+    ] = None,
+    height: Annotated[
+        float | None,
+        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 11 for all; taller shows more VMs).",
+                     show_default=False),
+    ] = None,
+    dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
 ) -> None:
-    """Draw a run from its CSV as a PNG: VM states per PM with the migrations, host utilization over time."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization over time."""
     try:
+        from tracing.plots import SIZES
         from tracing.plots import plot as draw
 
-        path = draw(csv, output, what=what.value, migrations_csv=migrations, platform=platform)
+        default_width, default_height = SIZES[what.value]
+        size = (width or default_width, height or default_height)
+        path = draw(csv, output, what=what.value, migrations_csv=migrations, platform=platform, size=size, dpi=dpi)
     except ReplayError as error:
         raise _fail(error) from None
     out.print(f"wrote {path}", markup=False, soft_wrap=True)

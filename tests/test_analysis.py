@@ -31,6 +31,7 @@ from replay.session import ReplaySession
 from replay.simulation import Simulation
 from tests.helpers import REPO, platform
 from tests.test_cli import assert_one_line_error
+from tests.test_migration import PAIR, WAIT
 from tests.test_tracing_scenarios import COMM, LIFE, comm_sim, lifecycle_sim, trace
 from tracing import analysis
 from tracing.analysis import AnalysisError
@@ -89,8 +90,8 @@ def test_migrations_from_the_migrations_csv_are_the_summary_s(run):
 
 
 def test_migrations_derived_from_the_tidy_csv_alone(run):
-    """Without a migrations CSV: start, downtime, rounds, src and dst are the summary's; the end is the move,
-    before the 0-byte acknowledgement from the destination to the issuer ends the migration."""
+    """Without a migrations CSV: start, downtime, rounds, src, dst and converged are the summary's; the end is
+    the move, before the 0-byte acknowledgement from the destination to the issuer ends the migration."""
     table = analysis.migrations(run["alone"])
     assert analysis.find_migrations_csv(run["alone"]) is None
     expected = sorted(run["summary"]["migrations"], key=lambda m: (m["start"], m["vm"]))
@@ -102,7 +103,8 @@ def test_migrations_derived_from_the_tidy_csv_alone(run):
         ack = mig["end"] - row["end"]
         assert 0 < ack < 0.01  # the acknowledgement: latencies over the rack, a few ms
         assert row["duration"] == T(mig["duration"] - ack, abs=1e-12)
-        assert row["bytes_stage1"] is None and row["converged"] is None and row["error"] is None
+        assert row["bytes_stage1"] is None and row["error"] is None
+        assert row["converged"] is mig["converged"] is True  # no migration of the example is forced
     # the same rows with the CSV beside it ignored on purpose
     assert analysis.migrations(run["csv"], migrations_csv=False).drop("end", "duration").equals(
         table.drop("end", "duration"))
@@ -244,6 +246,51 @@ def test_the_lifecycle_run_state_by_state(tmp_path):
     assert full["end"] == T(LIFE["migrated"]) and full["bytes_stage1"] == 100_000_000
 
 
+def forced(listeners=()) -> Simulation:
+    """test_migration's PAIR (LV08): VM hot (1e9 B, mig_speed 1e8, dp_intensity 1, one task of 2e11 flops)
+    migrates A -> B at 0 and cannot converge: the task dirties the whole 9e8-byte working set during every round
+    of 9e8 bytes, so after 10 stalled rounds its stop-and-copy is forced (test_migration derives the dates:
+    stage 1 = WAIT + 10 s, each round and stop-and-copy WAIT + 9 s, then the acknowledgement). VM idle (1e8 B,
+    nothing dirtied) then migrates A -> B and converges at once."""
+    sim = Simulation(PAIR)
+    for listener in listeners:
+        sim.engine.subscribe(listener)
+    hot = sim.create_vm("hot", "A", ramsize=1e9, mig_speed=1e8, dp_intensity=1.0)
+    idle = sim.create_vm("idle", "A", ramsize=1e8)
+    hot.start()
+    idle.start()
+    sim.add_actor("task", hot, lambda actor: (yield actor.execute(2e11)))
+
+    def admin(actor):
+        yield sim.migrate_vm(hot, "B", actor)
+        yield sim.migrate_vm(idle, "B", actor)
+
+    sim.add_actor("admin", "A", admin)
+    return sim
+
+
+def test_a_forced_stop_and_copy_is_in_the_tidy_csv_and_says_not_converged(tmp_path):
+    csv, migrations_csv = tmp_path / "f.csv", tmp_path / "m.csv"
+    trace(forced, CsvWriter(csv, PAIR), MigrationsCsvWriter(migrations_csv))
+    hot_end = WAIT + 10.0 + 11 * (WAIT + 9.0) + WAIT  # stage 1, 10 rounds, stop-and-copy, acknowledgement
+    # the mark: one "forced" event of hot, when its migration ends (after the move, with the report)
+    events = pl.read_csv(csv).filter(pl.col("kind") == "event", pl.col("label") == "forced")
+    assert events.select("container", "type").rows() == [("hot", "MSG_VM_MIGRATION")]
+    assert events["start"].item() == T(hot_end, rel=1e-9)
+    derived = analysis.migrations(csv, migrations_csv=False)
+    assert derived.select("vm", "src", "dst", "rounds", "converged").rows() == [
+        ("hot", "A", "B", 10, False), ("idle", "A", "B", 0, True)]
+    assert derived["start"].to_list() == [0.0, T(hot_end, rel=1e-9)]  # idle goes once hot's has ended
+    # the same as the migrations CSV says, which the run's reports give
+    table = analysis.migrations(csv, migrations_csv=migrations_csv)
+    assert table["converged"].to_list() == derived["converged"].to_list() == [False, True]
+    (tmp_path / "alone").mkdir()
+    shutil.copy(csv, tmp_path / "alone" / "f.csv")
+    text = analyze(tmp_path / "alone" / "f.csv", "--what", "migrations").stdout
+    assert "derived from the tidy CSV" in text
+    assert [line.split()[-1] for line in text.splitlines() if line.startswith(("hot", "idle"))] == ["false", "true"]
+
+
 def one_exec(listeners=()) -> Simulation:
     """Host h, 4 cores of 1 Gf/s: one actor computes 1e10 flops on one core, from 0 to 10 s."""
     sim = Simulation(platform('<host id="h" speed="1Gf" core="4"/><host id="idle" speed="2Gf"/>'))
@@ -287,6 +334,99 @@ def test_capacities_for_a_trace(run, tmp_path):
     frames = analysis.report(run["csv"], what="utilization")
     assert frames["mean_utilization"].filter(pl.col("name") == "pm-0")["fraction"].item() == T(
         frames["mean_utilization"].filter(pl.col("name") == "pm-0")["mean"].item() / 8e9)
+
+
+# A (2 cores of 1 Gf/s) and B (4 cores of 2 Gf/s), link L (1e8 B/s, 1e-4 s) between them, raw model: VM v of 2
+# cores and 1e8 B on A runs a task that computes 1e9 flops (one core: 1e9 flop/s, 0 to 1 s), sleeps 2 s, then
+# computes 4e9 flops. At 1 s v migrates to B: stage 1 sends 1e8 B, 1 + 1e-4 + 1 = 2.0001; nothing dirtied, so
+# stop-and-copy (0 B) moves v at 2.0002; the acknowledgement B -> A ends the migration at 2.0003. The second
+# computation starts at 3 on B, where a core does 2e9 flop/s: 3 to 5, the end of the run. v's capacity is
+# 2 cores x 1e9 on A, then 2 x 2e9 on B: half of it used in both computations.
+MOVED = {"moved": 2.0002, "end": 5.0}
+SPEEDS = ('<host id="A" speed="1Gf" core="2"/><host id="B" speed="2Gf" core="4"/>'
+          '<link id="L" bandwidth="1e8Bps" latency="1e-4s"/><route src="A" dst="B"><link_ctn id="L"/></route>')
+
+
+def moved_to_a_faster_pm(listeners=()) -> Simulation:
+    sim = Simulation(platform(SPEEDS), network_model="raw")
+    for listener in listeners:
+        sim.engine.subscribe(listener)
+    vm = sim.create_vm("v", "A", cores=2, ramsize=1e8)
+    vm.start()
+
+    def task(actor):
+        yield actor.execute(1e9)
+        yield actor.sleep(2.0)
+        yield actor.execute(4e9)
+
+    def admin(actor):
+        yield actor.sleep(1.0)
+        yield sim.migrate_vm(vm, "B", actor)
+
+    sim.add_actor("task", vm, task)
+    sim.add_actor("admin", "A", admin)
+    return sim
+
+
+def test_a_vm_s_capacity_is_its_cores_times_the_core_speed_of_its_pm_at_each_date(tmp_path):
+    csv = _csv(tmp_path, moved_to_a_faster_pm)
+    caps = analysis.capacities(platform(SPEEDS))
+    assert caps.filter(pl.col("kind") == "host").select("name", "capacity", "core_speed").rows() == [
+        ("A", 2e9, 1e9), ("B", 8e9, 2e9)]
+    series = analysis.utilization(csv, kind="vm", capacities=caps, vm_cores={"v": 2}).collect()
+    timed = series.filter(pl.col("duration") > 0)
+    assert timed.filter(pl.col("value") > 0).select("start", "end", "value", "capacity", "fraction").rows() == [
+        (0.0, 1.0, 1e9, 2e9, 0.5), (3.0, 5.0, 2e9, 4e9, 0.5)]
+    moved = MOVED["moved"] + 1e-9
+    assert {row["capacity"] for row in timed.rows(named=True) if row["end"] <= moved} == {2e9}  # on A
+    assert {row["capacity"] for row in timed.rows(named=True) if row["start"] >= moved - 2e-9} == {4e9}  # on B
+    [v] = analysis.mean_utilization(csv, capacities=caps, vm_cores={"v": 2}).filter(pl.col("kind") == "vm").rows(
+        named=True)
+    assert (v["time"], v["mean"], v["peak"]) == (5.0, T(5e9 / 5.0), 2e9)  # 1e9 + 4e9 flops over 5 s
+    assert v["fraction"] == T((0.5 * 1.0 + 0.5 * 2.0) / 5.0)  # 0.3; mean / one capacity would say 0.5 or 0.25
+    assert v["peak_fraction"] == 0.5
+    assert v["capacity"] == T((2e9 * MOVED["moved"] + 4e9 * (5.0 - MOVED["moved"])) / 5.0)  # time-weighted mean
+    # without the cores (or the core speeds) the VM has no capacity; the hosts keep theirs
+    unknown = analysis.mean_utilization(csv, capacities=caps.drop("core_speed"), vm_cores={"v": 2})
+    assert unknown.filter(pl.col("kind") == "vm").select("capacity", "fraction", "peak_fraction").row(0) == (
+        None, None, None)
+    assert analysis.mean_utilization(csv, capacities=caps).filter(pl.col("name") == "B")["fraction"].item() == T(
+        0.25 * 2.0 / 5.0)
+    # a capacity of the VM's own, given by name, holds for its whole life
+    mine = pl.concat([caps, pl.DataFrame([("vm", "v", 1e10, None)], schema=caps.schema, orient="row")])
+    fixed = analysis.utilization(csv, kind="vm", capacities=mine, vm_cores={"v": 2}).collect()
+    assert set(fixed["capacity"]) == {1e10}
+
+
+def test_vm_cores_come_from_the_action_trace(tmp_path, caplog):
+    trace_file = tmp_path / "t.trace"
+    trace_file.write_text("a init A\na vm_create v A cores=2 ram=1e8\na vm_create w B\n"
+                          "a vm_create x A cores=2\na vm_destroy x\na vm_create x A cores=3\n")
+    with caplog.at_level(logging.WARNING, logger="tracing.analysis"):
+        assert analysis.vm_cores(trace_file) == {"v": 2, "w": 1}  # w: vm_create's default
+    assert "t.trace:6: VM 'x' is created with 3 cores, and with 2 at" in caplog.text  # which x is which?
+    other = tmp_path / "u.trace"
+    other.write_text("b vm_create y B cores=4\n")
+    assert analysis.vm_cores([trace_file, other]) == {"v": 2, "w": 1, "y": 4}
+
+
+def test_analyze_gives_vms_a_capacity_with_their_trace(tmp_path):
+    csv = _csv(tmp_path, moved_to_a_faster_pm)
+    (tmp_path / "p.xml").write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        f'<platform version="4.1"><zone id="z" routing="Full">{SPEEDS}</zone></platform>\n')
+    (tmp_path / "t.trace").write_text("admin init A\nadmin vm_create v A cores=2 ram=1e8\n")
+    args = ["--what", "utilization", "-p", tmp_path / "p.xml"]
+    without = json.loads(analyze(csv, *args, "-f", "json").stdout)["mean_utilization"]
+    assert [row["fraction"] for row in without if row["kind"] == "vm"] == [None]
+    result = analyze(csv, *args, "-f", "json", "--trace", tmp_path / "t.trace")
+    assert result.exit_code == 0, result.output
+    [v] = [row for row in json.loads(result.stdout)["mean_utilization"] if row["kind"] == "vm"]
+    assert (v["fraction"], v["peak_fraction"]) == (T(0.3), 0.5)  # as derived above
+    table = analyze(csv, *args, "-t", tmp_path / "t.trace").stdout
+    [row] = [line.split() for line in table.splitlines() if line.startswith("vm")]
+    assert row[-2:] == [f"{100 * v['fraction']:.1f}", "50.0"]  # mean % and peak %
+    assert_one_line_error(analyze(csv, *args, "-t", tmp_path / "missing.trace"), "missing.trace")
 
 
 def test_disk_usage_and_its_capacity(tmp_path):
@@ -468,6 +608,26 @@ def test_analyze_prints_tables(cli_run):
     assert "pm-3 -> pm-0" in text and "20.61 GiB" in text  # batch: 2 GiB + 18.59 GiB + 12.9 MiB
     assert "stop-and-copy" in text and "none in this trace" in text  # no actors in replay run's CSV
     assert all(line.rstrip() == line.rstrip()[:80] for line in text.splitlines())  # fits 80 columns
+
+
+def test_analyze_tables_give_rates_in_human_units(cli_run):
+    """pm-0 computes 1.47439e9 flop/s on average (json: exact); the table says 1.47 Gf/s, and rack_link_0_DOWN's
+    peak of 0.97 x 1.25e9 B/s is 1.21 GB/s."""
+    out, _ = cli_run
+    data = json.loads(analyze(out / "run.csv", "--what", "utilization", "-f", "json").stdout)["mean_utilization"]
+    rows = {row["name"]: row for row in data}
+    assert rows["pm-0"]["mean"] == T(1.47439e9, rel=1e-5) and rows["rack_link_0_DOWN"]["peak"] == 0.97 * 1.25e9
+    text = analyze(out / "run.csv", "--what", "utilization").stdout
+    lines = {line.split()[1]: line.split() for line in text.splitlines() if line.startswith(("host ", "link "))}
+    assert lines["pm-0"][:6] == ["host", "pm-0", "1.47", "Gf/s", "4.00", "Gf/s"]
+    assert lines["rack_link_0_DOWN"][4:6] == ["1.21", "GB/s"]
+    assert "e+0" not in text and "flop/s" not in text  # no exponent, no unit column
+    table = text.splitlines()
+    header = next(line for line in table if line.startswith("kind"))
+    first = table[table.index(header) + 1]
+    assert first.index(" Gf/s") + len(" Gf/s") == header.index("mean") + len("mean")  # right-aligned, as numbers
+    csv = analyze(out / "run.csv", "--what", "utilization", "-f", "csv").stdout
+    assert pl.read_csv(io.StringIO(csv))["mean"].to_list() == [row["mean"] for row in data]  # csv stays exact
 
 
 def test_analyze_csv_gives_the_summary_s_numbers(cli_run):

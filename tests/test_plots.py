@@ -7,11 +7,13 @@ absence simulate it and always run.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import sys
 import zlib
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -141,7 +143,9 @@ def test_without_the_platform_utilization_is_in_gflops(mpl, tmp_path):
 
 @pytest.mark.parametrize(("args", "fragments"), [
     (["missing.csv", "-o", "x.png"], ["missing.csv: expected a tidy trace CSV (replay run --csv), found no such"]),
-    (["RUN", "-o", "x.svg"], ["x.svg: expected a .png file name, found '.svg'"]),
+    (["RUN", "-o", "x.jpg"], ["x.jpg: expected a .png file name (or .svg, .pdf), found '.jpg'"]),
+    (["RUN", "-o", "x.png", "--width", "100", "--dpi", "1000"], ["at most 32768 pixels a side",
+                                                                 "100000 x 11000 pixels"]),
     (["RUN", "-o", "nowhere/x.png"], ["expected an existing directory for the picture"]),
 ])
 def test_plot_bad_input_is_one_line(run, tmp_path, monkeypatch, args, fragments):
@@ -180,3 +184,127 @@ def test_the_docs_pictures(mpl):
         if not path.exists():
             pytest.skip(f"{path.name} not drawn yet: tools/make_docs_pngs.sh")
         assert png_size(path) == (1200, 600)
+
+
+# -- formats and sizes ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".svg", ".pdf"])
+def test_svg_and_pdf_by_the_suffix_with_the_same_bytes_again(mpl, run, tmp_path, suffix):
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    plots.plot(run, first, what="gantt")
+    plots.plot(run, second, what="gantt")
+    data = first.read_bytes()
+    assert data == second.read_bytes()  # no date, and SVG ids that do not change
+    if suffix == ".svg":  # 12 x 6 inches are 864 x 432 points
+        assert data.startswith(b"<?xml") and b'width="864pt" height="432pt"' in data
+        assert b"<dc:date>" not in data and b"Matplotlib v" not in data
+    else:
+        assert data.startswith(b"%PDF") and b"/MediaBox [ 0 0 864 432 ]" in data
+        assert not any(key in data for key in (b"/CreationDate", b"/Producer", b"/Creator"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"a{suffix}", f"b{suffix}"]
+
+
+def test_the_cli_takes_a_size_in_inches_and_a_dpi(mpl, run, tmp_path):
+    result = runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "s.png"), "--what", "gantt", "--width", "8",
+                                 "--height", "5", "--dpi", "50"])
+    assert result.exit_code == 0, result.output
+    assert png_size(tmp_path / "s.png") == (8 * 50, 5 * 50)
+    tall = runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "t.svg"), "--height", "20"])
+    assert tall.exit_code == 0 and b'width="864pt" height="1440pt"' in (tmp_path / "t.svg").read_bytes()
+    for wrong in (["--dpi", "5"], ["--width", "0"], ["--height", "-3"]):
+        assert runner.invoke(app, ["plot", str(run), "-o", str(tmp_path / "x.png"), *wrong]).exit_code == 2
+
+
+# -- thousands of VMs ----------------------------------------------------------------------------------------------
+BIG = 2000
+
+
+def big_trace(vms: int) -> str:
+    """``vms`` idle VMs of 1 core and 64 MiB spread over pm-0 .. pm-7 of the embedded platform (4 cores of
+    2 Gf/s), all started at 0. From 1 s, ops migrates vm5 to pm-1 then vm10 to pm-3; ctl suspends vm20 from 1 to
+    5 s and vm21 from 3 to 5 s; a worker in vm3 computes 2e10 flops (10 s at 2 Gf/s)."""
+    lines = ["ctl init controller"]
+    lines += [f"ctl vm_create vm{i} pm-{i % 8} cores=1 ram=64MiB" for i in range(vms)]
+    lines += [f"ctl vm_start vm{i}" for i in range(vms)]
+    lines += ["ctl sleep 1", "ctl vm_suspend vm20", "ctl sleep 2", "ctl vm_suspend vm21", "ctl sleep 2",
+              "ctl vm_resume vm20", "ctl vm_resume vm21"]
+    lines += ["ops init controller", "ops sleep 1", "ops vm_migrate vm5 pm-1", "ops vm_migrate vm10 pm-3"]
+    lines += ["w init vm3", "w compute 2e10"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("big")
+    (folder / "big.trace").write_text(big_trace(BIG))
+    result = runner.invoke(app, ["run", str(folder / "big.trace"), "--csv", str(folder / "big.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return folder / "big.csv"
+
+
+def test_thousands_of_vms_the_gantt_shows_the_rows_that_fit_the_most_eventful_first(mpl, big):
+    fig = plots.figure(big, what="gantt")
+    counts_ax, gantt_ax = fig.axes
+    labels = [label.get_text() for label in gantt_ax.get_yticklabels()]
+    height = gantt_ax.get_position().height * fig.get_figheight() * 72  # points
+    assert len(labels) > 10 and len(labels) * plots.ROW_POINTS <= height  # as many rows as fit, no more
+    # the two that migrated (a row under each PM), the two suspended (the longest first), then by name
+    shown = set(labels)
+    assert {"vm5", "vm10", "vm20", "vm21"} <= shown and labels.count("vm5") == labels.count("vm10") == 2
+    rest = sorted(shown - {"vm5", "vm10", "vm20", "vm21"}, key=plots.natural_key)
+    assert rest == [f"vm{i}" for i in range(BIG) if i not in (5, 10, 20, 21)][:len(rest)]
+    assert gantt_ax.get_title(loc="left").startswith(f"{len(shown)} of {BIG:,} VMs: those that migrated")
+    fig.canvas.draw()  # no label on top of another
+    boxes = sorted((label.get_window_extent() for label in gantt_ax.get_yticklabels()), key=lambda box: box.y0)
+    assert all(low.y1 <= high.y0 for low, high in itertools.pairwise(boxes))
+    # the panel above counts all the VMs: 2000 running, two of them suspended for a while
+    assert f"the {BIG:,} VMs in each state" in counts_ax.get_title(loc="left")
+    assert counts_ax.get_ylim()[1] == pytest.approx(BIG * 1.08)
+    assert [text.get_text() for text in counts_ax.get_legend().get_texts()][:2] == ["start (running)", "suspend"]
+    # a taller figure shows more rows
+    taller = plots.figure(big, what="gantt", size=(12.0, 12.0)).axes[1]
+    assert len(taller.get_yticklabels()) > len(labels)
+
+
+def test_thousands_of_vms_are_drawn_in_every_format(mpl, big, tmp_path):
+    for suffix in plots.FORMATS:
+        result = runner.invoke(app, ["plot", str(big), "-o", str(tmp_path / f"big{suffix}")])
+        assert result.exit_code == 0, result.output
+    assert png_size(tmp_path / "big.png") == (1200, 1100)
+
+
+def test_state_counts_of_the_suspended_vm(tmp_path):
+    """tests/test_analysis.suspended: v runs from 0, is suspended from 2 to 5 s, runs until 6."""
+    from tests.test_analysis import _csv, suspended
+    from tracing.analysis import vm_states
+
+    counts = plots.state_counts(vm_states(_csv(tmp_path, suspended)).collect())
+    assert counts.rows() == [(0.0, 1, 0), (2.0, 0, 1), (5.0, 1, 0), (6.0, 0, 0)]
+    assert counts.columns == ["time", "start", "suspend"]
+
+
+def test_the_most_eventful_vms_come_first():
+    states = pl.DataFrame(
+        [("d", "start", 0.0, 9.0), ("c", "start", 0.0, 1.0), ("c", "suspend", 1.0, 2.0), ("c", "start", 2.0, 3.0),
+         ("c", "suspend", 3.0, 4.0), ("b", "start", 0.0, 1.0), ("b", "save", 1.0, 4.0), ("a", "start", 0.0, 9.0),
+         ("e", "start", 0.0, 9.0)], schema=["vm", "state", "start", "end"], orient="row")
+    moves = pl.DataFrame({"vm": ["e"], "src": ["p"], "dst": ["q"], "time": [5.0]})
+    # e moved; b spent 3 s out of start, c 2 s; a and d only ran: by name
+    assert plots.ranked_vms(states, moves) == ["e", "b", "c", "a", "d"]
+
+
+def test_a_host_with_many_moves_counts_them(mpl):
+    """h sees 7 VMs leave (more than MAX_MOVE_LABELS: counted), g 2 arrive (labelled one by one)."""
+    from matplotlib.figure import Figure
+
+    series = pl.DataFrame({"kind": ["host"] * 2, "name": ["h", "g"], "start": [0.0, 0.0], "end": [10.0, 10.0],
+                           "duration": [10.0, 10.0], "value": [1.0, 1.0], "capacity": [2.0, 2.0],
+                           "fraction": [0.5, 0.5]})
+    moves = pl.DataFrame({"vm": [f"v{i}" for i in range(9)], "src": ["h"] * 7 + ["k", "k"],
+                          "dst": ["k"] * 7 + ["g", "g"], "time": [float(i) for i in range(9)]})
+    fig = Figure(figsize=(12, 4))
+    axes = [fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2)]
+    plots.draw_utilization(axes, series, moves, end=10.0, hosts=["h", "g"], fractions=True)
+    labels = [[text.get_text() for text in ax.texts if not text.get_text().startswith("mean")] for ax in axes]
+    assert 7 > plots.MAX_MOVE_LABELS >= 2
+    assert labels == [["7 VMs \u2192"], ["\u2192 v7", "\u2192 v8"]]
+    assert [len(ax.lines) for ax in axes] == [1 + 7, 1 + 2]  # the step line, and a dotted line per move

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from replay.cli import app
 from tests.helpers import REPO
 from tracing import analysis
-from tracing.reports import REPORTS, Inputs, Lazy, Plan, Report, chosen, register
+from tracing.reports import REPORTS, Inputs, Lazy, Plan, Report, chosen, human, register
 
 LIFECYCLE = REPO / "tests" / "golden" / "tracing" / "lifecycle.csv"
 runner = CliRunner()
@@ -102,3 +102,25 @@ def test_listing_the_reports_and_writing_csv_never_import_polars():
             "import tracing.csv_writer, tracing.reports; print('polars' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("value", "unit", "shown"), [
+    (1.47439e9, "flop/s", "1.47 Gf/s"),    # three significant digits, a decimal prefix
+    (1.25e8, "byte/s", "125 MB/s"),
+    (6.0625e8, "byte/s", "606 MB/s"),
+    (9.996e6, "byte/s", "10.0 MB/s"),      # rounding up adds no fourth digit
+    (999.6, "flop/s", "1.00 kf/s"),        # ... and may take the next prefix
+    (0.5, "flop/s", "0.500 f/s"),
+    (0.0, "byte/s", "0 B/s"),
+    (2**30, "bytes", "1.00 GiB"),          # sizes: binary prefixes, two decimals, as before
+    (20.61 * 2**30, "bytes", "20.61 GiB"),
+    (512, "bytes", "512 B"),
+    (None, "flop/s", None),                # unknown stays unknown
+])
+def test_quantities_for_people(value, unit, shown):
+    assert human(value, unit) == shown
+
+
+def test_an_unknown_unit_is_refused():
+    with pytest.raises(ValueError, match="unknown unit 'W'"):
+        human(1.0, "W")

@@ -16,6 +16,7 @@ from tracing.paje_types import (
     CreateContainer,
     DestroyContainer,
     EndLink,
+    NewEvent,
     PopState,
     PushState,
     SetVariable,
@@ -186,6 +187,36 @@ def test_a_migration_aborted_as_its_stop_and_copy_begins_draws_none():
     model.handle(events.StopAndCopyStarted(3.0, "vm0", "k"))
     assert states(change(model, 3.0, "MIGRATING", "CREATED", "shutdown")) == [("pop",), ("pop",)]
     assert states(model.handle(events.ResourceUsed(4.0, LINK, "lan", 0.0))) == []
+
+
+def _report(converged: bool, end: float = 5.0) -> events.MigrationReport:
+    return events.MigrationReport("vm0", "pm0", "pm1", "k", 1.0, end, 0.5, 10**9, 0, 0, 3, converged)
+
+
+def test_a_forced_migration_is_marked_when_it_ends():
+    # The report is the first record to say the stop-and-copy was forced: a "forced" MSG_VM_MIGRATION event
+    # on the VM where it now is (pm1), at the migration's end; a converged migration adds nothing.
+    model = migrating(started())
+    model.handle(events.VmMoved(4.0, "vm0", "pm0", "pm1"))
+    [mark] = model.handle(events.MigrationEnded(5.0, _report(converged=False)))
+    assert isinstance(mark, NewEvent) and (mark.time, mark.type.name, mark.value) == (5.0, "MSG_VM_MIGRATION",
+                                                                                       "forced")
+    assert (mark.container.name, mark.container.parent.name) == ("vm0", "pm1")
+    other = migrating(started())
+    assert other.handle(events.MigrationEnded(5.0, _report(converged=True))) == []
+
+
+@needs_pj_dump
+def test_pajeng_reads_the_forced_mark(tmp_path):
+    from tests.test_analysis import PAIR, forced
+
+    path = tmp_path / "f.paje"
+    trace(forced, PajeWriter(path, PAIR))
+    hot = sorted((event.time, event.value) for event in pj_dump(path).events if event.container == "hot")
+    idle = [event.value for event in pj_dump(path).events if event.container == "idle"]
+    # stage 1, ten stage-2 rounds, stage 3 at the move, and the mark when the acknowledgement ends it
+    assert [value for _, value in hot] == ["stage1", *["stage2"] * 10, "stage3", "forced"]
+    assert hot[-1][0] > hot[-2][0] and sorted(idle) == ["stage1", "stage3"]
 
 
 def test_finish_destroys_everything_but_the_root_children_first():

@@ -36,7 +36,9 @@ What the tidy table says, and how the queries read it:
 Migrations come from the migrations CSV when there is one, else are derived from the tidy table (see
 :func:`migrations` for the rule and for what a derivation cannot know). Capacities (for utilization as a
 fraction) come from a platform: :func:`capacities` (host: cores x core speed, link: bandwidth, disk: the
-``disk_bandwidth`` property), or a frame of your own with columns ``kind, name, capacity``.
+``disk_bandwidth`` property), or a frame of your own with columns ``kind, name, capacity``; a VM's is its cores
+(not in the tidy CSV: :func:`vm_cores` reads them from the action trace) x the core speed of the PM it is on
+at each date.
 
 This module is the analysis's one entry point. The work lives in modules of one concept each, whose public
 names it hands on: :mod:`tracing.tidy` (reading, collecting, containers, the run's end), :mod:`tracing.states`
@@ -69,7 +71,7 @@ from tracing.tidy import (
     scan_trace,
     simulated_time,
 )
-from tracing.utilization import capacities, capacities_for, mean_utilization, utilization
+from tracing.utilization import capacities, capacities_for, mean_utilization, utilization, vm_cores
 
 __all__ = [
     "MIGRATIONS_SCHEMA",
@@ -95,6 +97,7 @@ __all__ = [
     "state_times",
     "to_parquet",
     "utilization",
+    "vm_cores",
     "vm_states",
     "write_parquet",
 ]
@@ -120,19 +123,21 @@ def _needs(name: str) -> tuple[str, ...]:
 
 
 def report(trace_csv: PathArg, *, what: str | Iterable[str] = "all", migrations_csv: PathArg | bool | None = None,
-           platform: Platform | PathArg | None = None) -> dict[str, pl.DataFrame]:
+           platform: Platform | PathArg | None = None,
+           vm_cores: Mapping[str, int] | None = None) -> dict[str, pl.DataFrame]:
     """The frames of the reports ``what`` (names of :data:`REPORTS`, or ``"all"`` for all those ``replay
     analyze`` prints), reading the tidy CSV once (:func:`load_trace`) and computing them together.
 
     Returns ``run`` (one row: ``simulated_time``), then for each report asked, in the order asked, its frames
     (:attr:`Report.frames`): ``migrations`` (see :func:`migrations`), ``state_times`` and ``vm_states``,
-    ``mean_utilization`` and ``utilization`` (capacities from :func:`capacities_for` with ``platform``),
+    ``mean_utilization`` and ``utilization`` (capacities from :func:`capacities_for` with ``platform``, and
+    for VMs from ``vm_cores``, their cores by name: see :func:`vm_cores`),
     ``actor_activity`` and ``actor_states``, and ``moves``. The reports are planned and finished in the
     registry's order, whatever the order asked.
     """
     asked = chosen(what)
     trace = load_trace(trace_csv, what=[report.name for report in asked]).lazy()
-    inputs = Inputs(trace_csv, migrations_csv, platform)
+    inputs = Inputs(trace_csv, migrations_csv, platform, vm_cores)
     names = {report.name for report in asked}
     plans = {report.name: report.plan(trace, inputs) for report in REPORTS.values() if report.name in names}
     queries = [run_end(trace), *(query for plan in plans.values() for query in plan.queries.values())]

@@ -16,7 +16,8 @@ from pathlib import Path
 import polars as pl
 
 from tracing.errors import AnalysisError
-from tracing.reports import Inputs, Plan, Shown
+from tracing.paje_types import MIGRATION_FORCED_VALUE
+from tracing.reports import Inputs, Plan, Shown, human
 from tracing.states import state_rows
 from tracing.tidy import PathArg, Trace, as_lazy, collect_all, containers, scan_migrations, trace_name
 
@@ -59,31 +60,39 @@ def _derived_migrations(lf: pl.LazyFrame) -> pl.LazyFrame:
         .select("vm", pl.col("end").alias("s_end"), pl.col("duration").alias("downtime"))
         .sort("s_end", "vm")
     )
-    stage2 = (
-        lf.filter((pl.col("kind") == "event") & (pl.col("type") == "MSG_VM_MIGRATION")
-                  & (pl.col("label") == "stage2"))
-        .select(pl.col("container").alias("vm"), pl.col("start").alias("t"))
-        .sort("t", "vm")
-    )
+    starts = migrate.select("vm", pl.col("start").alias("m_start"), pl.col("end").alias("m_end")).sort("m_start", "vm")
+
+    def per_migration(label: str) -> pl.LazyFrame:
+        """The ``MSG_VM_MIGRATION`` events ``label`` of each VM, each with the start of the migration it is
+        part of (the last one of its VM begun before it): t, vm, m_start, m_end."""
+        marks = (
+            lf.filter((pl.col("kind") == "event") & (pl.col("type") == "MSG_VM_MIGRATION")
+                      & (pl.col("label") == label))
+            .select(pl.col("container").alias("vm"), pl.col("start").alias("t"))
+            .sort("t", "vm")
+        )
+        return marks.join_asof(starts, left_on="t", right_on="m_start", by="vm", strategy="backward",
+                               check_sortedness=False).filter(pl.col("m_start").is_not_null())
+
     rounds = (
-        stage2.join_asof(migrate.select("vm", pl.col("start").alias("m_start"), pl.col("end").alias("m_end"))
-                         .sort("m_start", "vm"),
-                         left_on="t", right_on="m_start", by="vm", strategy="backward", check_sortedness=False)
-        .filter(pl.col("m_start").is_not_null() & (pl.col("t") <= pl.col("m_end") + DATE_TOLERANCE))
+        per_migration("stage2").filter(pl.col("t") <= pl.col("m_end") + DATE_TOLERANCE)
         .group_by("vm", "m_start").agg(pl.len().cast(pl.Int64).alias("rounds"))
     )
+    # the mark comes with the report, at the migration's end: after the move, before the next migration
+    forced = per_migration(MIGRATION_FORCED_VALUE).select("vm", "m_start", pl.lit(True).alias("forced")).unique()
     joined = (
         migrate.join_asof(moved, left_on="end", right_on="m_time", by="vm", strategy="nearest",
                           tolerance=DATE_TOLERANCE, check_sortedness=False)
         .join_asof(stop, left_on="end", right_on="s_end", by="vm", strategy="nearest", tolerance=DATE_TOLERANCE,
                    check_sortedness=False)
         .join(rounds, left_on=["vm", "start"], right_on=["vm", "m_start"], how="left")
+        .join(forced, left_on=["vm", "start"], right_on=["vm", "m_start"], how="left")
     )
     missing = pl.lit(None, dtype=pl.Int64)
     return joined.select(
         "vm", "src", "dst", "start", "end", (pl.col("end") - pl.col("start")).alias("duration"), "downtime",
         missing.alias("bytes_stage1"), missing.alias("bytes_stage2"), missing.alias("bytes_stage3"),
-        pl.col("rounds").fill_null(0), pl.lit(None, dtype=pl.Boolean).alias("converged"),
+        pl.col("rounds").fill_null(0), pl.col("forced").is_null().alias("converged"),
         pl.lit(None, dtype=pl.String).alias("error"),
     ).sort("start", "vm")
 
@@ -155,8 +164,9 @@ def migrations(trace: Trace, *, migrations_csv: PathArg | bool | None = None) ->
     ``migrate`` state (the end is the move: the migration's acknowledgement, a few ms on a LAN, comes after it
     and is missing from ``end`` and ``duration``), ``downtime`` is the ``stop-and-copy`` state's duration,
     ``rounds`` the number of stage-2 events, ``src`` the PM the VM was on, ``dst`` the one its
-    ``MSG_VM_LINK`` leads to (null when it never moved: a failed migration); bytes, ``converged`` and
-    ``error`` are null.
+    ``MSG_VM_LINK`` leads to (null when it never moved: a failed migration), ``converged`` false when the
+    migration has a ``forced`` event (its stop-and-copy was forced), true otherwise; bytes and ``error`` are
+    null. (Traces written before ``forced`` events existed mark no migration: all read as converged.)
     """
     plan = _plan(as_lazy(trace), trace, migrations_csv)
     collected = collect_all(list(plan.queries.values()), trace)
@@ -185,14 +195,15 @@ def migrations_plan(trace: pl.LazyFrame, inputs: Inputs) -> Plan:
 
 
 def migrations_table(frame: pl.DataFrame) -> Shown:
-    """``migrations`` for a person: the move as ``src -> dst``, total bytes sent (``bytes``, when known), and
-    ``converged`` and ``error`` only when known."""
+    """``migrations`` for a person: the move as ``src -> dst``, total bytes sent (``bytes``, when known, in
+    binary units: ``20.61 GiB``), and ``converged`` and ``error`` only when known."""
+    sent = frame.select(pl.sum_horizontal("bytes_stage1", "bytes_stage2", "bytes_stage3"))
     table = frame.select(
         "vm",
         pl.concat_str(pl.col("src").fill_null("?"), pl.lit(" -> "), pl.col("dst").fill_null("(no move)"))
         .alias("move"),
         "start", "duration", "downtime",
-        pl.sum_horizontal("bytes_stage1", "bytes_stage2", "bytes_stage3").alias("bytes"),
+        pl.Series("bytes", [human(size, "bytes") for size in sent.to_series()], dtype=pl.String),
         "rounds", "converged", "error",
     )
     note = "bytes: sent in all stages; end and bytes per stage: --format csv"

@@ -30,7 +30,8 @@ Types follow SimGrid's MSG-era tracing (``src/msg/instr_msg_vm.c`` and ``src/sur
   destination PM, and the ``EndLink`` with the same key into it; then the VM's ``power_used`` and its state
   stack are set again in the new container, so that a Gantt chart shows it. The migration itself is the
   ``migrate`` state (``MigrationStarted`` to its end), with ``stop-and-copy`` on top of it during stage 3, and a
-  ``MSG_VM_MIGRATION`` point event (``stage1``, ``stage2``, ``stage3``) at the end of every stage or round.
+  ``MSG_VM_MIGRATION`` point event (``stage1``, ``stage2``, ``stage3``) at the end of every stage or round; one
+  whose stop-and-copy was forced (it did not converge) gets a last ``forced`` event when it ends (``MigrationEnded``).
   A migration that fails leaves the VM where it was: no link, only its ``migrate`` state.
 * Actors (``actors=True``; off by default) are ``MSG_PROCESS`` containers inside their host's or VM's container
   from ``ActorStarted`` to ``ActorEnded``, with ``MSG_PROCESS_STATE`` ``task_execute`` while they compute,
@@ -73,6 +74,7 @@ from tracing.paje_types import (
     ACTOR_STATE_VALUES,
     COMM_LINK_VALUE,
     LOOPBACK,
+    MIGRATION_FORCED_VALUE,
     MIGRATION_LINK_VALUE,
     MIGRATION_STAGE_VALUES,
     USED_COLOR,
@@ -478,7 +480,14 @@ class PajeModel:
         ops.append(PushState(began, vm.container, state_type, value))
 
     def _migration_ended(self, record: events.MigrationEnded, ops: list[Operation]) -> None:
-        self._stop_and_copy.pop(record.report.vm, None)
+        """A migration that did not converge is marked ``forced``: its report, at its end, is the first record
+        that says so (the forcing itself, at the start of its stop-and-copy, is only logged)."""
+        report = record.report
+        self._stop_and_copy.pop(report.vm, None)
+        vm = self._vms.get(report.vm)
+        if not report.converged and vm is not None:
+            stage = self._host_bundle(vm.container).vm_stage
+            ops.append(NewEvent(record.time, vm.container, stage, MIGRATION_FORCED_VALUE))
 
     # -- resources -----------------------------------------------------------------------------------------------
     def _resource_used(self, record: events.ResourceUsed, ops: list[Operation]) -> None:

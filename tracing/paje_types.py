@@ -18,6 +18,7 @@ __all__ = [
     "ACTOR_STATE_VALUES",
     "COMM_LINK_VALUE",
     "LOOPBACK",
+    "MIGRATION_FORCED_VALUE",
     "MIGRATION_LINK_VALUE",
     "MIGRATION_STAGE_VALUES",
     "USED_COLOR",
@@ -204,6 +205,9 @@ VM_STATE_VALUES: dict[str, str] = {
 
 #: Values of the ``MSG_VM_MIGRATION`` point events (the end of a stage, or of a stage-2 round).
 MIGRATION_STAGE_VALUES = ("stage1", "stage2", "stage3")
+#: The ``MSG_VM_MIGRATION`` point event of a migration that did not converge (its stop-and-copy was forced:
+#: ``MigrationReport.converged`` is false), at the migration's end, when its report says so.
+MIGRATION_FORCED_VALUE = "forced"
 
 #: Values of ``MSG_PROCESS_STATE`` we use, with the MSG-era colors.
 ACTOR_STATE_VALUES: dict[str, str] = {"task_execute": "0 1 1", "send": "0 0 1", "receive": "1 0 0"}

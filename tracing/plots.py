@@ -10,16 +10,21 @@ Both are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with m
   see (stop-and-copy lasts milliseconds) is widened to :data:`MIN_BAR_FRACTION` of the time axis, ending at
   its true end. Each move is an arrow from the VM's row under its old PM to its row under the new one, at the
   move date (the end of stop-and-copy), labelled with the VM.
+* **Many VMs.** A row needs :data:`ROW_POINTS` of height for its label to be read; when the VMs' rows do not
+  fit the figure, the Gantt chart shows those that fit, the most interesting first (:func:`ranked_vms`: the
+  VMs that migrated, then those that spent the longest out of ``start``, then those that changed state most),
+  says so in its title, and a panel above it counts the VMs in each state over time, all of them
+  (:func:`draw_state_counts`). A person looking at thousands of VMs wants the few that did something and the
+  shape of the rest; a taller figure (``size``) shows more rows.
 * **Utilization** (:func:`draw_utilization`): one panel per host that computed at all, its ``power_used`` as a
   step function, as a fraction of its capacity (cores x core speed) when the platform is known (see
   :func:`tracing.analysis.capacities_for`), in Gflop/s otherwise; the time-weighted mean is written on each
   panel, dotted lines mark the moves from or to the host, and the idle hosts are listed below.
 
 Output is deterministic: the Agg canvas (the global pyplot backend is left alone), matplotlib's default style
-whatever the user's matplotlibrc says, a fixed figure size and dpi, and no software or date in the PNG's
-metadata, so the same CSV gives the same bytes (with the same matplotlib and FreeType). Files are written
-atomically. The sizes are fixed (:data:`SIZES`, :data:`DPI`); for hundreds of VMs or hosts, ask
-:func:`figure` for a bigger ``size``.
+whatever the user's matplotlibrc says, the size and dpi asked for (:data:`SIZES` and :data:`DPI` by default),
+no software or date in the file's metadata and fixed SVG ids, so the same CSV gives the same bytes (with the
+same matplotlib and FreeType). :func:`save_figure` writes PNG, SVG or PDF, by the file's suffix, atomically.
 """
 
 from __future__ import annotations
@@ -47,29 +52,48 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DPI",
+    "FORMATS",
+    "MAX_PIXELS",
     "MIN_BAR_FRACTION",
     "PLOTS",
+    "ROW_POINTS",
     "SIZES",
     "STATE_COLORS",
     "draw_gantt",
+    "draw_state_counts",
     "draw_utilization",
     "figure",
     "natural_key",
     "plot",
+    "ranked_vms",
+    "save_figure",
     "save_png",
+    "state_counts",
 ]
 
 PathArg = str | os.PathLike[str]
 
 #: What :func:`plot` draws.
 PLOTS = ("gantt", "utilization", "all")
-#: Figure sizes in inches (width, height) for each plot; at :data:`DPI` dots per inch.
+#: The files :func:`save_figure` writes, by suffix.
+FORMATS = (".png", ".svg", ".pdf")
+#: Default figure sizes in inches (width, height) for each plot; at :data:`DPI` dots per inch.
 SIZES: dict[str, tuple[float, float]] = {"gantt": (12.0, 6.0), "utilization": (12.0, 6.0), "all": (12.0, 11.0)}
 DPI = 100
+#: The most pixels a picture may have on a side (Agg draws at most 2^16).
+MAX_PIXELS = 2**15
+#: The height a Gantt row needs, in points (its 9-point label and some room): rows that do not fit are left out.
+ROW_POINTS = 13.0
+#: The space between two PMs' groups of rows, in rows.
+GROUP_GAP = 0.6
 #: A state bar is drawn at least this fraction of the time axis wide (so that a stop-and-copy shows).
 MIN_BAR_FRACTION = 0.004
 #: At most this many host panels; the busiest hosts (by mean usage) are shown.
 MAX_HOST_PANELS = 12
+#: The height a host panel needs, in points; fewer panels are drawn when they would be lower.
+MIN_PANEL_POINTS = 30.0
+#: A host panel labels each move from or to it up to this many; more are only counted.
+MAX_MOVE_LABELS = 6
 
 INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
 
@@ -121,7 +145,8 @@ def _rows(states: pl.DataFrame) -> list[tuple[str, str]]:
                                                                          natural_key(r[1])))]
 
 
-def _layout(rows: list[tuple[str, str]], gap: float = 0.6) -> tuple[dict[tuple[str, str], float], dict[str, tuple]]:
+def _layout(rows: list[tuple[str, str]], gap: float = GROUP_GAP) -> tuple[dict[tuple[str, str], float],
+                                                                          dict[str, tuple]]:
     """y of each row (top row 0, growing down) and, per PM, (first y, last y)."""
     ys: dict[tuple[str, str], float] = {}
     groups: dict[str, tuple[float, float]] = {}
@@ -136,6 +161,61 @@ def _layout(rows: list[tuple[str, str]], gap: float = 0.6) -> tuple[dict[tuple[s
         previous = host
         y += 1.0
     return ys, groups
+
+
+def _height(rows: list[tuple[str, str]]) -> float:
+    """The height of ``rows`` in rows, with the gaps between PMs' groups."""
+    return len(rows) + GROUP_GAP * max(len({host for host, _ in rows}) - 1, 0)
+
+
+def ranked_vms(states: pl.DataFrame, moves: pl.DataFrame) -> list[str]:
+    """The VMs of ``states`` (visible VM states), the most interesting first: those that moved (the most moves
+    first), then those that spent the longest out of ``start`` (suspended, saved, migrating ...), then those
+    that changed state most; the others by name, in natural order."""
+    if states.is_empty():
+        return []
+    away = pl.when(pl.col("state") != "start").then(pl.col("end") - pl.col("start")).otherwise(0.0)
+    per_vm = states.group_by("vm").agg(away.sum().alias("away"), pl.len().alias("changes"))
+    moved = moves.group_by("vm").agg(pl.len().alias("moves"))
+    table = per_vm.join(moved, on="vm", how="left").with_columns(pl.col("moves").fill_null(0))
+    return [vm for vm, *_ in sorted(table.select("vm", "moves", "away", "changes").rows(),
+                                     key=lambda r: (-r[1], -r[2], -r[3], natural_key(r[0])))]
+
+
+def _chosen_rows(states: pl.DataFrame, moves: pl.DataFrame, room: float) -> list[tuple[str, str]]:
+    """The Gantt rows that fit in ``room`` rows: all of them if they do, else those of the VMs of
+    :func:`ranked_vms`, in its order, until the next would not fit (at least one VM)."""
+    rows = _rows(states)
+    if _height(rows) <= room:
+        return rows
+    by_vm: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        by_vm.setdefault(row[1], []).append(row)
+    kept: list[tuple[str, str]] = []
+    for vm in ranked_vms(states, moves):
+        if kept and _height([*kept, *by_vm[vm]]) > room:
+            break
+        kept.extend(by_vm[vm])
+    chosen = {vm for _, vm in kept}
+    return [row for row in rows if row[1] in chosen]
+
+
+def state_counts(states: pl.DataFrame) -> pl.DataFrame:
+    """How many VMs are in each visible state over time: ``time`` and one column per state (in the order of
+    :data:`STATE_COLORS`, then others), each count held from its ``time`` to the next row's."""
+    names = [name for name in (*STATE_COLORS, *sorted(set(states["state"]) - set(STATE_COLORS)))
+             if name in set(states["state"])]
+    if not names:
+        return pl.DataFrame(schema={"time": pl.Float64})
+    steps = pl.concat([
+        states.select(pl.col("start").alias("time"), "state", pl.lit(1, dtype=pl.Int64).alias("step")),
+        states.select(pl.col("end").alias("time"), "state", pl.lit(-1, dtype=pl.Int64).alias("step")),
+    ])
+    wide = (
+        steps.group_by("time", "state").agg(pl.col("step").sum())
+        .pivot(on="state", index="time", values="step").sort("time")
+    )
+    return wide.select("time", *(pl.col(name).fill_null(0).cum_sum() for name in names))
 
 
 # -- drawing ---------------------------------------------------------------------------------------------------------
@@ -206,17 +286,18 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
         ax.text(0.5, 0.5, "no VM in this trace", transform=ax.transAxes, ha="center", va="center")
 
 
-def _host_series(series: pl.DataFrame) -> tuple[list[str], list[str], list[str], bool]:
-    """Hosts to draw (the :data:`MAX_HOST_PANELS` busiest, in natural order), idle hosts, busy hosts left out,
-    and whether their fractions are known."""
+def _host_series(series: pl.DataFrame, limit: int = MAX_HOST_PANELS) -> tuple[list[str], list[str], list[str],
+                                                                                bool]:
+    """Hosts to draw (the ``limit`` busiest, in natural order), idle hosts, busy hosts left out, and whether
+    their fractions are known."""
     hosts = series.filter(pl.col("kind") == "host")
     known = hosts.height > 0 and hosts["capacity"].null_count() == 0
     stats = hosts.group_by("name").agg(
         (pl.col("value") * pl.col("duration")).sum().alias("integral"), pl.col("value").max().alias("peak"))
     used = stats.filter(pl.col("peak") > 0).sort("integral", "name", descending=[True, False])["name"].to_list()
     idle = sorted(stats.filter(pl.col("peak") <= 0)["name"].to_list(), key=natural_key)
-    shown = sorted(used[:MAX_HOST_PANELS], key=natural_key)
-    return shown, idle, sorted(used[MAX_HOST_PANELS:], key=natural_key), known
+    shown = sorted(used[:limit], key=natural_key)
+    return shown, idle, sorted(used[limit:], key=natural_key), known
 
 
 def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataFrame, *, end: float,
@@ -240,21 +321,11 @@ def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataF
         mean = sum(y * d for y, d in zip(ys, durations, strict=False)) / span if total else 0.0
         label = f"mean {mean:.1%}" if fractions else f"mean {mean:.2f} Gflop/s"
         ax.text(1.01, 0.5, label, transform=ax.transAxes, ha="left", va="center", fontsize=9)
-        last_label = -span
-        level = 0
-        for vm, src, dst, time in moves.select("vm", "src", "dst", "time").sort("time").rows():
-            if host not in (src, dst):
-                continue
-            ax.axvline(time, color=_MOVE, lw=0.9, ls=":", zorder=4)
-            level = level + 1 if time - last_label < span * 0.08 else 0  # close labels go one line lower
-            last_label = time
-            arrow = f"{vm} \u2192" if host == src else f"\u2192 {vm}"
-            ax.annotate(arrow, xy=(time, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3 - 10 * (level % 3)),
-                        textcoords="offset points", ha="left", va="top", fontsize=8, color=_MOVE, zorder=6,
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        _mark_moves(ax, host, moves, span)
+        small = ax.get_position().height * ax.figure.get_figheight() * 72 < 2 * MIN_PANEL_POINTS
         if fractions:
             ax.set_ylim(0.0, 1.05)
-            ax.set_yticks([0.0, 0.5, 1.0])
+            ax.set_yticks([0.0, 1.0] if small else [0.0, 0.5, 1.0])
             ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0, decimals=0))
         else:
             ax.set_ylim(0.0, max(max(ys, default=0.0) * 1.1, 1e-9))
@@ -271,15 +342,102 @@ def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataF
             axes[0].set_title(title, loc="left", fontsize=11)
 
 
+def _mark_moves(ax: Axes, host: str, moves: pl.DataFrame, span: float) -> None:
+    """Dotted lines at the moves from or to ``host``, each labelled with its VM (``vm →`` leaving, ``→ vm``
+    arriving) when there are at most :data:`MAX_MOVE_LABELS` of them, else one label counting them. A label
+    goes on the first line down the panel that is free at its date."""
+    mine = moves.filter((pl.col("src") == host) | (pl.col("dst") == host)).sort("time")
+    labelled = mine.height <= MAX_MOVE_LABELS
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72  # points
+    per_point = span * 1.01 / max(width, 1.0)
+    free = [-span] * 4  # where each line's last label ends, in seconds
+    for vm, src, _, time in mine.select("vm", "src", "dst", "time").rows():
+        ax.axvline(time, color=_MOVE, lw=0.9, ls=":", zorder=4)
+        if labelled:
+            text = f"{vm} \u2192" if host == src else f"\u2192 {vm}"
+            level = next((i for i, end in enumerate(free) if end <= time), free.index(min(free)))
+            free[level] = time + (3 + 5.2 * len(text)) * per_point  # about 5 points a character at 8 points
+            _move_label(ax, text, time, level)
+    if not labelled:
+        leaving = mine.filter(pl.col("src") == host).height
+        counts = [f"{leaving} VMs \u2192" if leaving else "", f"\u2192 {mine.height - leaving} VMs"
+                  if mine.height > leaving else ""]
+        _move_label(ax, ", ".join(part for part in counts if part), mine["time"][0], 0)
+
+
+def _move_label(ax: Axes, text: str, time: float, level: int) -> None:
+    ax.annotate(text, xy=(time, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3 - 10 * level),
+                textcoords="offset points", ha="left", va="top", fontsize=8, color=_MOVE, zorder=6,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def draw_state_counts(ax: Axes, states: pl.DataFrame, *, end: float, title: str | None = None) -> None:
+    """Draw how many VMs are in each visible state over [0, ``end``] seconds (``states``: as for
+    :func:`draw_gantt`; :func:`state_counts`), stacked, in the states' colours."""
+    counts = state_counts(states)
+    names = counts.columns[1:]
+    span = max(end, 1e-9)
+    top = 1.0
+    if counts.height and names:
+        totals = counts.select(pl.sum_horizontal(names)).to_series()
+        top = max(float(totals.max() or 0), 1.0)
+        ax.stackplot(counts["time"].to_list(), *(counts[name].to_list() for name in names), step="post",
+                     colors=[STATE_COLORS.get(name, _OTHER_STATE) for name in names], alpha=BAR_ALPHA, lw=0,
+                     labels=[STATE_LABELS.get(name, name) for name in names], zorder=2)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False, alignment="left")
+    ax.set_xlim(0.0, span * 1.01)
+    ax.set_ylim(0.0, top * 1.08)
+    ax.set_ylabel("VMs", fontsize=9)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+
+
 # -- figures ---------------------------------------------------------------------------------------------------------
+#: the room above and below a figure's plots, in inches (title; axis label and notes), by plot
+_MARGINS = {"gantt": (0.48, 0.6), "utilization": (0.48, 0.72), "all": (0.55, 0.77)}
+#: with too many VMs, the share of the Gantt area (counts panel and rows) given to the counts panel, at most
+#: this many points
+_COUNTS_SHARE = 0.25
+_COUNTS_POINTS = 150.0
+#: the largest share of the ``all`` figure the Gantt area may take; the host panels have the rest
+_GANTT_SHARE_ALL = 0.6
+
+
+def _counts_share(points: float) -> float:
+    """The share of a Gantt area ``points`` high given to the counts panel above the rows."""
+    return min(_COUNTS_SHARE, _COUNTS_POINTS / max(points, 1.0))
+
+
+def _room(points: float) -> float:
+    """How many rows a Gantt axes ``points`` high holds (its y range has 0.75 of a row of margin at each end)."""
+    return points / ROW_POINTS - 1.5
+
+
+def _checked_size(size: tuple[float, float], dpi: float) -> None:
+    width, height = size
+    if not (width > 0 and height > 0 and dpi > 0):
+        raise AnalysisError(f"expected a positive picture size and dpi, found {width:g} x {height:g} in at "
+                            f"{dpi:g} dpi")
+    if max(width, height) * dpi > MAX_PIXELS:
+        raise AnalysisError(f"{width:g} x {height:g} in at {dpi:g} dpi: expected a picture of at most {MAX_PIXELS} "
+                            f"pixels a side, found {width * dpi:.0f} x {height * dpi:.0f} pixels")
+
+
 def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
            platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
-           dpi: int = DPI) -> Figure:
+           dpi: float = DPI) -> Figure:
     """The figure of ``what`` (``gantt``, ``utilization`` or ``all``: both, stacked, sharing the time axis) for
-    the tidy CSV ``trace_csv``; ``platform`` gives the hosts' capacities (see
-    :func:`tracing.analysis.capacities_for`). The figure has the Agg canvas; save it with :func:`save_png`."""
+    the tidy CSV ``trace_csv``, ``size`` inches (width, height; :data:`SIZES` by default) at ``dpi``;
+    ``platform`` gives the hosts' capacities (see :func:`tracing.analysis.capacities_for`). A Gantt chart shows
+    the rows that fit (see the module docstring). The figure has the Agg canvas; save it with
+    :func:`save_figure`."""
     if what not in PLOTS:
         raise ValueError(f"unknown plot {what!r}: expected one of {', '.join(PLOTS)}")
+    size = size or SIZES[what]
+    _checked_size(size, dpi)
     scan_trace(trace_csv)  # a file that is not ours is said so first, matplotlib or not
     mpl = _matplotlib()
     wanted = {"gantt": ["states"], "utilization": ["utilization"], "all": ["states", "utilization"]}[what]
@@ -287,33 +445,49 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     end = float(frames["run"]["simulated_time"].item())
     moves = frames["moves"]
     name = Path(trace_csv).name
+    above, below = (min(inches / size[1], 0.25) for inches in _MARGINS[what])
+    points = size[1] * 72 * (1 - above - below)  # the height of the plots
     with mpl.style.context("default"):
-        fig = mpl.figure.Figure(figsize=size or SIZES[what], dpi=dpi)
+        fig = mpl.figure.Figure(figsize=size, dpi=dpi)
         mpl.backends.backend_agg.FigureCanvasAgg(fig)
         hosts: list[str] = []
         idle: list[str] = []
         hidden: list[str] = []
         fractions = False
+        states = frames.get("vm_states")
+        share, rows, crowded = _areas(what, states, moves, frames.get("utilization"), points)
         if "utilization" in wanted:
-            hosts, idle, hidden, fractions = _host_series(frames["utilization"])
+            hosts, idle, hidden, fractions = _host_series(frames["utilization"], _panels(points * (1 - share)))
         panels = max(len(hosts), 1)
+        margins = {"left": 0.12, "right": 0.83, "top": 1 - above, "bottom": below}
+        counts_ax = None
         if what == "all":
-            rows = len(_rows(frames["vm_states"]))
-            outer = fig.add_gridspec(2, 1, height_ratios=[max(rows + 1, 3), 2.2 * panels], hspace=0.12,
-                                     left=0.12, right=0.83, top=0.95, bottom=0.07)
-            gantt_ax = fig.add_subplot(outer[0])
+            outer = fig.add_gridspec(2, 1, height_ratios=[share, 1 - share], hspace=0.12, **margins)
+            gantt_ax, counts_ax = _gantt_axes(fig, outer[0], points * share, crowded)
             grid = outer[1].subgridspec(panels, 1, hspace=0.12)
             host_axes = [fig.add_subplot(grid[i], sharex=gantt_ax) for i in range(len(hosts))]
         elif what == "gantt":
-            grid = fig.add_gridspec(1, 1, left=0.12, right=0.83, top=0.92, bottom=0.1)
-            gantt_ax, host_axes = fig.add_subplot(grid[0]), []
+            grid = fig.add_gridspec(1, 1, **margins)
+            (gantt_ax, counts_ax), host_axes = _gantt_axes(fig, grid[0], points, crowded), []
         else:
-            grid = fig.add_gridspec(panels, 1, hspace=0.12, left=0.12, right=0.83, top=0.92, bottom=0.12)
+            grid = fig.add_gridspec(panels, 1, hspace=0.12, **margins)
             gantt_ax, host_axes = None, [fig.add_subplot(grid[i]) for i in range(len(hosts))]
             for ax in host_axes[1:]:
                 ax.sharex(host_axes[0])
-        if gantt_ax is not None:
-            draw_gantt(gantt_ax, frames["vm_states"], moves, end=end, title=f"VM states per PM \u2014 {name}")
+        if gantt_ax is not None and states is not None:
+            title = f"VM states per PM \u2014 {name}"
+            if counts_ax is not None:
+                total = states["vm"].n_unique()
+                draw_state_counts(counts_ax, states, end=end, title=f"{title}: the {total:,} VMs in each state")
+                counts_ax.tick_params(axis="x", labelbottom=False)
+                shown = len({vm for _, vm in rows})
+                title = (f"{shown} of {total:,} VMs: those that migrated, then the longest out of start, then "
+                         f"by name (a taller figure shows more)")
+            chosen = {vm for _, vm in rows}
+            draw_gantt(gantt_ax, states.filter(pl.col("vm").is_in(chosen)) if crowded else states, moves,
+                       end=end, title=title)
+            if crowded:
+                gantt_ax.title.set_fontsize(10)
             if what == "all":
                 gantt_ax.tick_params(axis="x", labelbottom=False)
                 gantt_ax.set_xlabel("")
@@ -337,6 +511,45 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     return fig
 
 
+def _panels(points: float) -> int:
+    """How many host panels fit in ``points`` of height."""
+    return min(MAX_HOST_PANELS, max(int(points / MIN_PANEL_POINTS), 1))
+
+
+def _areas(what: str, states: pl.DataFrame | None, moves: pl.DataFrame, series: pl.DataFrame | None,
+           points: float) -> tuple[float, list[tuple[str, str]], bool]:
+    """How the plots' ``points`` of height are shared: the Gantt area's share (all of it for ``gantt``, none for
+    ``utilization``; for ``all``, as much as its rows need next to the host panels, 2.2 rows each, or
+    :data:`_GANTT_SHARE_ALL` if they need more), the Gantt rows drawn, and whether some were left out (then the
+    area also holds the counts panel)."""
+    if states is None:
+        return 0.0, [], False
+    rows = _rows(states)
+    share = 1.0
+    if what == "all" and series is not None:
+        busy = _host_series(series, _panels(points * (1 - _GANTT_SHARE_ALL)))[0]
+        natural = max(_height(rows) + 1, 3)
+        share = natural / (natural + 2.2 * max(len(busy), 1))
+        if _room(points * share) < _height(rows):
+            share = _GANTT_SHARE_ALL
+    area = points * share
+    if _room(area) >= _height(rows):
+        return share, rows, False
+    return share, _chosen_rows(states, moves, _room(area * (1 - _counts_share(area)))), True
+
+
+def _gantt_axes(fig: Figure, area: Any, points: float, crowded: bool) -> tuple[Axes, Axes | None]:
+    """The Gantt chart's axes in ``area`` (a grid cell ``points`` high), under a panel of state counts when
+    ``crowded``, with room for the Gantt chart's title between them."""
+    if not crowded:
+        return fig.add_subplot(area), None
+    space = min(0.3, 2 * 30.0 / max(points, 1.0))  # about 30 points, as a fraction of the mean axes height
+    counts = _counts_share(points)
+    cells = area.subgridspec(2, 1, height_ratios=[counts, 1 - counts], hspace=space)
+    counts_ax = fig.add_subplot(cells[0])
+    return fig.add_subplot(cells[1], sharex=counts_ax), counts_ax
+
+
 def _listing(names: Sequence[str], limit: int = 10) -> str:
     shown = ", ".join(names[:limit])
     return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
@@ -344,30 +557,47 @@ def _listing(names: Sequence[str], limit: int = 10) -> str:
 
 def _checked_output(path: PathArg) -> Path:
     target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise AnalysisError(f"{target}: expected a .png file name, found {target.suffix or 'no suffix'!r}")
+    if target.suffix.lower() not in FORMATS:
+        raise AnalysisError(f"{target}: expected a .png file name (or .svg, .pdf), found "
+                            f"{target.suffix or 'no suffix'!r}")
     if not target.parent.is_dir():
         raise AnalysisError(f"{target}: expected an existing directory for the picture, found none at "
                             f"{target.parent}")
     return target
 
 
-def save_png(fig: Figure, path: PathArg, *, dpi: int | None = None) -> Path:
-    """Write ``fig`` as a PNG at ``path``, atomically, with no software name or date in its metadata (the same
-    figure gives the same bytes)."""
+#: what :func:`save_figure` leaves out of each format's metadata: the software (with its version) and dates
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "svg": {"Creator": None, "Date": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+}
+
+
+def save_figure(fig: Figure, path: PathArg, *, dpi: float | None = None) -> Path:
+    """Write ``fig`` at ``path`` as PNG, SVG or PDF (by its suffix), atomically, with no software name or date
+    in its metadata and fixed SVG ids (the same figure gives the same bytes)."""
     mpl = _matplotlib()
     target = _checked_output(path)
+    kind = target.suffix.lower().lstrip(".")
     buffer = io.BytesIO()
-    with mpl.style.context("default"):
-        fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+    with mpl.style.context("default"), mpl.rc_context({"svg.hashsalt": "vmreplay"}):
+        fig.savefig(buffer, format=kind, dpi=dpi or fig.dpi, metadata=_METADATA[kind])
     with atomic_path(target) as temporary:
         temporary.write_bytes(buffer.getvalue())
     return target
 
 
+#: the former name of :func:`save_figure`, which wrote PNGs only
+save_png = save_figure
+
+
 def plot(trace_csv: PathArg, output: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
-         platform: Platform | PathArg | None = None) -> Path:
-    """Draw ``what`` (``gantt``, ``utilization``, ``all``) for the tidy CSV ``trace_csv`` into the PNG
-    ``output`` (:func:`figure`, then :func:`save_png`); return its path."""
+         platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
+         dpi: float = DPI) -> Path:
+    """Draw ``what`` (``gantt``, ``utilization``, ``all``) for the tidy CSV ``trace_csv`` into ``output`` (a
+    .png, .svg or .pdf file), ``size`` inches at ``dpi`` (:func:`figure`, then :func:`save_figure`); return its
+    path."""
     target = _checked_output(output)  # before the work
-    return save_png(figure(trace_csv, what=what, migrations_csv=migrations_csv, platform=platform), target)
+    fig = figure(trace_csv, what=what, migrations_csv=migrations_csv, platform=platform, size=size, dpi=dpi)
+    return save_figure(fig, target)

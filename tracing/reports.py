@@ -24,6 +24,7 @@ choices whatever the command, never imports polars (``replay run`` stays as fast
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 
     from replay.platform import Platform
 
-__all__ = ["REPORTS", "Inputs", "Lazy", "Plan", "Report", "Shown", "chosen", "listed", "register", "summaries"]
+__all__ = [
+    "REPORTS", "Inputs", "Lazy", "Plan", "Report", "Shown", "chosen", "human", "listed", "register", "summaries",
+]
 
 PathArg = str | os.PathLike[str]
 #: A summary frame shaped for a person, and a note on what was left out ("" for none).
@@ -46,11 +49,13 @@ Shown = tuple["pl.DataFrame", str]
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """What a report may read besides the tidy rows: the tidy CSV's path, the migrations CSV asked for (a path,
-    ``False`` for none, ``None`` to look beside the tidy CSV) and the platform of the run (for capacities)."""
+    ``False`` for none, ``None`` to look beside the tidy CSV), the platform of the run (for capacities) and the
+    cores of its VMs by name (for theirs; the tidy CSV does not have them)."""
 
     trace_csv: PathArg
     migrations_csv: PathArg | bool | None = None
     platform: Platform | PathArg | None = None
+    vm_cores: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,46 @@ def summaries(frames: Mapping[str, pl.DataFrame]) -> list[tuple[Report, pl.DataF
     return [(report, frames[report.summary]) for report in listed() if report.summary in frames]
 
 
+# -- quantities for people -----------------------------------------------------------------------------------------
+_DECIMAL = ("", "k", "M", "G", "T", "P", "E", "Z", "Y")
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+#: the units of the summary frames, and how a table writes them
+_SYMBOLS = {"flop/s": "f/s", "byte/s": "B/s"}
+
+
+def _significant(value: float) -> str:
+    """``value`` with three significant digits, trailing zeros kept: 1.47, 12.5, 125, 0.500."""
+    if value == 0:
+        return "0"
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:.{digits}f}"
+
+
+def human(value: float | None, unit: str) -> str | None:
+    """``value`` in ``unit`` as a table for people writes it (csv and json give exact numbers).
+
+    Rates (``flop/s``, ``byte/s``) get three significant digits and a decimal prefix: ``1.47 Gf/s``,
+    ``125 MB/s``; sizes (``bytes``) two decimals and a binary prefix, as SimGrid writes RAM: ``1.00 GiB``,
+    ``12.90 MiB``, ``512 B``. ``None`` stays ``None`` (unknown).
+    """
+    if value is None:
+        return None
+    if unit == "bytes":
+        for prefix in _BINARY:
+            if abs(value) < 1024 or prefix == _BINARY[-1]:
+                return f"{value:.0f} B" if prefix == "B" else f"{value:.2f} {prefix}"
+            value /= 1024
+    symbol = _SYMBOLS.get(unit)
+    if symbol is None:
+        raise ValueError(f"unknown unit {unit!r}: expected bytes, {', '.join(_SYMBOLS)}")
+    rounded = float(f"{value:.3g}")
+    for prefix in _DECIMAL:
+        if abs(rounded) < 1000 or prefix == _DECIMAL[-1]:
+            return f"{_significant(rounded)} {prefix}{symbol}"
+        rounded = float(f"{rounded / 1000:.3g}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 # -- the reports ---------------------------------------------------------------------------------------------------
 register(Report(
     name="migrations",
@@ -159,7 +204,7 @@ register(Report(
 ))
 register(Report(
     name="utilization",
-    needs=("HOST", *VARIABLES),
+    needs=("HOST", "MSG_VM", *VARIABLES),
     frames=("mean_utilization", "utilization"),
     plan=Lazy("tracing.utilization:utilization_plan"),
     title="Mean utilization over the run",

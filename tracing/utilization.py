@@ -1,58 +1,96 @@
 """Utilization from the tidy table: the usage of hosts, VMs, links and disks over time, its time-weighted
-mean, as a fraction of capacity when the platform is known; the ``utilization`` report (:mod:`tracing.reports`).
+mean, as a fraction of capacity when the capacities are known; the ``utilization`` report (:mod:`tracing.reports`).
 
 The ``power_used`` variable of hosts and VMs (flop/s), ``bandwidth_used`` of links and ``disk_used`` of hosts with
 a disk (byte/s) are step functions: each row is a value held from ``start`` to ``end``. Capacities come from a
 platform: :func:`capacities` (host: cores x core speed, link: bandwidth, disk: the ``disk_bandwidth`` property),
 or a frame of your own with columns ``kind, name, capacity``.
+
+A VM's capacity is its cores x the core speed of the PM it is on, so it changes when the VM moves to a PM of
+another speed: each value is divided by the capacity at its date. The PM at each date is the ``parent`` of the
+VM's ``MSG_VM`` container; the cores are not in the tidy table (its rows are those of the Paje trace, which
+says where a VM is, not how big it is): they come from the action trace that created the VMs (:func:`vm_cores`,
+``replay analyze --trace``), or a mapping of your own. Without them, VMs have no fraction.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterable, Mapping
 
 import polars as pl
 
 from replay.platform import Platform, default_platform, load_platform
+from replay.trace import iter_actions
+from replay.trace.records import VmCreate
 from replay.units import parse_bandwidth
-from tracing.reports import Inputs, Plan, Shown
+from tracing.reports import Inputs, Plan, Shown, human
 from tracing.schema import VARIABLES
-from tracing.tidy import PathArg, Trace, as_lazy, collect, run_end, sum_in_order
+from tracing.tidy import PathArg, Trace, as_lazy, collect, containers, run_end, sum_in_order
 
-__all__ = ["capacities", "capacities_for", "mean_utilization", "utilization"]
+__all__ = ["capacities", "capacities_for", "mean_utilization", "utilization", "vm_cores"]
+
+log = logging.getLogger("tracing.analysis")
 
 _UNITS = {"host": "flop/s", "vm": "flop/s", "link": "byte/s", "disk": "byte/s"}
 _KIND_ORDER = ("host", "vm", "link", "disk")
 #: the columns of :func:`utilization`
 _SERIES = ("kind", "name", "start", "end", "duration", "value", "capacity", "fraction")
-#: the fractions :func:`utilization` and :func:`mean_utilization` add: column -> the column divided by capacity
-_VALUE_FRACTION = {"fraction": "value"}
-_MEAN_FRACTIONS = {"fraction": "mean", "peak_fraction": "peak"}
+_CAPACITIES = {"kind": pl.String, "name": pl.String, "capacity": pl.Float64, "core_speed": pl.Float64}
+#: a VM's cores by name
+VmCores = Mapping[str, int]
 
 
 def capacities(platform: Platform | PathArg | None = None) -> pl.DataFrame:
-    """The capacities of a platform's resources: ``kind, name, capacity``.
+    """The capacities of a platform's resources: ``kind, name, capacity, core_speed``.
 
-    ``host``: cores x core speed (flop/s, initial power state); ``link``: bandwidth (byte/s; under LV08 a link
-    carries at most 0.97 of it); ``disk``: a host's ``disk_bandwidth`` property (byte/s), for hosts that have
-    one. ``platform`` is a loaded platform, a platform file, or ``None`` for the embedded default platform.
-    VMs are not in the platform: append rows ``("vm", name, vcpus x PM core speed)`` for them if you like.
+    ``host``: cores x core speed (flop/s, initial power state), and its ``core_speed``, which makes the
+    capacity of the VMs on it; ``link``: bandwidth (byte/s; under LV08 a link carries at most 0.97 of it);
+    ``disk``: a host's ``disk_bandwidth`` property (byte/s), for hosts that have one (``core_speed`` is null
+    but for hosts). ``platform`` is a loaded platform, a platform file, or ``None`` for the embedded default
+    platform. VMs are not in the platform: their capacity is worked out from their cores (see
+    :func:`utilization`), or append rows ``("vm", name, capacity, None)`` for them.
     """
     if platform is None:
         platform = default_platform()
     elif not isinstance(platform, Platform):
         platform = load_platform(platform)
-    rows: list[tuple[str, str, float]] = []
+    rows: list[tuple[str, str, float, float | None]] = []
     for host in platform.hosts.values():
-        rows.append(("host", host.name, host.cores * host.speed))
+        rows.append(("host", host.name, host.cores * host.speed, host.speed))
     for link in platform.links.values():
         if link is not platform.loopback and link.name != "__loopback__":
-            rows.append(("link", link.name, link.bandwidth))
+            rows.append(("link", link.name, link.bandwidth, None))
     for host in platform.hosts.values():
         disk = host.properties.get("disk_bandwidth")
         if disk is not None:
-            rows.append(("disk", host.name, parse_bandwidth(disk, context=f"host {host.name!r} disk_bandwidth: ")))
-    return pl.DataFrame(rows, schema={"kind": pl.String, "name": pl.String, "capacity": pl.Float64}, orient="row")
+            bandwidth = parse_bandwidth(disk, context=f"host {host.name!r} disk_bandwidth: ")
+            rows.append(("disk", host.name, bandwidth, None))
+    return pl.DataFrame(rows, schema=_CAPACITIES, orient="row")
+
+
+def vm_cores(traces: PathArg | Iterable[PathArg]) -> dict[str, int]:
+    """The cores of the VMs the action traces ``traces`` create (their ``vm_create`` lines), by VM name.
+
+    A name created twice with different cores is left out, with a warning (which VM is which cannot be told
+    from the tidy table); a trace that does not parse raises its :class:`replay.errors.TraceSyntaxError`.
+    """
+    paths = [traces] if isinstance(traces, str | os.PathLike) else list(traces)
+    found: dict[str, int] = {}
+    where: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for path in paths:
+        for action in iter_actions(path):
+            if not isinstance(action, VmCreate):
+                continue
+            cores = action.config.cores
+            if found.setdefault(action.vm, cores) != cores and action.vm not in ambiguous:
+                ambiguous.add(action.vm)
+                log.warning("%s:%d: VM %r is created with %d cores, and with %d at %s: its capacity is unknown",
+                            action.path, action.line, action.vm, cores, found[action.vm], where[action.vm])
+            where.setdefault(action.vm, f"{action.path}:{action.line}")
+    return {vm: cores for vm, cores in found.items() if vm not in ambiguous}
 
 
 def _fingerprint(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -104,33 +142,62 @@ def _utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _with_capacity(frame: pl.LazyFrame | pl.DataFrame, caps: pl.DataFrame | None, columns: Mapping[str, str]):
-    """Join ``caps`` on (kind, name) and add ``fraction`` columns (value / capacity) as ``columns`` says."""
-    lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+def _vm_hosts(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Where each VM was: ``vm, host, c_start`` (one row per ``MSG_VM`` container, by start)."""
+    return containers(lf, "MSG_VM", "vm").select("vm", "host", "c_start")
+
+
+def _with_capacity(series: pl.LazyFrame, caps: pl.DataFrame | None, vm_hosts: pl.LazyFrame,
+                   cores: VmCores | None) -> pl.LazyFrame:
+    """``series`` (rows of :func:`_utilization`) with the capacity at each row's date and ``fraction`` =
+    value / capacity: hosts, links and disks by name from ``caps``; a VM by name from ``caps`` if it is there,
+    else its ``cores`` x the core speed (``caps``) of the PM it was on at the row's start (the ``MSG_VM``
+    container then alive, ``vm_hosts``)."""
     if caps is None:
-        caps = pl.DataFrame(schema={"kind": pl.String, "name": pl.String, "capacity": pl.Float64})
-    caps = caps.select("kind", "name", pl.col("capacity").cast(pl.Float64)).unique(["kind", "name"], keep="last")
-    joined = lazy.join(caps.lazy(), on=["kind", "name"], how="left", maintain_order="left").with_columns(
-        (pl.col(source) / pl.col("capacity")).alias(target) for target, source in columns.items()
-    )
-    return joined.collect() if isinstance(frame, pl.DataFrame) else joined
+        caps = pl.DataFrame(schema=_CAPACITIES)
+    named = caps.select("kind", "name", pl.col("capacity").cast(pl.Float64)).unique(["kind", "name"], keep="last")
+    frame = series.join(named.lazy(), on=["kind", "name"], how="left", maintain_order="left")
+    if cores and "core_speed" in caps.columns:
+        speeds = caps.filter(pl.col("kind") == "host").select(pl.col("name").alias("host"),
+                                                              pl.col("core_speed").cast(pl.Float64))
+        sizes = pl.LazyFrame({"vm": list(cores), "cores": list(cores.values())},
+                             schema={"vm": pl.String, "cores": pl.Float64})
+        placed = (
+            vm_hosts.join(speeds.lazy(), on="host", how="left").join(sizes, on="vm", how="inner")
+            .select(pl.lit("vm").alias("kind"), pl.col("vm").alias("name"), "c_start",
+                    (pl.col("cores") * pl.col("core_speed")).alias("vm_capacity"))
+            .sort("c_start")
+        )
+        frame = (
+            frame.with_row_index("row").sort("start")
+            .join_asof(placed, left_on="start", right_on="c_start", by=["kind", "name"], strategy="backward",
+                       check_sortedness=False)
+            .sort("row")
+            .with_columns(pl.coalesce("capacity", "vm_capacity").alias("capacity"))
+            .drop("row", "c_start", "vm_capacity")
+        )
+    return frame.with_columns((pl.col("value") / pl.col("capacity")).alias("fraction"))
 
 
 def utilization(trace: Trace, *, kind: str | Iterable[str] | None = None,
-                capacities: pl.DataFrame | Platform | PathArg | None = None) -> pl.LazyFrame:
+                capacities: pl.DataFrame | Platform | PathArg | None = None,
+                vm_cores: VmCores | None = None) -> pl.LazyFrame:
     """Resource usage over time, as step functions: ``kind, name, start, end, duration, value, capacity,
     fraction``, one row per value held from ``start`` to ``end``, by kind, name and start.
 
     ``kind``: ``host`` and ``vm`` (``power_used``, flop/s), ``link`` (``bandwidth_used``), ``disk``
     (``disk_used``, byte/s); all by default. ``capacities``: a frame ``kind, name, capacity`` (see
-    :func:`capacities`) or a platform (or its file); ``fraction`` = value / capacity, null where the capacity
-    is unknown (no ``capacities``: all null).
+    :func:`capacities`; with its ``core_speed`` column, VMs get a capacity from ``vm_cores``) or a platform
+    (or its file); ``vm_cores``: the cores of the VMs by name (:func:`vm_cores` reads them from an action
+    trace). ``capacity`` is the capacity at the row's date (a VM's, cores x the core speed of the PM it was
+    on then), ``fraction`` = value / capacity, null where the capacity is unknown.
     """
-    frame = _utilization(as_lazy(trace))
+    lf = as_lazy(trace)
+    frame = _utilization(lf)
     if kind is not None:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         frame = frame.filter(pl.col("kind").is_in(kinds))
-    frame = _with_capacity(frame, _capacity_frame(capacities), _VALUE_FRACTION)
+    frame = _with_capacity(frame, _capacity_frame(capacities), _vm_hosts(lf), vm_cores)
     return _sort_kinds(frame, "name", "start", "end").select(_SERIES)
 
 
@@ -139,15 +206,25 @@ def _sort_kinds(frame: pl.LazyFrame, *by: str) -> pl.LazyFrame:
     return frame.join(order, on="kind", how="left").sort("k_order", *by, maintain_order=True).drop("k_order")
 
 
-def _mean_utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _mean_utilization(series: pl.LazyFrame, end: pl.LazyFrame) -> pl.LazyFrame:
+    """The summary of ``series`` (:func:`_with_capacity`'s rows) over a run ending as ``end`` says."""
+    timed = pl.col("duration") > 0
+    capacity = pl.col("capacity").filter(timed)
     means = (
-        _utilization(lf).group_by("kind", "name")
+        series.group_by("kind", "name")
         .agg(
             sum_in_order(pl.col("duration"), "start").alias("lived"),
             sum_in_order(pl.col("value") * pl.col("duration"), "start").alias("integral"),
-            pl.col("value").filter(pl.col("duration") > 0).max().fill_null(0.0).alias("peak"),
+            pl.col("value").filter(timed).max().fill_null(0.0).alias("peak"),
+            sum_in_order((pl.col("fraction") * pl.col("duration")).fill_null(0.0), "start").alias("shares"),
+            pl.col("fraction").filter(timed).max().fill_null(0.0).alias("peak_fraction"),
+            capacity.is_null().any().alias("unknown"),
+            capacity.min().alias("low"),
+            capacity.max().alias("high"),
+            sum_in_order((pl.col("capacity") * pl.col("duration")).fill_null(0.0), "start").alias("capacities"),
+            pl.col("capacity").max().alias("any_capacity"),
         )
-        .join(run_end(lf), how="cross")
+        .join(end, how="cross")
         .with_columns(
             # a VM exists from its creation to its destruction; the platform's resources for the whole run (a
             # disk's variable is only set at its first use: 0 before)
@@ -156,54 +233,72 @@ def _mean_utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             pl.when(pl.col("time") > 0).then(pl.col("integral") / pl.col("time")).otherwise(0.0).alias("mean"),
             pl.col("kind").replace_strict(_UNITS, default=None).alias("unit"),
+            # a capacity that changed (a VM moved to a PM of another speed): its time-weighted mean
+            pl.when(pl.col("unknown")).then(None)
+            .when(pl.col("low") == pl.col("high")).then(pl.col("high"))
+            .when(pl.col("lived") > 0).then(pl.col("capacities") / pl.col("lived"))
+            .otherwise(pl.col("any_capacity")).alias("capacity"),
+        )
+        .with_columns(
+            pl.when(pl.col("capacity").is_null()).then(None)
+            .when(pl.col("time") > 0).then(pl.col("shares") / pl.col("time")).otherwise(0.0).alias("fraction"),
+            pl.when(pl.col("capacity").is_not_null()).then(pl.col("peak_fraction")).alias("peak_fraction"),
         )
     )
-    return _sort_kinds(means, "name").select("kind", "name", "unit", "time", "mean", "peak")
+    return _sort_kinds(means, "name").select("kind", "name", "unit", "time", "mean", "peak", "capacity", "fraction",
+                                            "peak_fraction")
 
 
-def mean_utilization(trace: Trace, *, capacities: pl.DataFrame | Platform | PathArg | None = None) -> pl.DataFrame:
+def mean_utilization(trace: Trace, *, capacities: pl.DataFrame | Platform | PathArg | None = None,
+                     vm_cores: VmCores | None = None) -> pl.DataFrame:
     """Time-weighted usage of every host, VM, link and disk: ``kind, name, unit, time, mean, peak, capacity,
     fraction, peak_fraction``.
 
     ``mean`` = (sum of value x duration) / ``time``, where ``time`` is how long the resource existed (the
     whole run for hosts and links, from creation to destruction for a VM); ``peak`` is the highest value held
-    for a positive time; ``fraction`` and ``peak_fraction`` divide them by the capacity (null when unknown:
-    see :func:`utilization`). A host computing on one of its 4 cores for the whole run has fraction 0.25.
+    for a positive time. ``fraction`` is the time-weighted mean of value / capacity, each value divided by the
+    capacity at its date, and ``peak_fraction`` the highest of them (null when the capacity is unknown: see
+    :func:`utilization`); ``capacity`` is the capacity, or its time-weighted mean if it changed (a VM that
+    moved to a PM of another core speed). A host computing on one of its 4 cores for the whole run has
+    fraction 0.25.
     """
-    frame = collect(_mean_utilization(as_lazy(trace)), trace)
-    return _with_capacity(frame, _capacity_frame(capacities), _MEAN_FRACTIONS)
+    lf = as_lazy(trace)
+    series = _with_capacity(_utilization(lf), _capacity_frame(capacities), _vm_hosts(lf), vm_cores)
+    return collect(_mean_utilization(series, run_end(lf)), trace)
 
 
 # -- the report -------------------------------------------------------------------------------------------------------
 def utilization_plan(trace: pl.LazyFrame, inputs: Inputs) -> Plan:
     """The ``utilization`` report: ``mean_utilization`` and the ``utilization`` step functions, with the
-    capacities of the platform of the run (:func:`capacities_for`)."""
+    capacities of the platform of the run (:func:`capacities_for`) and the VMs' cores of ``inputs``."""
     queries = {
-        "mean_utilization": _mean_utilization(trace),
-        "utilization": _sort_kinds(_utilization(trace), "name", "start", "end"),
+        "utilization": _utilization(trace),
+        "vm_hosts": _vm_hosts(trace),
+        "end": run_end(trace),
         "fingerprint": _fingerprint(trace),
     }
 
     def finish(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         caps = _platform_capacities(frames["fingerprint"], inputs.platform)
-        return {
-            "mean_utilization": _with_capacity(frames["mean_utilization"], caps, _MEAN_FRACTIONS),
-            "utilization": _with_capacity(frames["utilization"], caps, _VALUE_FRACTION).select(_SERIES),
-        }
+        series = _with_capacity(frames["utilization"].lazy(), caps, frames["vm_hosts"].lazy(), inputs.vm_cores)
+        means, rows = pl.collect_all([_mean_utilization(series, frames["end"].lazy()),
+                                      _sort_kinds(series, "name", "start", "end").select(_SERIES)])
+        return {"mean_utilization": means, "utilization": rows}
 
     return Plan(queries, finish)
 
 
 def mean_utilization_table(frame: pl.DataFrame) -> Shown:
-    """``mean_utilization`` for a person: the resources used at some point, with fractions in percent."""
+    """``mean_utilization`` for a person: the resources used at some point, rates in human units (``1.47
+    Gf/s``, ``125 MB/s``), fractions in percent."""
     used = frame.filter(pl.col("peak") > 0)
     table = used.select(
-        "kind", "name", "mean", "peak", "unit", (pl.col("fraction") * 100).alias("mean %"),
-        (pl.col("peak_fraction") * 100).alias("peak %"),
+        "kind", "name",
+        *(pl.Series(name, [human(value, unit) for value, unit in zip(used[name], used["unit"], strict=True)],
+                    dtype=pl.String) for name in ("mean", "peak")),
+        (pl.col("fraction") * 100).alias("mean %"), (pl.col("peak_fraction") * 100).alias("peak %"),
     )
     if table["mean %"].null_count() == table.height:
         table = table.drop("mean %", "peak %")
     idle = frame.height - used.height
     return table, f"{idle} resources idle all run left out" if idle else ""
-
-
