@@ -31,7 +31,7 @@ from replay.platform import ActorSpec
 from replay.process import Steps
 from replay.simulation import Simulation
 from replay.trace import Action, ReplayContext, TraceSource
-from replay.trace.records import Init
+from replay.trace.actor_actions import Init
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,18 +21,11 @@ from hypothesis import strategies as st
 
 from replay.errors import LookupFailure, TraceSyntaxError
 from replay.trace import SharedTrace, SplitTrace, iter_actions, open_trace, parse_line
-from replay.trace.records import (
-    BUILTIN,
-    Action,
-    Compute,
-    Finalize,
-    Init,
-    Irecv,
-    Isend,
-    Recv,
-    Send,
-    SetPstate,
-    Sleep,
+from replay.trace.actor_actions import Compute, Finalize, Init, Irecv, Isend, Recv, Send, Sleep, Wait, WaitAll
+from replay.trace.builtin import BUILTIN
+from replay.trace.host_actions import SetPstate
+from replay.trace.records import Action
+from replay.trace.vm_actions import (
     VmAction,
     VmCreate,
     VmDestroy,
@@ -44,8 +37,6 @@ from replay.trace.records import (
     VmShutdown,
     VmStart,
     VmSuspend,
-    Wait,
-    WaitAll,
 )
 from replay.vm import VmConfig
 

@@ -14,7 +14,7 @@ from replay.replayer import Replayer
 from replay.session import ReplaySession, validate
 from replay.simulation import Simulation
 from replay.trace import BUILTIN, Registry, open_trace
-from replay.trace.records import VmAction
+from replay.trace.vm_actions import VmAction
 from tests.helpers import REPO, platform
 
 # Three 1 Gf/s hosts; a FATPIPE of 100 MBps and 10 ms between any two: a message of S bytes takes

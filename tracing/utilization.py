@@ -23,7 +23,7 @@ import polars as pl
 
 from replay.platform import Platform, default_platform, load_platform
 from replay.trace import iter_actions
-from replay.trace.records import VmCreate
+from replay.trace.vm_actions import VmCreate
 from replay.units import parse_bandwidth
 from tracing.reports import Inputs, Plan, Shown, human
 from tracing.schema import VARIABLES

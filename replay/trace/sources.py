@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO, ClassVar, Final, Literal
 
 from replay.errors import LookupFailure, TraceSyntaxError, where
+from replay.trace.builtin import BUILTIN
 from replay.trace.grammar import shown
-from replay.trace.records import BUILTIN, Action, Registry
+from replay.trace.records import Action, Registry
 
 PathArg = str | os.PathLike[str]
 
