@@ -296,7 +296,7 @@ def _print(renderable: RenderableType, what: str) -> None:
 
 @app.command("validate")
 def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None) -> None:
-    """Check a trace (syntax, actor and host names, VM operation order) without running it."""
+    """Check a trace without running it: syntax, names, messages that can never match, VM operation order."""
     try:
         _check_inputs(traces, platform, deploy)
         actors, actions = validate(traces or [], platform=platform, deploy=deploy)
