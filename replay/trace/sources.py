@@ -76,7 +76,7 @@ def _open(path: str, *, regular: bool = False) -> BinaryIO:
         raise TraceSyntaxError(f"{where(path, None)}expected a trace file name, found {exc}") from None
     if handle is None:
         raise TraceSyntaxError(
-            f"{where(path, None)}expected a regular trace file (it is read twice: to check it, then to "
+            f"{where(path, None)}expected a regular trace file (a long one is read twice: to check it, then to "
             "replay it), found a pipe or a device"
         )
     return handle
