@@ -2,9 +2,9 @@
 
 Syntax is checked by the parser; this adds what needs the whole trace and the platform: whatever can be known
 without simulating is reported before the run starts, with the ``file:line`` of the action at fault. Each action
-says what it needs in its own ``check(walk)`` (:mod:`replay.trace.actor_actions` and its siblings), through the questions of
-:class:`TraceCheck`, which sees the actions one at a time, as the trace is read (one pass), and concludes at
-:meth:`TraceCheck.finish`:
+says what it needs in its own ``check(walk)`` (:mod:`replay.trace.actor_actions` and its siblings), through the
+questions of :class:`TraceCheck`, which sees the actions one at a time, as the trace is read (one pass), and
+concludes at :meth:`TraceCheck.finish`:
 
 * every peer of a ``send``/``recv`` is an actor of the trace, and a blocking ``send`` or ``recv`` has a match
   (a mailbox that gets more blocking receives than sends would leave one waiting forever);

@@ -6,8 +6,9 @@ character is ``#`` are skipped. As in SimGrid's ``xbt_replay``, ``#`` starts a c
 line: ``p0 compute 1e9 # hi`` is an error here (too many arguments, with a hint), where SimGrid would hand the
 extra tokens to the handler.
 
-This module knows no action: each action declares its own arguments (:mod:`replay.trace.actor_actions` and its siblings) and reads them
-with a :class:`Place`, which turns every bad token into a :class:`~replay.errors.TraceSyntaxError` reading
+This module knows no action: each action declares its own arguments (:mod:`replay.trace.actor_actions` and its
+siblings) and reads them with a :class:`Place`, which turns every bad token into a
+:class:`~replay.errors.TraceSyntaxError` reading
 ``path:line: <what was expected>, found <what was found>``. An action's ``usage`` string is also its arity:
 ``<x>`` is a required argument, ``[x]`` an optional one, ``...`` any number more.
 """
