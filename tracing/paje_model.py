@@ -77,6 +77,8 @@ from tracing.paje_types import (
     MIGRATION_FORCED_VALUE,
     MIGRATION_LINK_VALUE,
     MIGRATION_STAGE_VALUES,
+    POWER_COLOR,
+    PSTATE_COLOR,
     USED_COLOR,
     VM_STACKS,
     VM_STATE_VALUES,
@@ -104,6 +106,8 @@ class _HostTypes:
     host: PajeType
     power_used: PajeType
     disk_used: PajeType | None
+    power: PajeType | None
+    pstate: PajeType | None
     vm: PajeType
     vm_state: PajeType
     vm_power_used: PajeType
@@ -172,15 +176,17 @@ class PajeModel:
         self._link_types: dict[int, tuple[PajeType, PajeType]] = {}
         self._router_types: dict[int, PajeType] = {}
         self._has_disk = any(host.disk_bandwidth is not None for host in platform.hosts.values())
+        self._has_host_power = any(host.wattages for host in platform.hosts.values())
+        self._has_pstates = any(len(host.pstate_speeds) > 1 for host in platform.hosts.values())
+        self._has_link_power = any(link.wattage_range is not None for link in platform.links.values())
+        #: the ``power`` variable type under each LINK type (when links have wattages)
+        self._link_power: dict[int, PajeType] = {}
         self._define_platform_types(platform.root, 0)
         declared = {link for zone in platform.root.walk() for link in zone.links}
         #: links no zone declares (the loader puts every link in a zone; this is a safety net): under the root
         self._orphan_links = [name for name in platform.links if name != LOOPBACK and name not in declared]
         if self._orphan_links and self.root_type.alias not in self._link_types:
-            link_type = self._define("container", "LINK", self.root_type)
-            self._link_types[self.root_type.alias] = (
-                link_type, self._define("variable", "bandwidth_used", link_type, USED_COLOR)
-            )
+            self._define_link_type(self.root_type)
         self._vm_links: dict[tuple[int, int], PajeType] = {}
         self._actor_links: dict[tuple[int, int], PajeType] = {}
         self._define_link_types()
@@ -205,6 +211,8 @@ class PajeModel:
             events.StopAndCopyStarted: self._stop_and_copy_started,
             events.MigrationEnded: self._migration_ended,
             events.ResourceUsed: self._resource_used,
+            events.PowerChanged: self._power_changed,
+            events.PstateChanged: self._pstate_changed,
             events.RunEnded: self._run_ended,
         }
         if actors:
@@ -244,18 +252,25 @@ class PajeModel:
             bundle = self._host_types[zone_type.alias] = self._define_host_types(zone_type)
             self._bundles[bundle.host.alias] = self._bundles[bundle.vm.alias] = bundle
         if any(link != LOOPBACK for link in zone.links) and zone_type.alias not in self._link_types:
-            link_type = self._define("container", "LINK", zone_type)
-            used = self._define("variable", "bandwidth_used", link_type, USED_COLOR)
-            self._link_types[zone_type.alias] = (link_type, used)
+            self._define_link_type(zone_type)
         if zone.routers and zone_type.alias not in self._router_types:
             self._router_types[zone_type.alias] = self._define("container", "ROUTER", zone_type)
         for child in zone.children:
             self._define_platform_types(child, depth + 1)
 
+    def _define_link_type(self, parent: PajeType) -> None:
+        link_type = self._define("container", "LINK", parent)
+        used = self._define("variable", "bandwidth_used", link_type, USED_COLOR)
+        self._link_types[parent.alias] = (link_type, used)
+        if self._has_link_power:
+            self._link_power[link_type.alias] = self._define("variable", "power", link_type, POWER_COLOR)
+
     def _define_host_types(self, zone_type: PajeType) -> _HostTypes:
         host = self._define("container", "HOST", zone_type)
         power_used = self._define("variable", "power_used", host, USED_COLOR)
         disk_used = self._define("variable", "disk_used", host, USED_COLOR) if self._has_disk else None
+        power = self._define("variable", "power", host, POWER_COLOR) if self._has_host_power else None
+        pstate = self._define("variable", "pstate", host, PSTATE_COLOR) if self._has_pstates else None
         vm = self._define("container", "MSG_VM", host)
         vm_state = self._define("state", "MSG_VM_STATE", vm)
         self._define_values(vm_state, VM_STATE_VALUES)
@@ -265,7 +280,9 @@ class PajeModel:
         if self.actors:
             vm_actor = self._define_actor_type(vm)
             actor = self._define_actor_type(host)
-        return _HostTypes(host, power_used, disk_used, vm, vm_state, vm_power_used, vm_stage, actor, vm_actor)
+        return _HostTypes(
+            host, power_used, disk_used, power, pstate, vm, vm_state, vm_power_used, vm_stage, actor, vm_actor
+        )
 
     def _define_actor_type(self, parent: PajeType) -> PajeType:
         actor = self._define("container", "MSG_PROCESS", parent)
@@ -370,6 +387,11 @@ class PajeModel:
             types = self._host_types[zone_type.alias]
             host = self._named[name] = self._new_container(name, types.host, container, 0.0, ops)
             ops.append(SetVariable(0.0, host, types.power_used, 0.0))
+            spec = self.platform.hosts[name]
+            if types.power is not None and spec.wattages:  # idle in its first power state until told otherwise
+                ops.append(SetVariable(0.0, host, types.power, spec.wattages[spec.pstate].idle))
+            if types.pstate is not None:
+                ops.append(SetVariable(0.0, host, types.pstate, float(spec.pstate)))
         for name in zone.links:
             if name != LOOPBACK:
                 self._create_link(name, container, ops)
@@ -385,6 +407,9 @@ class PajeModel:
         link_type, used = self._link_types[parent.type.alias]
         link = self._named[name] = self._new_container(name, link_type, parent, 0.0, ops)
         ops.append(SetVariable(0.0, link, used, 0.0))
+        wattage_range = self.platform.links[name].wattage_range
+        if wattage_range is not None and link_type.alias in self._link_power:
+            ops.append(SetVariable(0.0, link, self._link_power[link_type.alias], wattage_range[0]))
 
     def _host_bundle(self, container: Container) -> _HostTypes:
         """The types of a HOST or MSG_VM container's family."""
@@ -490,6 +515,26 @@ class PajeModel:
             ops.append(NewEvent(record.time, vm.container, stage, MIGRATION_FORCED_VALUE))
 
     # -- resources -----------------------------------------------------------------------------------------------
+    def _power_changed(self, record: events.PowerChanged, ops: list[Operation]) -> None:
+        container = self._named.get(record.name)
+        if container is None:
+            return
+        if record.kind is ResourceKind.HOST and container.type.name == "HOST":
+            power = self._host_bundle(container).power
+        elif record.kind is ResourceKind.LINK and container.type.name == "LINK":
+            power = self._link_power.get(container.type.alias)
+        else:
+            return
+        if power is not None:
+            ops.append(SetVariable(record.time, container, power, record.watts))
+
+    def _pstate_changed(self, record: events.PstateChanged, ops: list[Operation]) -> None:
+        host = self._named.get(record.host)
+        if host is not None and host.type.name == "HOST":
+            pstate = self._host_bundle(host).pstate
+            if pstate is not None:
+                ops.append(SetVariable(record.time, host, pstate, float(record.pstate)))
+
     def _resource_used(self, record: events.ResourceUsed, ops: list[Operation]) -> None:
         kind = record.kind
         if kind is ResourceKind.VM:

@@ -21,6 +21,8 @@ __all__ = [
     "MIGRATION_FORCED_VALUE",
     "MIGRATION_LINK_VALUE",
     "MIGRATION_STAGE_VALUES",
+    "POWER_COLOR",
+    "PSTATE_COLOR",
     "USED_COLOR",
     "VM_STACKS",
     "VM_STATE_VALUES",
@@ -214,6 +216,10 @@ ACTOR_STATE_VALUES: dict[str, str] = {"task_execute": "0 1 1", "send": "0 0 1", 
 
 #: Color of the ``*_used`` variable types (SimGrid's).
 USED_COLOR = "0.5 0.5 0.5"
+
+#: Color of the ``power`` variable (watts) of hosts and links, and of ``pstate``.
+POWER_COLOR = "0.9 0.4 0.1"
+PSTATE_COLOR = "0.4 0.4 0.9"
 
 LOOPBACK = "__loopback__"
 
