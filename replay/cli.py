@@ -272,9 +272,19 @@ def _result_table(result: RunResult) -> Table:
     if forced:
         table.add_row("forced stop-and-copy", str(forced))
     table.add_row("actions", str(counts["actions"]))
+    if result.energy is not None:
+        table.add_row("energy", _joules(result.energy["total"]))
     table.add_row("wall time", f"{result.wall_time:.3f} s")
     table.add_row("events per second", f"{rate:,.0f}")
     return table
+
+
+def _joules(value: float) -> str:
+    """Joules for a person: J, kJ, MJ or GJ, three significant digits."""
+    for unit, scale in (("GJ", 1e9), ("MJ", 1e6), ("kJ", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.3g} J"
 
 
 def _print(renderable: RenderableType, what: str) -> None:

@@ -8,10 +8,10 @@ on the PM's CPU, so its load counts there, and goes with it when it migrates. A 
 (``Idle:Busy``) draws ``Idle + (Busy - Idle) x usage / bandwidth``, the usage being SimGrid's (the sum of weight x
 rate over its flows, or the largest on a FATPIPE link), as the link energy plugin computes it.
 
-The power only changes when the sharing problem is re-solved or a power state changes, so it is constant in
-between: the meter is told of every re-solve of the resources it watches (:meth:`replay.engine.Engine.meter`) and
-of every power-state change, and adds ``power x duration`` each time the power changes. The energy is that
-integral, exact, never a sample.
+The power only changes when the sharing problem is re-solved, so it is constant in between: the meter is told of
+every re-solve of the resources it watches (:meth:`replay.engine.Engine.meter`; a power-state change re-solves its
+host), and adds ``power x duration`` each time the power changes. The energy is that integral, exact, never a
+sample.
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ class EnergyMeter:
         account = Account(host.name, ResourceKind.HOST, self._host_power(host), self.engine.now)
         self.hosts[host.name] = account
 
-        def changed(_: object = None) -> None:
+        def changed(_: object) -> None:
             self._update(account, self._host_power(host), host.cpu.usage() <= 0.0)
 
-        host.on_power_change = changed
         self.engine.meter(host.cpu, changed)
         self._announce(account)
 

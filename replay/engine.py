@@ -252,6 +252,10 @@ class Engine:
                 self._free_rate(activity)
             self._touch(activity)
 
+    def touch(self, resource: Resource) -> None:
+        """Have the problem holding ``resource`` re-solved before the clock moves on (its meter is told)."""
+        self._mark(resource)
+
     def set_capacity(self, resource: Resource, capacity: float) -> None:
         if capacity != resource.capacity:
             resource.capacity = capacity

@@ -14,7 +14,6 @@ knows them only through that protocol, so this module knows nothing of actors.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Protocol
 
 from replay import events
@@ -181,8 +180,6 @@ class PhysicalHost(ComputeHost):
         self._disk: Resource | None = None
         #: the power state: its speed is ``spec.pstate_speeds[pstate]``
         self.pstate = spec.pstate
-        #: called before and after the host's power state changes (the energy meter keeps its account)
-        self.on_power_change: Callable[[PhysicalHost], None] | None = None
 
     @property
     def pstate_count(self) -> int:
@@ -195,15 +192,12 @@ class PhysicalHost(ComputeHost):
             raise ValueError(f"host {self.name!r} has no power state {index}: it has {self.pstate_count}, numbered "
                              "from 0")
         speed = self.spec.pstate_speeds[index] if self.spec.pstate_speeds else self.spec.speed
-        if self.on_power_change is not None:
-            self.on_power_change(self)
         self.pstate = index
         self.engine.set_capacity(self.cpu, speed * self.cores)
+        self.engine.touch(self.cpu)  # re-solved even at the same speed: an energy meter reads the new watts then
         self.set_core_speed(speed)
         for guest in self.guests:
             guest.pm_speed_changed()
-        if self.on_power_change is not None:
-            self.on_power_change(self)
         engine = self.engine
         if engine.traced:
             engine.emit(events.PstateChanged(engine.now, self.name, index, speed))
