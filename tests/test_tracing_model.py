@@ -95,7 +95,10 @@ def test_platform_containers_are_created_at_zero_with_their_usage_at_zero():
     assert [c.alias for c in created] == list(range(1, len(created) + 1))  # the root container is 0
     variables = {(op.container.name, op.type.name) for op in ops if isinstance(op, SetVariable)}
     assert ("pm-0", "power_used") in variables and ("uplink", "bandwidth_used") in variables
-    assert all(op.value == 0.0 for op in ops if isinstance(op, SetVariable))
+    # usages start at 0; the power of each PM starts at its idle watts (100 W), its power state at 0
+    assert all(op.value == 0.0 for op in ops if isinstance(op, SetVariable) and op.type.name.endswith("_used"))
+    assert {op.value for op in ops if isinstance(op, SetVariable) and op.type.name == "power"} == {100.0}
+    assert {op.value for op in ops if isinstance(op, SetVariable) and op.type.name == "pstate"} == {0.0}
     pm0 = next(c for c in created if c.name == "pm-0")
     assert (pm0.parent.name, pm0.depth) == ("rack", 2)
 
