@@ -6,9 +6,12 @@ scenario is written once as a platform, a deployment and an action trace, and re
 ours through ``ReplaySession`` (wall time of the run, parsing included), SimGrid through our reference
 replayer ``tools/simgrid_ref/build/replay_ref`` (wall time of the process).
 
-    python tools/bench_vms.py [--sizes 1000,10000,100000] [--simgrid-max 10000] [--keep DIR]
+    python tools/bench_vms.py [--sizes 1000,10000,100000] [--simgrid-max 10000] [--keep DIR] [--energy]
 
-It prints wall times, the ratio SimGrid / ours where both ran, and the growth exponent of our time.
+It prints wall times, the ratio SimGrid / ours where both ran, and the growth exponent of our time. With
+``--energy`` the PMs also get wattages (``wattage_per_state``, so that every host's energy is accounted) and
+ours runs the same scenario with and without them: the last column is the cost of energy accounting, the ratio
+of the two wall times.
 """
 
 from __future__ import annotations
@@ -27,17 +30,23 @@ REPO = Path(__file__).resolve().parents[1]
 REF = REPO / "tools" / "simgrid_ref" / "build" / "replay_ref"
 
 
+def write_platform(path: Path, pms: int, *, energy: bool = False) -> Path:
+    """A flat cluster of ``pms`` 4-core PMs of 1 Gf/s (with SimGrid-like wattages when ``energy``)."""
+    props = '<prop id="wattage_per_state" value="100:93.33333333333333:200"/>' if energy else ""
+    path.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        '<platform version="4.1">\n  <zone id="dc" routing="Full">\n'
+        f'    <cluster id="c" prefix="pm" suffix="" radical="0-{pms - 1}" speed="1Gf" core="4" '
+        f'bw="1.25GBps" lat="50us" bb_bw="100GBps" bb_lat="100us">{props}</cluster>\n  </zone>\n</platform>\n'
+    )
+    return path
+
+
 def write_scenario(folder: Path, n: int, seed: int = 42) -> tuple[Path, Path, Path]:
     """Write platform.xml, deploy.xml and bench.trace for ``n`` VMs; return their paths."""
     rng = random.Random(seed)
     pms = max(2, n // 10)
-    platform = folder / "platform.xml"
-    platform.write_text(
-        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-        '<platform version="4.1">\n  <zone id="dc" routing="Full">\n'
-        f'    <cluster id="c" prefix="pm" suffix="" radical="0-{pms - 1}" speed="1Gf" core="4" '
-        'bw="1.25GBps" lat="50us" bb_bw="100GBps" bb_lat="100us"/>\n  </zone>\n</platform>\n'
-    )
+    platform = write_platform(folder / "platform.xml", pms)
     lines = [f"ctl vm_create vm{i} pm{i % pms} ram=1073741824" for i in range(n)]
     lines += [f"ctl vm_start vm{i}" for i in range(n)]
     deploy = ['<actor host="pm0" function="ctl"/>']
@@ -87,8 +96,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--simgrid-max", type=int, default=10000, help="largest size also run with SimGrid")
     parser.add_argument("--keep", type=Path, help="write the scenarios here instead of a temporary folder")
+    parser.add_argument("--energy", action="store_true", help="also time ours with energy accounting on")
     args = parser.parse_args()
-    print(f"{'VMs':>7} {'ours s':>8} {'SimGrid s':>10} {'ratio':>6} {'growth k':>9} {'sim time ours / SimGrid':>26}")
+    extra = f" {'energy s':>9} {'cost':>6}" if args.energy else ""
+    print(f"{'VMs':>7} {'ours s':>8} {'SimGrid s':>10} {'ratio':>6} {'growth k':>9} {'sim time ours / SimGrid':>26}"
+          + extra)
     previous: tuple[int, float] | None = None
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -97,12 +109,18 @@ def main() -> None:
             files = write_scenario(folder, n)
             wall, end = ours(*files)
             ref = simgrid(*files) if n <= args.simgrid_max else None
+            metered = None
+            if args.energy:
+                powered = write_platform(folder / "platform-energy.xml", max(2, n // 10), energy=True)
+                metered = ours(powered, files[1], files[2])[0]
+        cost = f" {metered:>9.2f} {metered / wall:>6.3f}" if metered is not None else ""
         growth = f"{math.log(wall / previous[1]) / math.log(n / previous[0]):+.2f}" if previous else ""
         previous = (n, wall)
         if ref is None:
-            print(f"{n:>7} {wall:>8.2f} {'-':>10} {'-':>6} {growth:>9} {end:>14.6f} / -")
+            print(f"{n:>7} {wall:>8.2f} {'-':>10} {'-':>6} {growth:>9} {end:>14.6f} / -{cost}")
         else:
-            print(f"{n:>7} {wall:>8.2f} {ref[0]:>10.2f} {ref[0] / wall:>6.1f} {growth:>9} {end:>14.6f} / {ref[1]:.6f}")
+            print(f"{n:>7} {wall:>8.2f} {ref[0]:>10.2f} {ref[0] / wall:>6.1f} {growth:>9} {end:>14.6f} / "
+                  f"{ref[1]:.6f}{cost}")
 
 
 if __name__ == "__main__":
