@@ -8,6 +8,11 @@ absent) one trace per actor given as the actor's ``<argument value=...>`` in the
 from 0, ``start``/``end`` the simulated clock before and after it, then a final row
 ``*,-1,simulated_time,0,<end of the simulation>``. An actor killed by ``vm_shutdown``/``vm_destroy`` has a last row
 whose action is ``killed``: the seq of the action it was in, when that action started and when it was killed.
+A scenario marked ``energy = true`` ran with SimGrid's host and link energy plugins: after the ``*`` row come its
+energy rows, ``energy,-1,host:<name>,0,<joules>`` for each physical host with a ``wattage_per_state`` property and
+``energy,-1,link:<name>,0,<joules>`` for each link with a ``wattage_range`` property (hosts first, each kind sorted
+by name), the joules each consumed during the run; ``load_energy(name)`` reads them, ``load_golden(name)`` leaves
+them out.
 A scenario that live-migrates VMs also has ``<name>.migrations.csv`` (one row per migration, see
 ``MigrationRow``). ``tools/simgrid_ref/README.md`` says what each scenario checks and how its numbers follow from
 the model.
@@ -16,10 +21,10 @@ Two kinds of scenario have no golden file: ``converges = false`` ones (a migrati
 runs until the plugin's 1e7 s timeout, where SimGrid aborts) and those whose ``shared:`` inputs (SimGrid's own
 platforms, kept outside the repository) are absent; ``Scenario.has_golden`` tells.
 
-This is a helper module, not a test file: ``load_manifest()``, ``load_golden(name)``, ``load_migrations(name)`` and
-``cloud_results()`` (every task's end date in every layout of the ``cloud`` group). It is also the manifest reader
-of ``tools/regen_golden.py``, which imports it with the repository root on ``sys.path``: keep it to the standard
-library.
+This is a helper module, not a test file: ``load_manifest()``, ``load_golden(name)``, ``load_energy(name)``,
+``load_migrations(name)`` and ``cloud_results()`` (every task's end date in every layout of the ``cloud`` group). It
+is also the manifest reader of ``tools/regen_golden.py``, which imports it with the repository root on ``sys.path``:
+keep it to the standard library.
 """
 
 from __future__ import annotations
@@ -52,9 +57,12 @@ SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", REPO_ROOT.parent / "shar
 """Where ``shared:<path>`` inputs of the manifest live (SimGrid's own platforms, not copied into the repository)."""
 SHARED_PREFIX = "shared:"
 CLOUD_GROUP = "cloud"
+ENERGY_ACTOR = "energy"
+"""The ``actor`` field of the energy rows (their ``seq`` is -1, their ``action`` ``host:<name>`` or ``link:<name>``)."""
+ENERGY_KINDS = ("host", "link")
 
 _REQUIRED = ("name", "group", "platform", "deploy", "description")
-_OPTIONAL = ("trace", "cfg", "converges")
+_OPTIONAL = ("trace", "cfg", "converges", "energy")
 
 
 class ManifestError(ValueError):
@@ -76,6 +84,9 @@ class Scenario:
     description: str
     converges: bool = True
     """False when a live migration of the scenario never completes in SimGrid (no golden file)."""
+    energy: bool = False
+    """True when SimGrid runs it with its host and link energy plugins (``--energy``): its golden file ends with the
+    joules of every powered host and link (``load_energy``)."""
     missing_shared: tuple[Path, ...] = ()
     """The ``shared:`` inputs that are absent on this machine (then the scenario is skipped)."""
 
@@ -205,8 +216,9 @@ def manifest_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path,
 def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
     """All scenarios of the manifest and of the manifests it includes, in order.
 
-    Checks known keys only, unique names, well-typed ``cfg`` and ``converges``, and that every input inside the
-    repository exists; an absent ``shared:`` input is not an error but listed in ``Scenario.missing_shared``.
+    Checks known keys only, unique names, well-typed ``cfg``, ``converges`` and ``energy``, and that every input
+    inside the repository exists; an absent ``shared:`` input is not an error but listed in
+    ``Scenario.missing_shared``.
     Raises ManifestError (a ValueError) when the manifest is malformed, OSError when a manifest cannot be read and
     tomllib.TOMLDecodeError when one is not TOML.
     """
@@ -231,6 +243,9 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
         converges = table.get("converges", True)
         if not isinstance(converges, bool):
             raise ManifestError(f"{where} ({name}): converges must be true or false, found {converges!r}")
+        energy = table.get("energy", False)
+        if not isinstance(energy, bool):
+            raise ManifestError(f"{where} ({name}): energy must be true or false, found {energy!r}")
         files: dict[str, Path] = {}
         missing_shared: list[Path] = []
         for key in ("platform", "deploy", "trace"):
@@ -252,24 +267,66 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
                 cfg=tuple(cfg),
                 description=table["description"],
                 converges=converges,
+                energy=energy,
                 missing_shared=tuple(missing_shared),
             )
         )
     return scenarios
 
 
-def load_golden(name: str) -> list[GoldenRow]:
-    """The rows of ``tests/golden/simgrid/<name>.csv`` in file order: by actor, seq; the ``*`` row last."""
+def _golden_rows(name: str) -> tuple[Path, list[GoldenRow]]:
+    """Every row of ``tests/golden/simgrid/<name>.csv``, energy rows included, in file order."""
     path = GOLDEN_DIR / f"{name}.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         header = tuple(next(reader))
         if header != GOLDEN_HEADER:
             raise ValueError(f"{path}: expected header {','.join(GOLDEN_HEADER)}, found {','.join(header)}")
-        return [
+        return path, [
             GoldenRow(actor=actor, seq=int(seq), action=action, start=float(start), end=float(end))
             for actor, seq, action, start, end in reader
         ]
+
+
+def is_energy_row(row: GoldenRow) -> bool:
+    """Whether a golden row is one of the energy rows that follow the ``*`` row (an actor's rows have seq >= 0)."""
+    return row.actor == ENERGY_ACTOR and row.seq == -1
+
+
+def load_golden(name: str) -> list[GoldenRow]:
+    """The action rows of ``tests/golden/simgrid/<name>.csv`` in file order: by actor, seq; the ``*`` row last.
+
+    The energy rows of an ``energy = true`` scenario are left out (``load_energy`` reads them), so the last row is
+    always the ``simulated_time`` one.
+    """
+    return [row for row in _golden_rows(name)[1] if not is_energy_row(row)]
+
+
+def load_energy(name: str) -> dict[str, float]:
+    """The joules SimGrid's energy plugins counted in ``tests/golden/simgrid/<name>.csv``, by ``host:<name>`` and
+    ``link:<name>``; {} for a scenario that did not run with them (no ``energy = true``).
+
+    Keys are in file order: the physical hosts that have a ``wattage_per_state`` property, then the links that have
+    a ``wattage_range``, each kind sorted by name. Values are the plugins' totals at the end of the run, which SimGrid
+    updates lazily (tools/simgrid_ref/README.md, Facts).
+    """
+    path, rows = _golden_rows(name)
+    energy: dict[str, float] = {}
+    after_end = False
+    for row in rows:
+        if row.actor == "*" and row.action == "simulated_time":
+            after_end = True
+            continue
+        if not is_energy_row(row):
+            continue
+        kind, _, resource = row.action.partition(":")
+        if not after_end or kind not in ENERGY_KINDS or not resource or row.action in energy:
+            raise ValueError(
+                f"{path}: unexpected energy row {row.action!r} (expected host:<name> or link:<name>, "
+                "once each, after the simulated_time row)"
+            )
+        energy[row.action] = row.end
+    return energy
 
 
 def simulated_time(rows: list[GoldenRow]) -> float:

@@ -10,6 +10,8 @@ A scenario marked ``converges = false`` has a migration that SimGrid never compl
 plugin's 1e7 s timeout, where SimGrid 3.32 aborts): it gets no golden file. Regeneration probes it instead, with a
 wall-clock limit (--probe-timeout), and fails if it does converge. --check skips the probes unless --probe.
 A scenario whose inputs live outside the repository (``shared:`` paths) is skipped when they are absent.
+A scenario marked ``energy = true`` runs with ``--energy`` (SimGrid's host and link energy plugins): its golden file
+ends with one row of joules per powered host and link, after the simulated_time row.
 
     python tools/regen_golden.py                        # regenerate everything
     python tools/regen_golden.py net_fatpipe units      # only these scenarios
@@ -39,6 +41,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.fidelity_scenarios import (  # noqa: E402
+    ENERGY_ACTOR,
     GOLDEN_DIR,
     GOLDEN_HEADER,
     MANIFEST,
@@ -53,6 +56,8 @@ BUILD_SCRIPT = REF_DIR / "build.sh"
 REF_BINARY = REF_DIR / "build" / "replay_ref"
 HEADER = ",".join(GOLDEN_HEADER)
 MIGRATIONS_HEADER = ",".join(MIGRATIONS_COLUMNS)
+SIMULATED_TIME_PREFIX = "*,-1,simulated_time,"
+ENERGY_PREFIX = f"{ENERGY_ACTOR},-1,"
 TIMEOUT = 600.0  # seconds of wall time for one scenario
 PROBE_TIMEOUT = 60.0  # seconds of wall time after which a converges = false scenario counts as not converging
 
@@ -78,6 +83,8 @@ def reference_command(binary: Path, scenario: Scenario, migrations: Path) -> lis
     if scenario.trace is not None:
         command.append(str(scenario.trace))
     command.append(f"--migrations={migrations}")
+    if scenario.energy:
+        command.append("--energy")
     command += [f"--cfg={item}" for item in scenario.cfg]
     return command
 
@@ -104,14 +111,45 @@ def run_scenario(binary: Path, scenario: Scenario) -> tuple[str, str | None]:
         if result.returncode != 0:
             detail = result.stderr.strip().splitlines()[-5:]
             raise RegenError(f"{scenario.name}: the reference exited {result.returncode}: " + " | ".join(detail))
-        lines = result.stdout.splitlines()
-        if not lines or lines[0] != HEADER or not lines[-1].startswith("*,-1,simulated_time,"):
-            raise RegenError(f"{scenario.name}: unexpected output from the reference: {result.stdout[:200]!r}")
+        check_output(scenario, result.stdout)
         migrations = migrations_file.read_text(encoding="utf-8") if migrations_file.is_file() else ""
     migration_lines = migrations.splitlines()
     if not migration_lines or migration_lines[0] != MIGRATIONS_HEADER:
         raise RegenError(f"{scenario.name}: unexpected migrations table from the reference: {migrations[:200]!r}")
     return result.stdout, (migrations if len(migration_lines) > 1 else None)
+
+
+def simulated_time_row(text: str) -> int | None:
+    """The index of the ``*,-1,simulated_time,...`` line of a reference output; None when there is none."""
+    for index, line in enumerate(text.splitlines()):
+        if line.startswith(SIMULATED_TIME_PREFIX):
+            return index
+    return None
+
+
+def simulated_time_text(text: str) -> str:
+    """The end of the simulation as the reference printed it, or ``?``."""
+    index = simulated_time_row(text)
+    return "?" if index is None else text.splitlines()[index].split(",")[-1]
+
+
+def check_output(scenario: Scenario, text: str) -> None:
+    """Raise RegenError unless ``text`` is the header, action rows, the simulated_time row, then (only with
+    ``energy = true``, and then at least one) the energy rows."""
+    lines = text.splitlines()
+    end = simulated_time_row(text)
+    if not lines or lines[0] != HEADER or end is None:
+        raise RegenError(f"{scenario.name}: unexpected output from the reference: {text[:200]!r}")
+    energy = lines[end + 1 :]
+    if not all(line.startswith(ENERGY_PREFIX) and line.count(",") == 4 for line in energy):
+        raise RegenError(f"{scenario.name}: unexpected rows after simulated_time: {energy[:3]!r}")
+    if scenario.energy and not energy:
+        raise RegenError(
+            f"{scenario.name}: energy = true, but its platform has no host with wattage_per_state nor link with "
+            "wattage_range"
+        )
+    if not scenario.energy and energy:
+        raise RegenError(f"{scenario.name}: energy rows without energy = true")
 
 
 def probe_non_converging(binary: Path, scenario: Scenario, wall_limit: float) -> str:
@@ -137,7 +175,7 @@ def probe_non_converging(binary: Path, scenario: Scenario, wall_limit: float) ->
     if result.returncode != 0 and "TimeoutException" in result.stderr:
         return "SimGrid aborted at the plugin's 1e7 s migration timeout (uncaught TimeoutException)"
     if result.returncode == 0:
-        simulated = result.stdout.splitlines()[-1].split(",")[-1] if result.stdout else "?"
+        simulated = simulated_time_text(result.stdout)
         raise RegenError(
             f"{scenario.name}: marked converges = false but SimGrid completed it (simulated time {simulated}); "
             "remove the flag and regenerate"
@@ -326,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             detail += f"; migrations {mig_status}{mig_detail}"
         out_of_date = out_of_date or stale_main or stale_mig
         counts[status] += 1
-        simulated = new.splitlines()[-1].split(",")[-1]
+        simulated = simulated_time_text(new)
         print(f"{status:<10} {scenario.name}: simulated time {simulated}{detail}")
         if not args.check:
             if stale_main:

@@ -6,7 +6,8 @@
 // output as tests/golden/simgrid/<name>.csv; the project's own engine must reproduce those numbers.
 //
 // Usage:
-//   replay_ref PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--cfg=network/model:CM02]... [--log=...]...
+//   replay_ref PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--energy] [--cfg=network/model:CM02]...
+//              [--log=...]...
 //
 // With SHARED_TRACE, every actor of the deployment reads its own lines (first token = its name) from that one
 // file. Without it, each actor of the deployment names its own trace file in its first <argument value=...>;
@@ -21,10 +22,18 @@
 // An actor killed by vm_shutdown/vm_destroy gets a last row named "killed": the seq of the action it was in, the
 // date that action started and the date of the kill. With --migrations=FILE, one CSV row per live migration
 // (stages as seen on the plugin's data mailbox) goes to FILE.
+// With --energy, SimGrid's host and link energy plugins are initialised before the platform is loaded, and after
+// the simulated_time row come the joules each consumed during the run: "energy,-1,host:<name>,0,<joules>" for
+// every physical host that has a wattage_per_state property, then "energy,-1,link:<name>,0,<joules>" for every
+// link that has a wattage_range property (VMs and the __loopback__ link left out), each kind sorted by name,
+// joules printed with %.17g. They are read after the run (sg_host_get_consumed_energy, sg_link_get_consumed_energy),
+// so they are the plugins' lazily updated totals (tools/simgrid_ref/README.md, Facts).
+// `set_pstate <host> <index>` is Host::set_pstate on a physical host (instant).
 // Exit status: 0 on success, 2 on a usage error, 3 on a bad action (or one SimGrid 3.32 cannot express), when
 // SimGrid reported a deadlock or when an actor neither finished its trace nor was killed by a VM shutdown.
 
 #include <simgrid/Exception.hpp>
+#include <simgrid/plugins/energy.h>
 #include <simgrid/plugins/live_migration.h>
 #include <simgrid/s4u.hpp>
 #include <simgrid/s4u/VirtualMachine.hpp>
@@ -33,6 +42,7 @@
 #include <xbt/replay.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -42,6 +52,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/stat.h>
+#include <utility>
 #include <vector>
 
 namespace sg4 = simgrid::s4u;
@@ -177,10 +188,12 @@ sg4::VirtualMachine* vm_of(const simgrid::xbt::ReplayAction& action, size_t inde
   return found->second;
 }
 
-sg4::Host* pm_of(const simgrid::xbt::ReplayAction& action, size_t index)
+sg4::Host* pm_of(const simgrid::xbt::ReplayAction& action, size_t index, const char* what = "pm")
 {
-  const std::string& name = arg(action, index, "pm");
+  const std::string& name = arg(action, index, what);
   sg4::Host* host         = sg4::Host::by_name_or_null(name);
+  if (g_vms.count(name) != 0)
+    die("'" + describe(action) + "': '" + name + "' is a VM; a physical host is expected");
   if (host == nullptr)
     die("'" + describe(action) + "': no host named '" + name + "' in the platform");
   if (dynamic_cast<sg4::VirtualMachine*>(host) != nullptr)
@@ -551,6 +564,21 @@ void do_sleep(simgrid::xbt::ReplayAction& action)
   sg4::this_actor::sleep_for(seconds_of(action, 2));
 }
 
+// set_pstate <host> <index>: Host::set_pstate on a physical host; the index must name one of its power states.
+void do_set_pstate(simgrid::xbt::ReplayAction& action)
+{
+  sg4::Host* host           = pm_of(action, 2, "host");
+  const std::string& value  = arg(action, 3, "index");
+  const unsigned long count = host->get_pstate_count();
+  const auto is_digit       = [](unsigned char c) { return std::isdigit(c) != 0; };
+  const bool whole = not value.empty() && value.size() < 10 && std::all_of(value.begin(), value.end(), is_digit);
+  const unsigned long index = whole ? std::stoul(value) : count; // count: not a valid index
+  if (index >= count)
+    die("'" + describe(action) + "': the pstate index must be a whole number from 0 to " + std::to_string(count - 1) +
+        " (host '" + host->get_name() + "' has " + std::to_string(count) + " power states), found '" + value + "'");
+  host->set_pstate(index);
+}
+
 bool is_file(const std::string& path)
 {
   struct stat info;
@@ -584,21 +612,39 @@ void actor_main(std::vector<std::string> args)
   g_finished++;
 }
 
+// The energy rows (--energy): hosts with wattage_per_state, then links with wattage_range, each sorted by name.
+void print_energy(const sg4::Engine& engine)
+{
+  std::vector<std::pair<std::string, double>> rows;
+  for (const sg4::Host* host : engine.get_all_hosts())
+    if (dynamic_cast<const sg4::VirtualMachine*>(host) == nullptr && host->get_property("wattage_per_state") != nullptr)
+      rows.emplace_back("host:" + host->get_name(), sg_host_get_consumed_energy(host));
+  for (const sg4::Link* link : engine.get_all_links())
+    if (link->get_name() != "__loopback__" && link->get_property("wattage_range") != nullptr)
+      rows.emplace_back("link:" + link->get_name(), sg_link_get_consumed_energy(link));
+  std::sort(rows.begin(), rows.end());
+  for (const auto& [name, joules] : rows)
+    std::printf("energy,-1,%s,0,%.17g\n", name.c_str(), joules);
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
 {
-  // Quiet by default; a --log given by the user comes later in argv and so takes precedence. --migrations=FILE is
-  // ours and is taken out before SimGrid sees the arguments.
+  // Quiet by default; a --log given by the user comes later in argv and so takes precedence. --migrations=FILE and
+  // --energy are ours and are taken out before SimGrid sees the arguments.
   std::vector<char*> args;
   args.push_back(argv[0]);
   std::string quiet = "--log=root.thres:critical";
   args.push_back(quiet.data());
   std::string migrations_path;
   const std::string migrations_flag = "--migrations=";
+  bool energy = false;
   for (int i = 1; i < argc; i++) {
     if (std::string(argv[i]).rfind(migrations_flag, 0) == 0)
       migrations_path = std::string(argv[i]).substr(migrations_flag.size());
+    else if (std::string(argv[i]) == "--energy")
+      energy = true;
     else
       args.push_back(argv[i]);
   }
@@ -608,8 +654,8 @@ int main(int argc, char* argv[])
   sg4::Engine engine(&count, args.data());
   if (count < 3 || count > 4) {
     std::fprintf(stderr,
-                 "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--cfg=NAME:VALUE]... "
-                 "[--log=...]...\n",
+                 "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--energy] "
+                 "[--cfg=NAME:VALUE]... [--log=...]...\n",
                  argv[0]);
     return 2;
   }
@@ -619,6 +665,10 @@ int main(int argc, char* argv[])
   g_deploy_dir               = slash == std::string::npos ? std::string() : deploy.substr(0, slash);
 
   sg_vm_live_migration_plugin_init();
+  if (energy) { // before the platform is loaded: the plugins attach their data to hosts and links as they are created
+    sg_host_energy_plugin_init();
+    sg_link_energy_plugin_init();
+  }
 
   xbt_replay_action_register("init", timed(do_init));
   xbt_replay_action_register("finalize", timed(do_nothing));
@@ -630,6 +680,7 @@ int main(int argc, char* argv[])
   xbt_replay_action_register("wait", timed(do_wait));
   xbt_replay_action_register("waitall", timed(do_waitall));
   xbt_replay_action_register("sleep", timed(do_sleep));
+  xbt_replay_action_register("set_pstate", timed(do_set_pstate));
   xbt_replay_action_register("vm_create", timed(do_vm_create));
   xbt_replay_action_register("vm_start", timed(do_vm_start));
   xbt_replay_action_register("vm_suspend", timed(do_vm_suspend));
@@ -665,6 +716,8 @@ int main(int argc, char* argv[])
   for (const auto& row : g_rows)
     std::printf("%s,%ld,%s,%.17g,%.17g\n", row.actor.c_str(), row.seq, row.action.c_str(), row.start, row.end);
   std::printf("*,-1,simulated_time,0,%.17g\n", sg4::Engine::get_clock());
+  if (energy)
+    print_energy(engine);
   std::fflush(stdout);
   if (not migrations_path.empty())
     write_migrations(migrations_path);
