@@ -37,12 +37,16 @@ class ActorStarted:
 
 @dataclass(frozen=True, slots=True)
 class ActorEnded:
-    """When an actor's code returns (``killed``: when a VM shutdown or destroy ended it)."""
+    """When an actor ends: its code returned (``status`` ``done``), it was killed (``killed``: by a VM shutdown or
+    destroy, its host going off, its kill_time) or an activity of its failed (``failed``: a transfer whose link or
+    peer's host went off); ``cause`` says why, empty when done."""
 
     time: float
     actor: str
     host: str
     killed: bool = False
+    status: str = "done"
+    cause: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +197,12 @@ class MigrationReport:
         return self.end - self.start
 
     @property
+    def status(self) -> str:
+        """``done``, or ``aborted`` (``error`` says why: its destination or route failed, its VM was shut down,
+        SimGrid's timeout came); an aborted migration leaves its VM running on its source, or lost with it."""
+        return "aborted" if self.error else "done"
+
+    @property
     def bytes(self) -> dict[str, int]:
         """Bytes sent per stage, keyed ``stage1``, ``stage2``, ``stage3``."""
         return {"stage1": self.stage1, "stage2": self.stage2, "stage3": self.stage3}
@@ -210,6 +220,7 @@ class MigrationReport:
             "bytes": self.bytes,
             "rounds": self.rounds,
             "converged": self.converged,
+            "status": self.status,
             "error": self.error,
         }
 
@@ -230,6 +241,49 @@ class PstateChanged:
     host: str
     pstate: int
     speed: float
+
+
+@dataclass(frozen=True, slots=True)
+class HostStateChanged:
+    """When a host goes off (``on`` false: its actors are killed, its VMs destroyed) or comes back on (empty), by a
+    ``host_off``/``host_on`` action, a ``state_file`` profile or a random failure."""
+
+    time: float
+    host: str
+    on: bool
+    cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStateChanged:
+    """When a link goes off (``on`` false: the transfers crossing it fail) or comes back on."""
+
+    time: float
+    link: str
+    on: bool
+    cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostSpeedChanged:
+    """When a host's availability changes (a ``speed_file`` profile): each core now computes ``speed`` flop/s,
+    ``ratio`` times the speed of its power state."""
+
+    time: float
+    host: str
+    ratio: float
+    speed: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChanged:
+    """When a link's bandwidth (byte/s) or latency (s) changes (``bandwidth_file``, ``latency_file``); both are
+    given, the new and the unchanged one."""
+
+    time: float
+    link: str
+    bandwidth: float
+    latency: float
 
 
 @dataclass(frozen=True, slots=True)
