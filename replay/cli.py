@@ -331,7 +331,14 @@ class OutputFormat(enum.StrEnum):
 class PlotWhat(enum.StrEnum):
     gantt = "gantt"
     utilization = "utilization"
+    power = "power"
     all = "all"
+
+
+#: The reports ``--what all`` leaves out when their summary is empty: energy, on a platform without wattages (the
+#: runs of most platforms), so that ``all`` prints for them what it printed before energy was modelled; asked by
+#: name (``--what energy``), an empty report still says why it is empty.
+ALL_SKIPS_EMPTY = ("energy",)
 
 
 TidyCsvArg = Annotated[
@@ -368,12 +375,14 @@ def analyze(
         typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
     ] = None,
 ) -> None:
-    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity."""
+    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy."""
     from tracing import analysis, reports
 
     try:
         cores = analysis.vm_cores(trace) if trace else None
         frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform, vm_cores=cores)
+        if str(what) == "all":
+            frames = _skip_empty(frames)
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None
@@ -399,7 +408,26 @@ def analyze(
         err.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 
-def _frame_table(title: str, frame, note: str) -> Table:
+def _skip_empty(frames: dict) -> dict:
+    """``frames`` without those of the reports of :data:`ALL_SKIPS_EMPTY` whose summary is empty."""
+    from tracing.reports import REPORTS
+
+    skipped = {name for report in (REPORTS[key] for key in ALL_SKIPS_EMPTY if key in REPORTS)
+               if report.summary in frames and frames[report.summary].is_empty() for name in report.frames}
+    return {name: frame for name, frame in frames.items() if name not in skipped}
+
+
+#: What the caption of an empty table says; a report's note that starts with it says why, and is printed instead
+#: of the table.
+EMPTY_CAPTION = "none in this trace"
+
+
+def _frame_table(title: str, frame, note: str) -> RenderableType:
+    if frame.is_empty() and note.startswith(EMPTY_CAPTION):
+        from rich.console import Group
+        from rich.text import Text
+
+        return Group(Text(title, style="bold"), Text(note))
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
                   caption=note or None, caption_justify="left")
     for name, dtype in frame.schema.items():
@@ -409,7 +437,7 @@ def _frame_table(title: str, frame, note: str) -> Table:
     for row in frame.iter_rows(named=True):
         table.add_row(*(_cell(name, value) for name, value in row.items()))
     if frame.is_empty():
-        table.caption = "none in this trace"
+        table.caption = EMPTY_CAPTION
     return table
 
 
