@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracing.analysis import report
-from tracing.errors import AnalysisError, PlotUnavailable
+from tracing.drawing import listing, natural_key
+from tracing.drawing import load_matplotlib as _matplotlib
+from tracing.errors import AnalysisError
 from tracing.paje_types import VM_STATE_VALUES
 from tracing.sink import atomic_path
 from tracing.tidy import scan_trace
@@ -95,9 +96,6 @@ MIN_PANEL_POINTS = 30.0
 #: A host panel labels each move from or to it up to this many; more are only counted.
 MAX_MOVE_LABELS = 6
 
-INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
-
-
 def _rgb(paje_color: str) -> tuple[float, float, float]:
     red, green, blue = (float(part) for part in paje_color.split())
     return red, green, blue
@@ -116,26 +114,7 @@ _FILL = (0.27, 0.51, 0.71)
 _MOVE = (0.1, 0.1, 0.1)
 
 
-def _matplotlib() -> Any:
-    try:
-        import matplotlib
-        import matplotlib.backends.backend_agg
-        import matplotlib.figure
-        import matplotlib.lines
-        import matplotlib.patches
-        import matplotlib.style
-        import matplotlib.ticker
-    except ImportError:
-        raise PlotUnavailable(f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}") from None
-    return matplotlib
-
-
 # -- data ------------------------------------------------------------------------------------------------------------
-def natural_key(name: str) -> tuple:
-    """A sort key putting ``pm-2`` before ``pm-10``."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
-
-
 def _rows(states: pl.DataFrame) -> list[tuple[str, str]]:
     """The Gantt rows: (PM, VM) pairs, PMs in natural order, VMs by the date they came to that PM."""
     if states.is_empty():
@@ -502,9 +481,9 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
                 ax.set_axis_off()
             notes = []
             if idle:
-                notes.append("idle all run: " + _listing(idle))
+                notes.append("idle all run: " + listing(idle))
             if hidden:
-                notes.append(f"not shown ({len(hidden)} less busy hosts): " + _listing(hidden))
+                notes.append(f"not shown ({len(hidden)} less busy hosts): " + listing(hidden))
             if notes:
                 fig.text(0.12, 0.012, "; ".join(notes), fontsize=8, color=(0.3, 0.3, 0.3), ha="left",
                          va="bottom")
@@ -548,11 +527,6 @@ def _gantt_axes(fig: Figure, area: Any, points: float, crowded: bool) -> tuple[A
     cells = area.subgridspec(2, 1, height_ratios=[counts, 1 - counts], hspace=space)
     counts_ax = fig.add_subplot(cells[0])
     return fig.add_subplot(cells[1], sharex=counts_ax), counts_ax
-
-
-def _listing(names: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(names[:limit])
-    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
 
 
 def _checked_output(path: PathArg) -> Path:
