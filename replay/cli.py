@@ -473,9 +473,11 @@ def plot(
         typer.Option("--output", "-o", metavar="FILE", help="The picture to write: .png, .svg or .pdf.",
                      show_default=False),
     ],
-    what: Annotated[PlotWhat, typer.Option(help="Gantt chart of VM states, host utilization, or both.")] = (
-        PlotWhat.all
-    ),
+    what: Annotated[
+        PlotWhat,
+        typer.Option(help="Gantt chart of VM states, host utilization, power (platforms with wattages), or all: the "
+                          "first two, and the stacked power when the run has some."),
+    ] = PlotWhat.all,
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
     width: Annotated[
@@ -483,12 +485,12 @@ def plot(
     ] = None,
     height: Annotated[
         float | None,
-        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 11 for all; taller shows more VMs).",
-                     show_default=False),
+        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 8 for power, 11 for all; taller shows "
+                                              "more VMs).", show_default=False),
     ] = None,
     dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
 ) -> None:
-    """Draw a run from its CSV: VM states per PM with the migrations, host utilization over time."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time."""
     try:
         from tracing.plots import SIZES
         from tracing.plots import plot as draw

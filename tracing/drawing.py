@@ -13,9 +13,12 @@ from typing import Any
 
 from tracing.errors import PlotUnavailable
 
-__all__ = ["INSTALL_HINT", "listing", "load_matplotlib", "natural_key"]
+__all__ = ["INSTALL_HINT", "MIN_PANEL_POINTS", "listing", "load_matplotlib", "natural_key"]
 
 INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
+#: The height a panel (a host's utilization, a host's or link's power) needs, in points; fewer panels are drawn
+#: when they would be lower, and one lower than twice this has only two ticks on its y axis.
+MIN_PANEL_POINTS = 30.0
 
 
 def load_matplotlib() -> Any:
