@@ -217,3 +217,14 @@ def test_energies_for_people(joules, shown):
 ])
 def test_powers_for_people(watts, shown):
     assert human_power(watts) == shown
+
+
+def test_the_readme_s_energy_example(run):
+    """The README's tutorial prints this very table (its run is this module's)."""
+    csv, summary = run
+    readme = (REPO / "README.md").read_text().splitlines()
+    start = readme.index("  $ replay analyze out/energy.csv --what energy") + 1
+    shown = [line.strip() for line in readme[start:readme.index("  ```", start)]]
+    printed = runner.invoke(app, ["analyze", str(csv), "--what", "energy"], terminal_width=80).stdout
+    assert shown == [line.strip() for line in printed.splitlines()]
+    assert summary["energy"]["total"] == 996.0  # "the summary's energy, 996 J in all"
