@@ -408,12 +408,15 @@ def analyze(
         err.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 
-def _skip_empty(frames: dict) -> dict:
+def _skip_empty(frames: dict[str, Any]) -> dict[str, Any]:
     """``frames`` without those of the reports of :data:`ALL_SKIPS_EMPTY` whose summary is empty."""
     from tracing.reports import REPORTS
 
-    skipped = {name for report in (REPORTS[key] for key in ALL_SKIPS_EMPTY if key in REPORTS)
-               if report.summary in frames and frames[report.summary].is_empty() for name in report.frames}
+    skipped: set[str] = set()
+    for name in ALL_SKIPS_EMPTY:
+        report = REPORTS.get(name)
+        if report is not None and report.summary in frames and frames[report.summary].is_empty():
+            skipped.update(report.frames)
     return {name: frame for name, frame in frames.items() if name not in skipped}
 
 

@@ -145,6 +145,18 @@ def test_the_variables_are_those_the_writer_writes(run):
     assert not set(ENERGY_VARIABLES) & set(VARIABLES)  # not usages: utilization does not read them
 
 
+def test_a_run_of_no_time_draws_no_energy(tmp_path):
+    """Nothing runs: 0 J, and the mean power is the power at the only date, every resource idle in its first
+    state: h1 100 W, h2 50 W, l1 10 W, 160 W in all."""
+    (tmp_path / "idle.trace").write_text("p init h1\n")
+    result = runner.invoke(app, ["run", str(tmp_path / "idle.trace"), "--platform", str(DATA / "energy.xml"), "--csv",
+                                 str(tmp_path / "idle.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    frame = energy(tmp_path / "idle.csv")
+    assert frame.select("name", "time", "joules", "mean_watts").rows() == [
+        ("h1", 0.0, 0.0, 100.0), ("h2", 0.0, 0.0, 50.0), ("l1", 0.0, 0.0, 10.0), (None, 0.0, 0.0, 160.0)]
+
+
 # -- replay analyze --------------------------------------------------------------------------------------------------
 def test_analyze_prints_the_energy_for_people(run):
     csv, _ = run

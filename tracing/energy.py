@@ -179,7 +179,8 @@ def _energy(lf: pl.LazyFrame) -> pl.LazyFrame:
     total = (
         ordered.select(
             pl.len().alias("resources"),
-            *(sum_in_order(pl.col(name), "row").alias(name) for name in ("joules", "idle_joules", "busy_joules")),
+            *(sum_in_order(pl.col(name), "row").alias(name)
+              for name in ("joules", "mean_watts", "idle_joules", "busy_joules")),
         )
         .join(run_end(lf), how="cross")
         .filter(pl.col("resources") > 0)
@@ -187,7 +188,7 @@ def _energy(lf: pl.LazyFrame) -> pl.LazyFrame:
             pl.lit("total").alias("kind"), pl.lit(None, dtype=pl.String).alias("name"),
             pl.col("simulated_time").alias("time"), "joules",
             pl.when(pl.col("simulated_time") > 0).then(pl.col("joules") / pl.col("simulated_time"))
-            .otherwise(None).alias("mean_watts"),
+            .otherwise(pl.col("mean_watts")).alias("mean_watts"),
             pl.lit(None, dtype=pl.Float64).alias("idle_time"), "idle_joules",
             pl.lit(None, dtype=pl.Float64).alias("busy_time"), "busy_joules",
         )

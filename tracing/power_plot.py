@@ -133,6 +133,7 @@ def draw_power_stack(ax: Axes, power: pl.DataFrame, energy: pl.DataFrame, *, hos
     a layer per host of ``hosts`` (the colours of :func:`host_colors`), the others and the links (see
     :func:`power_stack`), the total as a line; ``energy`` (:func:`tracing.energy.energy`) gives the title's
     energy and mean power."""
+    mpl = load_matplotlib()
     span = max(end, 1e-9)
     stack, labels = power_stack(power, hosts)
     if not labels:
@@ -154,7 +155,7 @@ def draw_power_stack(ax: Axes, power: pl.DataFrame, energy: pl.DataFrame, *, hos
         ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False, alignment="left",
                   ncols=-(-entries // fits), handlelength=1.2, columnspacing=0.8)
     ax.set_xlim(0.0, span * 1.01)
-    ax.set_ylabel("W", fontsize=9)
+    ax.yaxis.set_major_formatter(_watts_ticks(mpl))
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
     ax.set_axisbelow(True)
@@ -164,6 +165,16 @@ def draw_power_stack(ax: Axes, power: pl.DataFrame, energy: pl.DataFrame, *, hos
         title = f"{title}: {human_energy(joules)}, mean {human_power(mean)}"
     if title:
         ax.set_title(title, loc="left", fontsize=11)
+
+
+def _watts_ticks(mpl) -> object:
+    """Tick labels in W, kW, MW ... (:func:`tracing.energy.human_power`, with no trailing zeros: 50 W, 1.5 kW)."""
+
+    def label(value: float, _: object) -> str:
+        number, unit = str(human_power(value)).split(" ")
+        return f"{number.rstrip('0').rstrip('.') if '.' in number else number} {unit}"
+
+    return mpl.ticker.FuncFormatter(label)
 
 
 def _steps_to(times: list[float], layers: list[list[float]], span: float) -> tuple[list[float], list[list[float]]]:
@@ -198,6 +209,7 @@ def draw_power(axes: Sequence[Axes], power: pl.DataFrame, energy: pl.DataFrame, 
         ax.set_ylim(0.0, max(max(ys, default=0.0) * 1.15, 1e-9))
         small = ax.get_position().height * ax.figure.get_figheight() * 72 < 2 * MIN_PANEL_POINTS  # 0 and a peak
         ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(1 if small else 3))
+        ax.yaxis.set_major_formatter(_watts_ticks(mpl))
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10, fontweight="bold")
         ax.set_xlim(0.0, span * 1.01)
         ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
