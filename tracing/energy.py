@@ -6,9 +6,9 @@ A platform with wattages (SimGrid's ``wattage_per_state`` on hosts, ``wattage_ra
 that has them: a step function, each row a power held from ``start`` to ``end``. Its energy is the exact integral
 of that function, the sum of watts x duration over its rows, added in date order: the engine's meter adds the
 same products in the same order, so the report gives the run summary's ``energy`` (per host and link, to the
-last bit; the total to rounding, being added in another order). Hosts when some host has several power states
-also have ``pstate``, the index of the current state (:func:`pstates`). A CSV without ``power`` rows comes from
-a platform without wattages: every frame is empty.
+last bit; the total to rounding, being added in another order). When some host has several power states, every
+host also has ``pstate``, the index of its current state (:func:`pstates`). A CSV without ``power`` rows comes
+from a platform without wattages: :func:`energy` and :func:`power` are empty.
 
 Idle and busy: a host is *busy* while its ``power_used`` (the CPU rate used, flop/s) is above 0, a link while its
 ``bandwidth_used`` (byte/s) is; *idle* otherwise. Power and usage do not always change together (a change of
