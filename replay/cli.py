@@ -341,7 +341,14 @@ class OutputFormat(enum.StrEnum):
 class PlotWhat(enum.StrEnum):
     gantt = "gantt"
     utilization = "utilization"
+    power = "power"
     all = "all"
+
+
+#: The reports ``--what all`` leaves out when their summary is empty: energy, on a platform without wattages (the
+#: runs of most platforms), so that ``all`` prints for them what it printed before energy was modelled; asked by
+#: name (``--what energy``), an empty report still says why it is empty.
+ALL_SKIPS_EMPTY = ("energy",)
 
 
 TidyCsvArg = Annotated[
@@ -378,12 +385,14 @@ def analyze(
         typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
     ] = None,
 ) -> None:
-    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity."""
+    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy."""
     from tracing import analysis, reports
 
     try:
         cores = analysis.vm_cores(trace) if trace else None
         frames = analysis.report(csv, what=str(what), migrations_csv=migrations, platform=platform, vm_cores=cores)
+        if str(what) == "all":
+            frames = _skip_empty(frames)
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None
@@ -409,7 +418,29 @@ def analyze(
         err.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 
-def _frame_table(title: str, frame, note: str) -> Table:
+def _skip_empty(frames: dict[str, Any]) -> dict[str, Any]:
+    """``frames`` without those of the reports of :data:`ALL_SKIPS_EMPTY` whose summary is empty."""
+    from tracing.reports import REPORTS
+
+    skipped: set[str] = set()
+    for name in ALL_SKIPS_EMPTY:
+        report = REPORTS.get(name)
+        if report is not None and report.summary in frames and frames[report.summary].is_empty():
+            skipped.update(report.frames)
+    return {name: frame for name, frame in frames.items() if name not in skipped}
+
+
+#: What the caption of an empty table says; a report's note that starts with it says why, and is printed instead
+#: of the table.
+EMPTY_CAPTION = "none in this trace"
+
+
+def _frame_table(title: str, frame, note: str) -> RenderableType:
+    if frame.is_empty() and note.startswith(EMPTY_CAPTION):
+        from rich.console import Group
+        from rich.text import Text
+
+        return Group(Text(title, style="bold"), Text(note))
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
                   caption=note or None, caption_justify="left")
     for name, dtype in frame.schema.items():
@@ -419,7 +450,7 @@ def _frame_table(title: str, frame, note: str) -> Table:
     for row in frame.iter_rows(named=True):
         table.add_row(*(_cell(name, value) for name, value in row.items()))
     if frame.is_empty():
-        table.caption = "none in this trace"
+        table.caption = EMPTY_CAPTION
     return table
 
 
@@ -455,9 +486,11 @@ def plot(
         typer.Option("--output", "-o", metavar="FILE", help="The picture to write: .png, .svg or .pdf.",
                      show_default=False),
     ],
-    what: Annotated[PlotWhat, typer.Option(help="Gantt chart of VM states, host utilization, or both.")] = (
-        PlotWhat.all
-    ),
+    what: Annotated[
+        PlotWhat,
+        typer.Option(help="Gantt chart of VM states, host utilization, power (platforms with wattages), or all: the "
+                          "first two, and the stacked power when the run has some."),
+    ] = PlotWhat.all,
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
     width: Annotated[
@@ -465,12 +498,12 @@ def plot(
     ] = None,
     height: Annotated[
         float | None,
-        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 11 for all; taller shows more VMs).",
-                     show_default=False),
+        typer.Option(min=1.0, max=200.0, help="Height in inches (default: 6, 8 for power, 11 for all; taller shows "
+                                              "more VMs).", show_default=False),
     ] = None,
     dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
 ) -> None:
-    """Draw a run from its CSV: VM states per PM with the migrations, host utilization over time."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time."""
     try:
         from tracing.plots import SIZES
         from tracing.plots import plot as draw

@@ -545,7 +545,8 @@ def test_load_trace_keeps_only_what_the_reports_need(run):
 def test_report_gives_the_queries_frames(run):
     frames = analysis.report(run["csv"])
     assert list(frames) == ["run", "migrations", "state_times", "vm_states", "mean_utilization", "utilization",
-                            "actor_activity", "actor_states"]
+                            "actor_activity", "actor_states", "energy", "power", "pstates"]
+    assert all(frames[name].is_empty() for name in ("energy", "power", "pstates"))  # no wattages: no energy
     assert frames["migrations"].equals(analysis.migrations(run["csv"]))
     assert frames["state_times"].equals(analysis.state_times(run["csv"]))
     assert frames["vm_states"].equals(analysis.vm_states(run["csv"]).collect())

@@ -25,6 +25,7 @@ from tracing import plots
 from tracing.analysis import AnalysisError, PlotUnavailable, report
 from tracing.csv_writer import CsvWriter
 from tracing.paje_types import VM_STATE_VALUES
+from tracing.power_plot import power_stack
 
 runner = CliRunner()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -308,3 +309,121 @@ def test_a_host_with_many_moves_counts_them(mpl):
     assert 7 > plots.MAX_MOVE_LABELS >= 2
     assert labels == [["7 VMs \u2192"], ["\u2192 v7", "\u2192 v8"]]
     assert [len(ax.lines) for ax in axes] == [1 + 7, 1 + 2]  # the step line, and a dotted line per move
+
+
+# -- power -----------------------------------------------------------------------------------------------------------
+# The energy run of tests/test_energy_analysis.py (its docstring derives every watt): h1 160, 200, 100, 80 (power
+# state 1 from 3 s), 110 W; h2 50 W but 100 W from 2.05 to 2.55 s; l1 10 W but 30 W from 1 to 2.05 s; 5 s in all.
+@pytest.fixture(scope="module")
+def energy_run(tmp_path_factory):
+    from tests.test_energy_analysis import replay_run
+
+    return replay_run(tmp_path_factory.mktemp("energy"), "energy", "energy")[0]
+
+
+def test_the_power_stack_layers_by_hand(energy_run):
+    power = report(energy_run, what="energy")["power"]
+    stack, labels = power_stack(power, ["h1"])
+    assert labels == ["h1", "1 other host", "l1"]
+    # a row at each date some power changes; the values h1 and h2 take at 5 s, for no time, are not drawn
+    assert stack.rows() == [(0.0, 160.0, 50.0, 10.0), (1.0, 200.0, 50.0, 30.0), (2.0, 100.0, 50.0, 30.0),
+                            (2.05, 100.0, 100.0, 10.0), (2.55, 100.0, 50.0, 10.0), (3.0, 80.0, 50.0, 10.0),
+                            (4.0, 110.0, 50.0, 10.0)]
+    assert power_stack(power, ["h1", "h2"])[1] == ["h1", "h2", "l1"]
+    assert power_stack(power.clear(), [])[1] == []
+
+
+def test_the_power_figure(mpl, energy_run):
+    """The stack (title: 996 J over 5 s, 199 W), then a panel per host and link with wattages (h3 and l2 have
+    none), each with its mean and energy; h1's change to power state 1 at 3 s is marked."""
+    fig = plots.figure(energy_run, what="power")
+    stack_ax, *panels = fig.axes
+    assert stack_ax.get_title(loc="left") == "Power drawn, stacked \u2014 energy.csv: 996 J, mean 199 W"
+    assert [text.get_text() for text in stack_ax.get_legend().get_texts()] == ["h1", "h2", "l1", "total"]
+    assert stack_ax.get_ylim()[1] == pytest.approx(280.0 * 1.1)  # the highest total: 200 + 50 + 30 W, 1 to 2 s
+    assert [ax.get_ylabel() for ax in panels] == ["h1", "h2", "l1"]
+    assert [ax.texts[0].get_text() for ax in panels] == ["mean 130 W\n650 J", "mean 55.0 W\n275 J",
+                                                         "mean 14.2 W\n71.0 J"]
+    marks = [(text.get_text(), text.xy[0]) for text in panels[0].texts[1:]]
+    assert marks == [("P1", 3.0)] and all(len(ax.texts) == 1 for ax in panels[1:])
+    colors = {ax.get_ylabel(): ax.lines[0].get_color() for ax in panels}
+    layers = dict(zip(["h1", "h2", "l1"], stack_ax.collections[:3], strict=True))
+    for host in ("h1", "h2"):  # a host's layer has its panel's colour
+        assert tuple(layers[host].get_facecolor()[0][:3]) == pytest.approx(mpl.colors.to_rgb(colors[host]))
+    assert fig.texts == []  # every host and link has its panel: no note
+
+
+@pytest.mark.parametrize("suffix", plots.FORMATS)
+def test_the_power_plot_in_every_format_with_the_same_bytes_again(mpl, energy_run, tmp_path, suffix):
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    result = runner.invoke(app, ["plot", str(energy_run), "--what", "power", "-o", str(first)])
+    assert result.exit_code == 0, result.output
+    plots.plot(energy_run, second, what="power")
+    assert first.read_bytes() == second.read_bytes()
+    data = first.read_bytes()
+    if suffix == ".png":
+        assert png_size(first) == (1200, 800) == tuple(round(side * plots.DPI) for side in plots.SIZES["power"])
+    elif suffix == ".svg":  # 12 x 8 inches are 864 x 576 points
+        assert b'width="864pt" height="576pt"' in data and b"<dc:date>" not in data
+    else:
+        assert b"/MediaBox [ 0 0 864 576 ]" in data and b"/CreationDate" not in data
+
+
+def test_all_adds_the_power_stack_when_the_run_has_power(mpl, energy_run, run):
+    """all: the Gantt chart, the utilization panels, and under them the stack, which has the time axis; on the
+    consolidation run (no wattages), the figure of before."""
+    fig = plots.figure(energy_run, what="all", platform=REPO / "tests" / "data" / "energy" / "energy.xml")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles[-1] == "Power drawn, stacked: 996 J, mean 199 W"
+    assert [ax.get_ylabel() for ax in fig.axes[1:-1]] == ["h1", "h2"]  # utilization: the hosts that computed
+    assert fig.axes[-1].get_xlabel() == "simulated time (s)" and fig.axes[-2].get_xlabel() == ""
+    before = plots.figure(run, what="all")
+    assert not any("Power" in ax.get_title(loc="left") for ax in before.axes)
+    assert before.axes[-1].get_xlabel() == "simulated time (s)"
+
+
+def test_the_power_plot_without_wattages_says_so(mpl, run):
+    (ax,) = plots.figure(run, what="power").axes
+    assert [text.get_text() for text in ax.texts] == ["no power in this trace: the platform of the run has no "
+                                                      "wattages"]
+
+
+def many_hosts(hosts: int, links: int) -> tuple[str, str]:
+    """A platform of ``hosts`` 1-core hosts of 1 Gf/s (100:120:200 W) and ``links`` links of 100 MB/s (10:30 W)
+    from h0 to h1, h2 ...; a trace where host hi computes (i + 1) x 1e8 flops (at load 1, 200 W, until
+    (i + 1) / 10 s, then 100 W) and h0 sends (i + 1) x 1e7 bytes over link li."""
+    xml = "".join(f'<host id="h{i}" speed="1Gf"><prop id="wattage_per_state" value="100:120:200"/></host>'
+                  for i in range(hosts))
+    xml += "".join(f'<link id="l{i}" bandwidth="100MBps" latency="0"><prop id="wattage_range" value="10:30"/>'
+                   '</link>' for i in range(links))
+    xml += "".join(f'<route src="h0" dst="h{i + 1}"><link_ctn id="l{i}"/></route>' for i in range(links))
+    lines = [line for i in range(hosts) for line in (f"w{i} init h{i}", f"w{i} compute {(i + 1) * 1e8}")]
+    lines += [line for i in range(links) for line in (f"s{i} init h0", f"s{i} send r{i} {(i + 1) * 1e7}",
+                                                      f"r{i} init h{i + 1}", f"r{i} recv s{i}")]
+    platform = f'<?xml version="1.0"?><platform version="4.1"><zone id="z" routing="Full">{xml}</zone></platform>'
+    return platform, "\n".join(lines) + "\n"
+
+
+def test_many_hosts_the_panels_are_those_that_drew_the_most(mpl, tmp_path):
+    """40 hosts and 6 links: h39 computes longest, so draws most, then h38 ...; l5 carries most. At 12 x 8 in,
+    eight panels of 30 points fit (the plots' 489.6 points, 64 % of them, less the space under the stack: 285
+    points, for n panels and n - 1 gaps of 0.12 panel): a quarter (2) for the links that drew most, 6 for the
+    hosts; the stack holds the others in one layer, and a note names them."""
+    platform, trace = many_hosts(40, 6)
+    (tmp_path / "p.xml").write_text(platform)
+    (tmp_path / "t.trace").write_text(trace)
+    result = runner.invoke(app, ["run", str(tmp_path / "t.trace"), "--platform", str(tmp_path / "p.xml"), "--csv",
+                                 str(tmp_path / "m.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    fig = plots.figure(tmp_path / "m.csv", what="power")
+    stack_ax, *panels = fig.axes
+    assert [ax.get_ylabel() for ax in panels] == [*(f"h{i}" for i in range(34, 40)), "l4", "l5"]
+    height = panels[0].get_position().height * fig.get_figheight() * 72
+    assert plots.MIN_PANEL_POINTS <= height < plots.MIN_PANEL_POINTS * 9 / 8  # as many as fit, no more
+    legend = [text.get_text() for text in stack_ax.get_legend().get_texts()]
+    assert legend == [*(f"h{i}" for i in range(34, 40)), "34 other hosts", "6 links", "total"]
+    (note,) = [text.get_text() for text in fig.texts]
+    assert note.startswith("not shown (34 hosts drawing less, in the stack): h0, h1, h2,")
+    assert note.endswith("not shown (4 links drawing less): l0, l1, l2, l3")
+    # every host and link is in the stack: its top at 0 s is 40 hosts at 200 W and 6 busy links at 30 W
+    assert stack_ax.get_ylim()[1] == pytest.approx((40 * 200 + 6 * 30) * 1.1)

@@ -1,6 +1,7 @@
-"""Pictures of a run: a Gantt chart of VM states per PM with the migrations, and host utilization over time.
+"""Pictures of a run: a Gantt chart of VM states per PM with the migrations, host utilization over time, and the
+power hosts and links draw.
 
-Both are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with matplotlib, an optional extra
+All are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with matplotlib, an optional extra
 (``pip install '.[plot]'``); without it every function here raises :class:`tracing.errors.PlotUnavailable`.
 
 * **Gantt** (:func:`draw_gantt`): one row per VM and PM it was on, rows grouped under their PM (PMs in natural
@@ -20,6 +21,12 @@ Both are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with m
   step function, as a fraction of its capacity (cores x core speed) when the platform is known (see
   :func:`tracing.analysis.capacities_for`), in Gflop/s otherwise; the time-weighted mean is written on each
   panel, dotted lines mark the moves from or to the host, and the idle hosts are listed below.
+* **Power** (:mod:`tracing.power_plot`, on a platform with wattages): the power of all hosts and links stacked
+  into the total, above a panel per host (and link) that drew the most, as many as fit, with their changes of
+  power state. ``all`` shows the Gantt chart and the utilization as before and, when the run has power, the
+  stack below them: it says what the placement shown above cost, in one panel, where power panels per host
+  would repeat the utilization panels (a host's power is an affine function of its load in each power state)
+  and take the room of the Gantt rows. A run without wattages gets the same ``all`` as ever.
 
 Output is deterministic: the Agg canvas (the global pyplot backend is left alone), matplotlib's default style
 whatever the user's matplotlibrc says, the size and dpi asked for (:data:`SIZES` and :data:`DPI` by default),
@@ -31,7 +38,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,8 +45,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracing.analysis import report
-from tracing.errors import AnalysisError, PlotUnavailable
+from tracing.drawing import MIN_PANEL_POINTS, listing, natural_key
+from tracing.drawing import load_matplotlib as _matplotlib
+from tracing.errors import AnalysisError
 from tracing.paje_types import VM_STATE_VALUES
+from tracing.power_plot import MAX_STACK_HOSTS, choose_panels, draw_power, draw_power_stack, power_notes, ranked
 from tracing.sink import atomic_path
 from tracing.tidy import scan_trace
 
@@ -74,11 +83,12 @@ __all__ = [
 PathArg = str | os.PathLike[str]
 
 #: What :func:`plot` draws.
-PLOTS = ("gantt", "utilization", "all")
+PLOTS = ("gantt", "utilization", "power", "all")
 #: The files :func:`save_figure` writes, by suffix.
 FORMATS = (".png", ".svg", ".pdf")
 #: Default figure sizes in inches (width, height) for each plot; at :data:`DPI` dots per inch.
-SIZES: dict[str, tuple[float, float]] = {"gantt": (12.0, 6.0), "utilization": (12.0, 6.0), "all": (12.0, 11.0)}
+SIZES: dict[str, tuple[float, float]] = {"gantt": (12.0, 6.0), "utilization": (12.0, 6.0), "power": (12.0, 8.0),
+                                         "all": (12.0, 11.0)}
 DPI = 100
 #: The most pixels a picture may have on a side (Agg draws at most 2^16).
 MAX_PIXELS = 2**15
@@ -90,13 +100,8 @@ GROUP_GAP = 0.6
 MIN_BAR_FRACTION = 0.004
 #: At most this many host panels; the busiest hosts (by mean usage) are shown.
 MAX_HOST_PANELS = 12
-#: The height a host panel needs, in points; fewer panels are drawn when they would be lower.
-MIN_PANEL_POINTS = 30.0
 #: A host panel labels each move from or to it up to this many; more are only counted.
 MAX_MOVE_LABELS = 6
-
-INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
-
 
 def _rgb(paje_color: str) -> tuple[float, float, float]:
     red, green, blue = (float(part) for part in paje_color.split())
@@ -116,26 +121,7 @@ _FILL = (0.27, 0.51, 0.71)
 _MOVE = (0.1, 0.1, 0.1)
 
 
-def _matplotlib() -> Any:
-    try:
-        import matplotlib
-        import matplotlib.backends.backend_agg
-        import matplotlib.figure
-        import matplotlib.lines
-        import matplotlib.patches
-        import matplotlib.style
-        import matplotlib.ticker
-    except ImportError:
-        raise PlotUnavailable(f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}") from None
-    return matplotlib
-
-
 # -- data ------------------------------------------------------------------------------------------------------------
-def natural_key(name: str) -> tuple:
-    """A sort key putting ``pm-2`` before ``pm-10``."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
-
-
 def _rows(states: pl.DataFrame) -> list[tuple[str, str]]:
     """The Gantt rows: (PM, VM) pairs, PMs in natural order, VMs by the date they came to that PM."""
     if states.is_empty():
@@ -397,13 +383,22 @@ def draw_state_counts(ax: Axes, states: pl.DataFrame, *, end: float, title: str 
 
 # -- figures ---------------------------------------------------------------------------------------------------------
 #: the room above and below a figure's plots, in inches (title; axis label and notes), by plot
-_MARGINS = {"gantt": (0.48, 0.6), "utilization": (0.48, 0.72), "all": (0.55, 0.77)}
+_MARGINS = {"gantt": (0.48, 0.6), "utilization": (0.48, 0.72), "power": (0.48, 0.72), "all": (0.55, 0.77)}
 #: with too many VMs, the share of the Gantt area (counts panel and rows) given to the counts panel, at most
 #: this many points
 _COUNTS_SHARE = 0.25
 _COUNTS_POINTS = 150.0
 #: the largest share of the ``all`` figure the Gantt area may take; the host panels have the rest
 _GANTT_SHARE_ALL = 0.6
+#: the share of the ``power`` figure's plots given to the stack, above the panels
+_STACK_SHARE = 0.36
+#: the space between the stack and the panels of the ``power`` figure, and between two panels, as a fraction of
+#: the height of an axes (matplotlib's ``hspace``)
+_POWER_HSPACE = 0.2
+_PANEL_HSPACE = 0.12
+#: under ``all``, when the run has power: the share of the plots given to the stack, at most this many points
+_STACK_SHARE_ALL = 0.2
+_STACK_POINTS = 160.0
 
 
 def _counts_share(points: float) -> float:
@@ -429,7 +424,8 @@ def _checked_size(size: tuple[float, float], dpi: float) -> None:
 def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
            platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
            dpi: float = DPI) -> Figure:
-    """The figure of ``what`` (``gantt``, ``utilization`` or ``all``: both, stacked, sharing the time axis) for
+    """The figure of ``what`` (``gantt``, ``utilization``, ``power``, or ``all``: the Gantt chart and the
+    utilization, stacked, sharing the time axis, and the stacked power below them when the run has some) for
     the tidy CSV ``trace_csv``, ``size`` inches (width, height; :data:`SIZES` by default) at ``dpi``;
     ``platform`` gives the hosts' capacities (see :func:`tracing.analysis.capacities_for`). A Gantt chart shows
     the rows that fit (see the module docstring). The figure has the Agg canvas; save it with
@@ -440,7 +436,8 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     _checked_size(size, dpi)
     scan_trace(trace_csv)  # a file that is not ours is said so first, matplotlib or not
     mpl = _matplotlib()
-    wanted = {"gantt": ["states"], "utilization": ["utilization"], "all": ["states", "utilization"]}[what]
+    wanted = {"gantt": ["states"], "utilization": ["utilization"], "power": ["energy"],
+              "all": ["states", "utilization", "energy"]}[what]
     frames = report(trace_csv, what=[*wanted, "moves"], migrations_csv=migrations_csv, platform=platform)
     end = float(frames["run"]["simulated_time"].item())
     moves = frames["moves"]
@@ -454,15 +451,23 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
         idle: list[str] = []
         hidden: list[str] = []
         fractions = False
+        margins = {"left": 0.12, "right": 0.83, "top": 1 - above, "bottom": below}
+        if what == "power":
+            _power_figure(fig, frames, margins, points, end=end, name=name)
+            return fig
+        # all, on a run with power: the stack below the rest, which has what is left
+        stacked = what == "all" and not frames["power"].is_empty()
+        stack = min(_STACK_SHARE_ALL, _STACK_POINTS / max(points, 1.0)) if stacked else 0.0
+        points *= 1 - stack
         states = frames.get("vm_states")
         share, rows, crowded = _areas(what, states, moves, frames.get("utilization"), points)
         if "utilization" in wanted:
             hosts, idle, hidden, fractions = _host_series(frames["utilization"], _panels(points * (1 - share)))
         panels = max(len(hosts), 1)
-        margins = {"left": 0.12, "right": 0.83, "top": 1 - above, "bottom": below}
         counts_ax = None
         if what == "all":
-            outer = fig.add_gridspec(2, 1, height_ratios=[share, 1 - share], hspace=0.12, **margins)
+            ratios = [share, 1 - share] if not stacked else [share * (1 - stack), (1 - share) * (1 - stack), stack]
+            outer = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.12, **margins)
             gantt_ax, counts_ax = _gantt_axes(fig, outer[0], points * share, crowded)
             grid = outer[1].subgridspec(panels, 1, hspace=0.12)
             host_axes = [fig.add_subplot(grid[i], sharex=gantt_ax) for i in range(len(hosts))]
@@ -502,13 +507,64 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
                 ax.set_axis_off()
             notes = []
             if idle:
-                notes.append("idle all run: " + _listing(idle))
+                notes.append("idle all run: " + listing(idle))
             if hidden:
-                notes.append(f"not shown ({len(hidden)} less busy hosts): " + _listing(hidden))
-            if notes:
-                fig.text(0.12, 0.012, "; ".join(notes), fontsize=8, color=(0.3, 0.3, 0.3), ha="left",
-                         va="bottom")
+                notes.append(f"not shown ({len(hidden)} less busy hosts): " + listing(hidden))
+            if stacked:
+                if host_axes:
+                    host_axes[-1].tick_params(axis="x", labelbottom=False)
+                    host_axes[-1].set_xlabel("")
+                _power_stack_below(fig, outer[2], frames, gantt_ax, end=end)
+            _notes(fig, notes)
     return fig
+
+
+def _notes(fig: Figure, notes: list[str]) -> None:
+    """The notes under a figure (what it leaves out), on one line."""
+    if notes:
+        fig.text(0.12, 0.012, "; ".join(notes), fontsize=8, color=(0.3, 0.3, 0.3), ha="left", va="bottom")
+
+
+def _power_figure(fig: Figure, frames: dict[str, pl.DataFrame], margins: dict[str, float], points: float, *,
+                  end: float, name: str) -> None:
+    """The ``power`` figure: the stack above one panel per host and link that fit (:mod:`tracing.power_plot`)."""
+    energy, power, pstates = frames["energy"], frames["power"], frames["pstates"]
+    # the panels' area: their share of the plots once the space between the stack and them is taken
+    area = points * (1 - _STACK_SHARE) * 2 / (2 + _POWER_HSPACE)
+    hosts, links, hidden_hosts, hidden_links = choose_panels(energy, _fitting(area, _PANEL_HSPACE))
+    resources = [*(("host", host) for host in hosts), *(("link", link) for link in links)]
+    title = f"Power drawn, stacked \u2014 {name}"
+    if not resources:
+        stack_ax = fig.add_subplot(fig.add_gridspec(1, 1, **margins)[0])
+        draw_power_stack(stack_ax, power, energy, hosts=[], end=end, title=title)
+        stack_ax.set_xlabel("simulated time (s)")
+        return
+    grid = fig.add_gridspec(2, 1, height_ratios=[_STACK_SHARE, 1 - _STACK_SHARE], hspace=_POWER_HSPACE, **margins)
+    stack_ax = fig.add_subplot(grid[0])
+    cells = grid[1].subgridspec(len(resources), 1, hspace=_PANEL_HSPACE)
+    axes = [fig.add_subplot(cells[index], sharex=stack_ax) for index in range(len(resources))]
+    draw_power_stack(stack_ax, power, energy, hosts=hosts, end=end, title=title)
+    stack_ax.tick_params(axis="x", labelbottom=False)
+    draw_power(axes, power, energy, pstates, resources=resources, end=end)
+    axes[0].set_title("Power of each host and link (W): those that drew the most, as many as fit", loc="left",
+                      fontsize=10)
+    _notes(fig, power_notes(hidden_hosts, hidden_links))
+
+
+def _power_stack_below(fig: Figure, area: Any, frames: dict[str, pl.DataFrame], above: Axes | None, *,
+                       end: float) -> None:
+    """Under ``all``: the stacked power in ``area``, a layer for each of the :data:`MAX_STACK_HOSTS` hosts that
+    drew the most, sharing the time axis of ``above``."""
+    ax = fig.add_subplot(area, sharex=above) if above is not None else fig.add_subplot(area)
+    hosts = sorted(ranked(frames["energy"], "host")[:MAX_STACK_HOSTS], key=natural_key)
+    draw_power_stack(ax, frames["power"], frames["energy"], hosts=hosts, end=end, title="Power drawn, stacked")
+    ax.set_xlabel("simulated time (s)")
+
+
+def _fitting(points: float, hspace: float) -> int:
+    """How many panels at least :data:`MIN_PANEL_POINTS` high fit in ``points``, ``hspace`` (a fraction of a
+    panel's height) apart: at most :data:`MAX_HOST_PANELS`, at least one."""
+    return min(MAX_HOST_PANELS, max(int((points + hspace * MIN_PANEL_POINTS) / (MIN_PANEL_POINTS * (1 + hspace))), 1))
 
 
 def _panels(points: float) -> int:
@@ -548,11 +604,6 @@ def _gantt_axes(fig: Figure, area: Any, points: float, crowded: bool) -> tuple[A
     cells = area.subgridspec(2, 1, height_ratios=[counts, 1 - counts], hspace=space)
     counts_ax = fig.add_subplot(cells[0])
     return fig.add_subplot(cells[1], sharex=counts_ax), counts_ax
-
-
-def _listing(names: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(names[:limit])
-    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
 
 
 def _checked_output(path: PathArg) -> Path:
@@ -595,7 +646,7 @@ save_png = save_figure
 def plot(trace_csv: PathArg, output: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
          platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
          dpi: float = DPI) -> Path:
-    """Draw ``what`` (``gantt``, ``utilization``, ``all``) for the tidy CSV ``trace_csv`` into ``output`` (a
+    """Draw ``what`` (``gantt``, ``utilization``, ``power``, ``all``) for the tidy CSV ``trace_csv`` into ``output`` (a
     .png, .svg or .pdf file), ``size`` inches at ``dpi`` (:func:`figure`, then :func:`save_figure`); return its
     path."""
     target = _checked_output(output)  # before the work

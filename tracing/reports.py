@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tracing.schema import VARIABLES
+from tracing.schema import ENERGY_VARIABLES, VARIABLES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -217,6 +217,14 @@ register(Report(
     plan=Lazy("tracing.states:actors_plan"),
     title="Actor activity (s)",
     table=Lazy("tracing.states:actor_activity_table"),
+))
+register(Report(
+    name="energy",
+    needs=("HOST", "LINK", *ENERGY_VARIABLES, "power_used", "bandwidth_used"),
+    frames=("energy", "power", "pstates"),
+    plan=Lazy("tracing.energy:energy_plan"),
+    title="Energy over the run",
+    table=Lazy("tracing.energy:energy_table"),
 ))
 register(Report(
     name="moves",

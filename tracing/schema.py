@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["CSV_COLUMNS", "MIGRATIONS", "MIGRATION_COLUMNS", "TIDY", "VARIABLES", "CsvTable"]
+__all__ = ["CSV_COLUMNS", "ENERGY_VARIABLES", "MIGRATIONS", "MIGRATION_COLUMNS", "TIDY", "VARIABLES", "CsvTable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +60,9 @@ MIGRATION_COLUMNS = MIGRATIONS.columns
 #: The tidy table's step-function variables (the ``type`` of its ``variable`` rows): ``power_used`` of hosts and
 #: VMs (flop/s), ``bandwidth_used`` of links and ``disk_used`` of hosts with a disk (byte/s).
 VARIABLES = ("power_used", "bandwidth_used", "disk_used")
+
+#: The tidy table's energy variables, step functions too, written only when the platform has wattages: ``power``
+#: (watts) of each ``HOST`` with a ``wattage_per_state`` and each ``LINK`` with a ``wattage_range``, and ``pstate``
+#: (the index of the current power state) of every ``HOST`` when some host has several power states. They are
+#: not usages, so not in :data:`VARIABLES`; :mod:`tracing.energy` reads them.
+ENERGY_VARIABLES = ("power", "pstate")

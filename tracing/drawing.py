@@ -1,0 +1,47 @@
+"""What the pictures of a run share: matplotlib, loaded only when a picture is drawn, and the order and listing of
+names. :mod:`tracing.plots` (VM states, utilization; the figures) and :mod:`tracing.power_plot` (power) use it.
+
+matplotlib is an optional extra (``pip install '.[plot]'``): without it :func:`load_matplotlib` raises
+:class:`tracing.errors.PlotUnavailable`, one line saying how to install it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tracing.errors import PlotUnavailable
+
+__all__ = ["INSTALL_HINT", "MIN_PANEL_POINTS", "listing", "load_matplotlib", "natural_key"]
+
+INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
+#: The height a panel (a host's utilization, a host's or link's power) needs, in points; fewer panels are drawn
+#: when they would be lower, and one lower than twice this has only two ticks on its y axis.
+MIN_PANEL_POINTS = 30.0
+
+
+def load_matplotlib() -> Any:
+    """The matplotlib package with the modules the pictures use, or :class:`PlotUnavailable`."""
+    try:
+        import matplotlib
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure
+        import matplotlib.lines
+        import matplotlib.patches
+        import matplotlib.style
+        import matplotlib.ticker
+    except ImportError:
+        raise PlotUnavailable(f"plotting needs matplotlib, which is not installed: {INSTALL_HINT}") from None
+    return matplotlib
+
+
+def natural_key(name: str) -> tuple:
+    """A sort key putting ``pm-2`` before ``pm-10``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part)
+
+
+def listing(names: Sequence[str], limit: int = 10) -> str:
+    """``names`` for a note under a picture: the first ``limit``, and how many more."""
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
