@@ -14,6 +14,16 @@ SHARED_SIMGRID = REPO.parent / "shared" / "simgrid"
 PLATFORMS = REPO / "traces" / "platforms"
 
 
+def unpowered_default(folder: Path) -> Path:
+    """The embedded default platform without its wattages (``folder/unpowered.xml``): a run on it has no energy."""
+    text = (REPO / "replay" / "platform" / "data" / "default.xml").read_text()
+    lines = [line for line in text.splitlines(keepends=True) if "wattage" not in line]
+    assert len(lines) == len(text.splitlines()) - 2, "the default platform's wattages moved: update this helper"
+    path = folder / "unpowered.xml"
+    path.write_text("".join(lines))
+    return path
+
+
 def platform(body: str) -> Platform:
     """A platform made of one Full zone holding ``body``."""
     return load_platform_string(

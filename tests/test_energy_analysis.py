@@ -1,8 +1,8 @@
 """Energy from the tidy CSV (``tracing.energy``, ``replay analyze --what energy``): joules, mean power and the idle
-and busy split derived by hand on a run of ``tests/data/energy/energy.xml``, the run summary's energy to 1e-9,
+and busy split derived by hand on a run of ``traces/platforms/energy.xml``, the run summary's energy to 1e-9,
 the same bits from the same CSV, and an empty report on a platform without wattages.
 
-The run (``tests/data/energy/energy.trace``, 5 s; SimGrid's host model: Idle at load 0, else Epsilon + load x
+The run (``traces/energy.trace``, 5 s; SimGrid's host model: Idle at load 0, else Epsilon + load x
 (AllCores - Epsilon), load = rate used / (cores x speed of the power state)):
 
 * h1, 2 cores, states 0 (1 Gf/s, 100:120:200 W) and 1 (500 Mf/s, 80:90:130 W). p computes 2e9 flops on one core
@@ -32,21 +32,24 @@ import pytest
 from typer.testing import CliRunner
 
 from replay.cli import app
-from tests.helpers import REPO
+from tests.helpers import REPO, unpowered_default
 from tracing import analysis
 from tracing.energy import NO_WATTAGES, energy, human_energy, human_power, power, pstates
 from tracing.schema import ENERGY_VARIABLES, VARIABLES
 
 T = pytest.approx
 DATA = REPO / "tests" / "data" / "energy"
-LIFECYCLE = REPO / "tests" / "golden" / "tracing" / "lifecycle.csv"  # a platform without wattages
+ENERGY_XML = REPO / "traces" / "platforms" / "energy.xml"
 runner = CliRunner()
 
 
 def replay_run(folder, name: str, platform: str) -> tuple:
-    """``replay run DATA/<name>.trace --platform DATA/<platform>.xml --csv --summary``: the CSV and the summary."""
+    """``replay run <name>.trace --platform <platform>.xml --csv --summary``: the CSV and the summary. The
+    ``energy`` run is the README's example, in ``traces/``; the others are in ``tests/data/energy/``."""
     csv, summary = folder / f"{name}.csv", folder / f"{name}.json"
-    result = runner.invoke(app, ["run", str(DATA / f"{name}.trace"), "--platform", str(DATA / f"{platform}.xml"),
+    trace = REPO / "traces" / "energy.trace" if name == "energy" else DATA / f"{name}.trace"
+    plat = ENERGY_XML if platform == "energy" else DATA / f"{platform}.xml"
+    result = runner.invoke(app, ["run", str(trace), "--platform", str(plat),
                                  "--csv", str(csv), "--summary", str(summary), "--quiet"])
     assert result.exit_code == 0, result.output
     return csv, json.loads(summary.read_text())
@@ -149,7 +152,7 @@ def test_a_run_of_no_time_draws_no_energy(tmp_path):
     """Nothing runs: 0 J, and the mean power is the power at the only date, every resource idle in its first
     state: h1 100 W, h2 50 W, l1 10 W, 160 W in all."""
     (tmp_path / "idle.trace").write_text("p init h1\n")
-    result = runner.invoke(app, ["run", str(tmp_path / "idle.trace"), "--platform", str(DATA / "energy.xml"), "--csv",
+    result = runner.invoke(app, ["run", str(tmp_path / "idle.trace"), "--platform", str(ENERGY_XML), "--csv",
                                  str(tmp_path / "idle.csv"), "--quiet"])
     assert result.exit_code == 0, result.output
     frame = energy(tmp_path / "idle.csv")
@@ -193,10 +196,22 @@ def test_analyze_all_and_parquet_take_the_energy(run, tmp_path):
     assert pl.read_parquet(tmp_path / "frames" / "power.parquet").equals(power(csv).collect())
 
 
-def test_without_wattages_the_report_is_empty_and_says_why():
+@pytest.fixture(scope="module")
+def unpowered(tmp_path_factory):
+    """The lifecycle example replayed on the default platform without its wattages: a run without energy."""
+    folder = tmp_path_factory.mktemp("unpowered")
+    csv = folder / "lifecycle.csv"
+    result = runner.invoke(app, ["run", str(REPO / "traces" / "lifecycle.trace"), "--platform",
+                                 str(unpowered_default(folder)), "--csv", str(csv), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return csv
+
+
+def test_without_wattages_the_report_is_empty_and_says_why(unpowered):
+    LIFECYCLE = unpowered
     frame = energy(LIFECYCLE)
     assert frame.is_empty() and frame.columns[:4] == ["kind", "name", "time", "joules"]
-    assert power(LIFECYCLE).collect().is_empty() and pstates(LIFECYCLE).collect().is_empty()
+    assert power(LIFECYCLE).collect().is_empty()  # (its PMs keep their three power states: pstates has rows)
     result = analyze(LIFECYCLE, "--what", "energy")
     assert result.exit_code == 0, result.output
     assert " ".join(result.stdout.split()).endswith(f"Energy over the run {NO_WATTAGES}")

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from replay.cli import app
-from tests.helpers import REPO
+from tests.helpers import REPO, unpowered_default
 from tests.test_cli import assert_one_line_error
 from tests.test_tracing_scenarios import lifecycle_sim, trace
 from tracing import plots
@@ -369,21 +369,31 @@ def test_the_power_plot_in_every_format_with_the_same_bytes_again(mpl, energy_ru
         assert b"/MediaBox [ 0 0 864 576 ]" in data and b"/CreationDate" not in data
 
 
-def test_all_adds_the_power_stack_when_the_run_has_power(mpl, energy_run, run):
+@pytest.fixture(scope="module")
+def unpowered_run(tmp_path_factory):
+    """The README's consolidation run on the default platform without its wattages: no power in the CSV."""
+    out = tmp_path_factory.mktemp("unpowered")
+    result = runner.invoke(app, ["run", str(REPO / "traces" / "consolidation.trace"), "--platform",
+                                 str(unpowered_default(out)), "--csv", str(out / "run.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out / "run.csv"
+
+
+def test_all_adds_the_power_stack_when_the_run_has_power(mpl, energy_run, unpowered_run):
     """all: the Gantt chart, the utilization panels, and under them the stack, which has the time axis; on the
     consolidation run (no wattages), the figure of before."""
-    fig = plots.figure(energy_run, what="all", platform=REPO / "tests" / "data" / "energy" / "energy.xml")
+    fig = plots.figure(energy_run, what="all", platform=REPO / "traces" / "platforms" / "energy.xml")
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles[-1] == "Power drawn, stacked: 996 J, mean 199 W"
     assert [ax.get_ylabel() for ax in fig.axes[1:-1]] == ["h1", "h2"]  # utilization: the hosts that computed
     assert fig.axes[-1].get_xlabel() == "simulated time (s)" and fig.axes[-2].get_xlabel() == ""
-    before = plots.figure(run, what="all")
+    before = plots.figure(unpowered_run, what="all")
     assert not any("Power" in ax.get_title(loc="left") for ax in before.axes)
     assert before.axes[-1].get_xlabel() == "simulated time (s)"
 
 
-def test_the_power_plot_without_wattages_says_so(mpl, run):
-    (ax,) = plots.figure(run, what="power").axes
+def test_the_power_plot_without_wattages_says_so(mpl, unpowered_run):
+    (ax,) = plots.figure(unpowered_run, what="power").axes
     assert [text.get_text() for text in ax.texts] == ["no power in this trace: the platform of the run has no "
                                                       "wattages"]
 
