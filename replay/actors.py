@@ -31,7 +31,8 @@ from typing import Any
 from replay import events
 from replay.comms import Comm, Mailboxes
 from replay.engine import Engine, Timer
-from replay.hosts import ComputeHost, Exec
+from replay.errors import ActivityFailed
+from replay.hosts import ComputeHost, Exec, PhysicalHost
 from replay.process import AllOf, AnyOf, Process, Request, Sleep, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 
@@ -46,15 +47,19 @@ class Actor(Process):
 
     __slots__ = (
         "args",
+        "blocked",
         "cause",
         "context",
         "deferred",
         "end_time",
+        "failed",
         "function",
         "host",
         "kill_timer",
         "killed",
         "placement",
+        "restart",
+        "restarts",
         "scheduler",
         "start_time",
         "suspended",
@@ -83,8 +88,16 @@ class Actor(Process):
         self.end_time: Seconds | None = None
         self.suspended = False
         self.killed = False
-        #: why the actor was killed (empty while it was not)
+        #: an activity of the actor failed (a transfer lost to a failure), and its code did not catch it
+        self.failed = False
+        #: the run ended while the actor waited on something a failure made impossible
+        self.blocked = False
+        #: why the actor was killed, failed or blocked (empty while it was not)
         self.cause = ""
+        #: started again each time its host comes back on (SimGrid's ``on_failure="RESTART"``)
+        self.restart = False
+        #: how many times it was started again
+        self.restarts = 0
         #: the deployment's kill_time, pending
         self.kill_timer: Timer | None = None
         #: a wake-up that arrived while suspended, delivered at resume
@@ -104,9 +117,14 @@ class Actor(Process):
 
     @property
     def status(self) -> str:
-        """``done`` (its code returned), ``killed`` (see :attr:`cause`), or ``running`` (not finished)."""
+        """``done`` (its code returned), ``killed``, ``failed`` or ``blocked`` (see :attr:`cause`), or ``running``
+        (not finished)."""
         if self.killed:
             return "killed"
+        if self.failed:
+            return "failed"
+        if self.blocked:
+            return "blocked"
         return "done" if self.end_time is not None else "running"
 
     @property
@@ -180,7 +198,7 @@ class Actor(Process):
 
     def wake(self, request: Request | None) -> None:
         """``request`` is done (None: the actor may start): queue the actor, or hold it while suspended."""
-        if self.killed:
+        if self.end_time is not None:
             return
         if self.suspended:
             self.deferred = request
@@ -218,6 +236,8 @@ class Scheduler:
         self.queue: deque[tuple[Actor, Request | None]] = deque()
         #: actors waiting for a VM (by name) to run, each with what to do when it does
         self._waiting_for: dict[str, list[tuple[Actor, Callable[[ComputeHost], None]]]] = {}
+        #: per PM, the actors to start again when it comes back on (name, kill_time), in the order they came
+        self._boot: dict[str, list[tuple[str, Seconds | None]]] = {}
         engine.after_events(self._run_ready)
 
     def add(
@@ -229,12 +249,17 @@ class Scheduler:
         args: tuple[Any, ...],
         start_time: Seconds,
         kill_time: Seconds | None = None,
+        restart: bool = False,
     ) -> Actor:
         """Create an actor on ``host`` (None: the VM ``placement``, not created yet) from ``start_time`` on,
         killed at ``kill_time`` if it still runs then (SimGrid's deployment attribute; a date not after its start
-        is ignored, as in SimGrid). The caller makes sure the name is new."""
+        is ignored, as in SimGrid). With ``restart``, an actor on a PM starts again from its beginning each time
+        the PM comes back on (SimGrid's ``on_failure="RESTART"``). The caller makes sure the name is new."""
         actor = Actor(self, name, host, placement, function, args)
         self.actors[name] = actor
+        actor.restart = restart
+        if restart and isinstance(host, PhysicalHost):
+            self._boot.setdefault(host.name, []).append((name, kill_time))
         if start_time > self.engine.now:
             self.engine.schedule(start_time - self.engine.now, lambda: self._launch(actor, kill_time))
         else:
@@ -243,6 +268,10 @@ class Scheduler:
 
     def _launch(self, actor: Actor, kill_time: Seconds | None) -> None:
         now = self.engine.now
+        if isinstance(actor.host, PhysicalHost) and not actor.host.on:  # SimGrid refuses to launch it there
+            actor.cause = f"its host {actor.host.name!r} was off when it should have started"
+            self.ended(actor, killed=True)
+            return
         if kill_time is not None and kill_time > now:
             cause = f"its kill_time ({kill_time:g} s) came"
             actor.kill_timer = self.engine.schedule(kill_time - now, lambda: actor.kill(cause))
@@ -267,11 +296,26 @@ class Scheduler:
             there.residents[actor] = None
             request.finish(None)
 
-        if host is None or not host.runs:
+        if isinstance(host, PhysicalHost) and not host.on:
+            actor.kill(f"it moved to host {name!r}, which is off")
+        elif host is None or not host.runs:
             self._waiting_for.setdefault(name, []).append((actor, arrive))
         else:
             arrive(host)
         return request
+
+    def host_on(self, host: PhysicalHost) -> None:
+        """``host`` came back on: its actors marked for restart start again, from their beginning, under the
+        same names (one still running elsewhere is left alone)."""
+        for name, kill_time in self._boot.get(host.name, []):
+            old = self.actors[name]
+            if not old.finished:
+                continue
+            actor = Actor(self, name, host, host.name, old.function, old.args)
+            actor.restart = True
+            actor.restarts = old.restarts + 1
+            self.actors[name] = actor
+            self._launch(actor, kill_time)
 
     # -- the VMs' listener -------------------------------------------------------------------------------------
     def vm_runs(self, vm: ComputeHost) -> None:
@@ -291,25 +335,35 @@ class Scheduler:
         engine = self.engine
         while ready:
             actor, request = ready.popleft()
-            if actor.killed:
+            if actor.end_time is not None:
                 continue
-            if actor.steps is None:
-                actor.host.residents[actor] = None
-                if actor.host.frozen:  # its VM was frozen before it could start
-                    actor.suspended = True
-                    continue
-                actor.start_time = engine.now
-                if engine.traced:
-                    engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
-                actor.load(actor.function(actor, *actor.args))
-                actor.step()
-            else:
-                actor.step(request)
+            try:
+                if actor.steps is None:
+                    actor.host.residents[actor] = None
+                    if actor.host.frozen:  # its VM was frozen before it could start
+                        actor.suspended = True
+                        continue
+                    actor.start_time = engine.now
+                    if engine.traced:
+                        engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
+                    actor.load(actor.function(actor, *actor.args))
+                    actor.step()
+                else:
+                    actor.step(request)
+            except ActivityFailed as failure:  # its code did not catch it: the actor ends there
+                actor.cause = str(failure)
+                self.ended(actor, failed=True)
+                actor.fail(failure)  # for whoever waits on the actor itself
+                continue
             if actor.done:
-                self.ended(actor)
+                if isinstance(actor.error, ActivityFailed):  # given to an actor waiting for this one
+                    actor.cause = str(actor.error)
+                    self.ended(actor, failed=True)
+                else:
+                    self.ended(actor)
 
-    def ended(self, actor: Actor, *, killed: bool = False) -> None:
-        """The actor's code returned (or it was killed): it leaves its host."""
+    def ended(self, actor: Actor, *, killed: bool = False, failed: bool = False) -> None:
+        """The actor's code returned (or it was killed, or failed): it leaves its host."""
         host = actor.host
         if host is not None:
             host.residents.pop(actor, None)
@@ -317,9 +371,10 @@ class Scheduler:
             actor.kill_timer.cancel()
         actor.end_time = self.engine.now
         actor.killed = killed
+        actor.failed = failed
         if self.engine.traced:
             where = host.name if host is not None else actor.placement
-            self.engine.emit(events.ActorEnded(self.engine.now, actor.name, where, killed))
+            self.engine.emit(events.ActorEnded(self.engine.now, actor.name, where, killed, actor.status, actor.cause))
 
     def blocked(self) -> list[Actor]:
         """The actors that have not finished."""

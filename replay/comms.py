@@ -3,7 +3,8 @@
 A send and a receive posted on the same mailbox match in the order they were posted; the transfer starts only
 when both are there, between the PMs of the sender's and the receiver's hosts (an actor in a VM communicates
 from its VM's PM). Both parties share one :class:`Comm` request, whose value is the payload (the size when none
-was given). A transfer is frozen while either party is suspended, and a killed party fails its peer.
+was given). A transfer is frozen while either party is suspended; a killed party, or a failure of the route or
+of a party's host, fails it for the other(s) with :class:`~replay.errors.ActivityFailed`.
 
 Parties are whatever has a name, a host and a ``suspended`` flag (the :class:`Party` protocol): the actors of
 :mod:`replay.actors`, which this module does not import.
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 from replay import events
 from replay.engine import Activity, Engine
-from replay.errors import SimulationError
+from replay.errors import ActivityFailed
 from replay.hosts import ComputeHost
 from replay.network import Network
 from replay.process import Request
@@ -25,11 +26,12 @@ from replay.units import Bytes, BytesPerSecond
 
 
 class Party(Protocol):
-    """One end of a communication."""
+    """One end of a communication (``cause``: why it was killed, empty while it was not)."""
 
     name: str
     host: ComputeHost
     suspended: bool
+    cause: str
 
 
 class Comm(Request):
@@ -71,7 +73,7 @@ class Comm(Request):
                 self.engine.resume(self.activity)
 
     def cancel(self) -> None:
-        """A party was killed: the transfer stops and the peer gets an error."""
+        """A party was killed: the transfer stops and the peer gets an :class:`ActivityFailed`."""
         if self.done:
             return
         if self.activity is not None:
@@ -79,7 +81,13 @@ class Comm(Request):
         for queue in (self.box.sends, self.box.receives):
             if self in queue:
                 queue.remove(self)
-        self.fail(SimulationError(f"the peer of a communication on mailbox {self.mailbox!r} was killed"))
+        killed = next((p for p in (self.sender, self.receiver) if p is not None and p.cause), None)
+        who = f"its peer {killed.name!r} was killed ({killed.cause})" if killed is not None else "its peer was killed"
+        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {who}"))
+
+    def lost(self, cause: str) -> None:
+        """The transfer failed (a link of its route, or the host of a party, went off)."""
+        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {cause}"))
 
 
 class Mailbox:
@@ -149,6 +157,8 @@ class Mailboxes:
                 engine.emit(events.CommEnded(engine.now, *record))
             comm.finish(value)
 
-        comm.activity = self.network.transfer(src, dst, comm.size, rate=comm.rate, name=comm.mailbox, on_done=done)
+        comm.activity = self.network.transfer(
+            src, dst, comm.size, rate=comm.rate, name=comm.mailbox, on_done=done, on_fail=comm.lost
+        )
         if sender.suspended or receiver.suspended:
             engine.suspend(comm.activity)

@@ -2,11 +2,13 @@
 
 A host with wattages (``wattage_per_state``: one ``Idle:Epsilon:AllCores`` range per power state) draws, in its
 current power state, ``Idle`` when its load is 0 and ``Epsilon + load x (AllCores - Epsilon)`` otherwise, where
-the load is the rate used on its CPU over the capacity of that state (cores x the state's speed), clamped to 1, as
-SimGrid's host energy plugin computes it. A VM has no energy of its own: its share of its PM is one of the rates
-on the PM's CPU, so its load counts there, and goes with it when it migrates. A link with a ``wattage_range``
+the load is the rate used on its CPU over the capacity of that state (cores x the state's speed, whatever its
+availability profile says), clamped to 1, as SimGrid's host energy plugin computes it; ``wattage_off`` while
+off. A VM has no energy of its own: its share of its PM is one of the rates on the PM's CPU, so its load counts
+there, and goes with it when it migrates. A link with a ``wattage_range``
 (``Idle:Busy``) draws ``Idle + (Busy - Idle) x usage / bandwidth``, the usage being SimGrid's (the sum of weight x
-rate over its flows, or the largest on a FATPIPE link), as the link energy plugin computes it.
+rate over its flows, or the largest on a FATPIPE link), as the link energy plugin computes it; ``wattage_off``
+while off (SimGrid's plugin has no off state for links: an off link draws Idle there).
 
 The power only changes when the sharing problem is re-solved, so it is constant in between: the meter is told of
 every re-solve of the resources it watches (:meth:`replay.engine.Engine.meter`; a power-state change re-solves its
@@ -16,6 +18,7 @@ sample.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,12 +67,15 @@ class EnergyMeter:
         self.engine.meter(host.cpu, changed)
         self._announce(account)
 
-    def watch_link(self, link: Link, resource: Resource) -> None:
-        """Account for ``link`` (its resource in the network model), which has a wattage range, from now on."""
+    def watch_link(self, link: Link, resource: Resource, is_on: Callable[[], bool] = lambda: True) -> None:
+        """Account for ``link`` (its resource in the network model), which has a wattage range, from now on;
+        ``is_on()`` says whether it is on (off, it draws its ``wattage_off``)."""
         assert link.wattage_range is not None
         idle, busy = link.wattage_range
 
         def power() -> Watts:
+            if not is_on():
+                return link.wattage_off
             return idle + (busy - idle) * (resource.usage() / resource.capacity)
 
         account = Account(link.name, ResourceKind.LINK, power(), self.engine.now)
@@ -92,7 +98,11 @@ class EnergyMeter:
         ranges = host.spec.wattages
         if not ranges:
             return 0.0
-        capacity = host.cpu.capacity
+        if not host.on:
+            return host.spec.wattage_off
+        # the load is over the power state's full speed, availability (speed profile) aside, as SimGrid's
+        # plugin divides by Host::get_speed(); a state of speed 0 counts as fully loaded, as there
+        capacity = host.cores * host.peak_speed
         load = min(host.cpu.usage() / capacity, 1.0) if capacity > 0 else 1.0
         return ranges[host.pstate].at(load)
 

@@ -17,6 +17,11 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
   ``on_rate`` hook of an activity.
 * Ties break by insertion order (``seq`` from :func:`itertools.count`), so runs are deterministic. Events due within
   ``PRECISION`` of the clock are handled together, as SimGrid does with its surf precision.
+* *Background* timers (resource profiles, random failures) never keep the run going by themselves: they fire in
+  date order, before the activities and timers of the same date (as SimGrid applies profile events before the
+  actions they affect), as long as some other event remains, or while ``stalled()`` says that work is blocked
+  that such a timer could unblock (an execution on a host whose speed is 0). The run ends when only background
+  timers remain and nothing is stalled.
 * The clock is a double: far from 0, it cannot represent small advances (at 1e16 s its resolution is 2 s). Work
   whose remaining duration is below the clock's resolution at the current date completes at that date, as
   events closer than the precision do; a date past the largest double, or a rate that is not a number, is a
@@ -94,6 +99,7 @@ class Activity:
         "done",
         "due",
         "last",
+        "meta",
         "name",
         "on_done",
         "on_rate",
@@ -128,6 +134,8 @@ class Activity:
         self.rate = 0.0
         self.last: Seconds = 0.0
         self.version = 0
+        #: whatever the model that made the activity keeps with it (a transfer's route and ends)
+        self.meta: Any = None
         #: the date of the activity's live heap entry (``inf``: none)
         self.due = math.inf
         self.started = False
@@ -165,6 +173,10 @@ class Engine:
         self._after_events: list[Callable[[], None]] = []
         self.events_processed = 0
         self._metered = False
+        #: timers that do not keep the run going by themselves (see the module docstring)
+        self._background: list[tuple[float, int, Timer]] = []
+        #: whether work is blocked that only a background timer can unblock (set by the simulation)
+        self.stalled: Callable[[], bool] = lambda: False
 
     # -- observers -------------------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Any], None]) -> None:
@@ -190,14 +202,18 @@ class Engine:
         self._after_events.append(hook)
 
     # -- timers ----------------------------------------------------------------------------------------------
-    def schedule(self, delay: Seconds, callback: Callable[[], None]) -> Timer:
-        """Call ``callback()`` after ``delay`` seconds of simulated time."""
+    def schedule(self, delay: Seconds, callback: Callable[[], None], *, background: bool = False) -> Timer:
+        """Call ``callback()`` after ``delay`` seconds of simulated time (a ``background`` timer does not keep the
+        run going by itself: see the module docstring)."""
         when = self.now + max(delay, 0.0)
         if not when < math.inf:
             raise ClockError(f"cannot wait {delay!r} s from t={self.now!r}: the date is past the largest the clock "
                              "can hold")
         timer = Timer(when, callback)
-        heapq.heappush(self._heap, (timer.time, next(self._seq), timer, 0))
+        if background:
+            heapq.heappush(self._background, (timer.time, next(self._seq), timer))
+        else:
+            heapq.heappush(self._heap, (timer.time, next(self._seq), timer, 0))
         return timer
 
     # -- activities ------------------------------------------------------------------------------------------
@@ -288,18 +304,31 @@ class Engine:
     def _run(self, until: Seconds | None) -> Seconds:
         self._flush()
         heap = self._heap
+        background = self._background
         while True:
             while heap and _stale(heap[0]):
                 heapq.heappop(heap)
-            if not heap:
+            while background and background[0][2].cancelled:
+                heapq.heappop(background)
+            if heap:
+                date = heap[0][0]
+                if background and background[0][0] < date:
+                    date = background[0][0]
+            elif background and self.stalled():
+                date = background[0][0]
+            else:
                 break
-            date = heap[0][0]
             if until is not None and date > until:
                 self.now = until
                 break
             if date > self.now:
                 self.now = date
             horizon = self.now + PRECISION
+            while background and background[0][0] <= horizon:
+                timer = heapq.heappop(background)[2]
+                if not timer.cancelled:
+                    self.events_processed += 1
+                    timer.callback()
             while heap and heap[0][0] <= horizon:
                 entry = heapq.heappop(heap)
                 if _stale(entry):

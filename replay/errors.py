@@ -12,7 +12,10 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
     ├── StateError(ReplayError, RuntimeError)       an operation illegal in the current state
     └── SimulationError(ReplayError, RuntimeError)  the run itself cannot go on
         ├── DeadlockError                           actors wait forever; lists who waits on what
-        └── ClockError                              a date the clock cannot hold, a rate that is not a number
+        ├── ClockError                              a date the clock cannot hold, a rate that is not a number
+        └── ActivityFailed                          a transfer or execution lost to a failure (raised in the
+                                                    actor that waits on it, which ends ``failed`` unless it
+                                                    catches it)
 """
 
 from __future__ import annotations
@@ -69,3 +72,9 @@ class ClockError(SimulationError):
     def __init__(self, message: str, subject: object = None) -> None:
         super().__init__(message)
         self.subject = subject
+
+
+class ActivityFailed(SimulationError):
+    """A transfer or an execution that a failure ended: a link of its route or its peer's host went off, or its
+    peer was killed. Raised in the actor waiting on it; an actor that does not catch it ends with status
+    ``failed`` and the message as its cause (SimGrid's ``NetworkFailureException``)."""

@@ -19,6 +19,7 @@ from typing import Protocol
 from replay import events
 from replay.cpu import cpu_resource, execution
 from replay.engine import Activity, Engine, Resource
+from replay.errors import ActivityFailed
 from replay.events import ResourceKind
 from replay.platform import Host
 from replay.process import Request
@@ -48,6 +49,10 @@ class Guest(Protocol):
 
     def pm_speed_changed(self) -> None:
         """Its PM's core speed changed (a power state): its own CPU follows."""
+        ...
+
+    def pm_failed(self, cause: str) -> None:
+        """Its PM went off: the VM is destroyed, its actors killed."""
         ...
 
 
@@ -98,6 +103,7 @@ class ComputeHost:
             self.user_bounds[activity] = bound
         request = Exec(self, activity, name)
         activity.on_done = request.completed
+        activity.meta = request
         engine = self.engine
         if engine.traced:
             engine.emit(events.ExecStarted(engine.now, name, self.name, flops))
@@ -180,10 +186,19 @@ class PhysicalHost(ComputeHost):
         self._disk: Resource | None = None
         #: the power state: its speed is ``spec.pstate_speeds[pstate]``
         self.pstate = spec.pstate
+        #: the availability (a ``speed_file`` profile): each core computes ``ratio x`` its power state's speed
+        self.ratio = 1.0
+        #: False while the host is off (no actor, no VM, no execution; it draws ``wattage_off``)
+        self.on = True
 
     @property
     def pstate_count(self) -> int:
         return max(len(self.spec.pstate_speeds), 1)
+
+    @property
+    def peak_speed(self) -> FlopsPerSecond:
+        """The speed of one core in the current power state, availability aside (SimGrid's ``Host::get_speed``)."""
+        return self.spec.pstate_speeds[self.pstate] if self.spec.pstate_speeds else self.spec.speed
 
     def set_pstate(self, index: int) -> None:
         """Switch to power state ``index`` (SimGrid's ``Host::set_pstate``): every core computes at that state's
@@ -191,16 +206,63 @@ class PhysicalHost(ComputeHost):
         if not 0 <= index < self.pstate_count:
             raise ValueError(f"host {self.name!r} has no power state {index}: it has {self.pstate_count}, numbered "
                              "from 0")
-        speed = self.spec.pstate_speeds[index] if self.spec.pstate_speeds else self.spec.speed
         self.pstate = index
-        self.engine.set_capacity(self.cpu, speed * self.cores)
+        self._speed_changed()
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.PstateChanged(engine.now, self.name, index, self.peak_speed))
+
+    def set_ratio(self, ratio: float) -> None:
+        """Each core now computes ``ratio`` x its power state's speed (a ``speed_file`` value, SimGrid's speed
+        scale): for the executions here and in the VMs here; the watts follow the load, not the ratio."""
+        if not ratio >= 0 or ratio == math.inf:
+            raise ValueError(f"host {self.name!r}: a speed ratio must be a finite number >= 0, got {ratio!r}")
+        self.ratio = ratio
+        self._speed_changed()
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.HostSpeedChanged(engine.now, self.name, ratio, self.core_speed))
+
+    def _speed_changed(self) -> None:
+        speed = self.peak_speed * self.ratio
+        if self.on:
+            self.engine.set_capacity(self.cpu, speed * self.cores)
         self.engine.touch(self.cpu)  # re-solved even at the same speed: an energy meter reads the new watts then
         self.set_core_speed(speed)
         for guest in self.guests:
             guest.pm_speed_changed()
+
+    def turn_off(self, cause: str) -> None:
+        """Go off (SimGrid's ``Host::turn_off``): the actors here are killed, the VMs here destroyed (their actors
+        killed), the executions left fail; the host computes nothing until :meth:`turn_on`. ``cause`` says why."""
+        if not self.on:
+            return
+        self.on = False
+        for resident in list(self.residents):
+            resident.kill(cause)
+        for guest in list(self.guests):
+            guest.pm_failed(cause)
         engine = self.engine
+        for activity in list(self.cpu.activities):  # executions nobody waits on any more
+            engine.cancel(activity)
+            self.user_bounds.pop(activity, None)
+            if isinstance(activity.meta, Exec):
+                activity.meta.fail(ActivityFailed(f"execution on {self.name!r} failed: {cause}"))
+        engine.set_capacity(self.cpu, 0.0)
+        engine.touch(self.cpu)
         if engine.traced:
-            engine.emit(events.PstateChanged(engine.now, self.name, index, speed))
+            engine.emit(events.HostStateChanged(engine.now, self.name, False, cause))
+
+    def turn_on(self) -> None:
+        """Come back on, empty (SimGrid's ``Host::turn_on``), at the speed of its power state and availability."""
+        if self.on:
+            return
+        self.on = True
+        engine = self.engine
+        engine.set_capacity(self.cpu, self.core_speed * self.cores)
+        engine.touch(self.cpu)
+        if engine.traced:
+            engine.emit(events.HostStateChanged(engine.now, self.name, True))
 
     @property
     def pm(self) -> PhysicalHost:

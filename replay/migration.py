@@ -45,6 +45,7 @@ moved and resumed through its own methods (:class:`~replay.vm.VirtualMachine`), 
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -53,7 +54,7 @@ from typing import Literal
 
 from replay import events
 from replay.engine import Activity, Timer
-from replay.errors import SimulationError, StateError
+from replay.errors import ActivityFailed, SimulationError, StateError
 from replay.events import MigrationReport
 from replay.hosts import ComputeHost, PhysicalHost
 from replay.network import Network
@@ -151,15 +152,22 @@ class Migration:
     # -- the stages -------------------------------------------------------------------------------------------
     def _run(self) -> Steps:
         self.vm.start_dirty_tracking()
-        computed = yield from self._stage1()
-        if self.options.threshold_rate is not None:
-            self.threshold = _whole(self.options.threshold_rate * self.vm.config.max_downtime)
-        updated = self._dirtied(computed)
-        self.remaining += updated
-        if not self.skip_stage2:
-            yield from self._stage2(updated)
-        yield from self._stage3()
-        yield self._ack()
+        try:
+            computed = yield from self._stage1()
+            if self.options.threshold_rate is not None:
+                self.threshold = _whole(self.options.threshold_rate * self.vm.config.max_downtime)
+            updated = self._dirtied(computed)
+            self.remaining += updated
+            if not self.skip_stage2:
+                yield from self._stage2(updated)
+            yield from self._stage3()
+        except ActivityFailed as failure:  # a transfer lost to a failure of its route or of the destination
+            self._stop_transfer()
+            self.vm.end_migration()  # still on its source: it runs on there
+            return self._end(f"VM {self.vm.name!r} stays on {self.src.name!r}: {failure}")
+        # the VM has moved and runs on the destination: a lost acknowledgement does not undo that
+        with contextlib.suppress(ActivityFailed):
+            yield self._ack()
         return self._end("")
 
     def _stage1(self) -> Steps:
@@ -257,7 +265,8 @@ class Migration:
             request.finish(size)
 
         self._transfer = self.network.transfer(
-            self.src.name, self.dst.name, size, rate=rate, name=f"migration:{self.vm.name}", on_done=arrived
+            self.src.name, self.dst.name, size, rate=rate, name=f"migration:{self.vm.name}", on_done=arrived,
+            on_fail=lambda cause: self._lost(request, f"stage {stage} failed: {cause}"),
         )
         if deadline is not None:
             engine = self.engine
@@ -278,9 +287,16 @@ class Migration:
         request = Wait(f"acknowledgement of the migration of VM {self.vm.name!r}")
         to = self.ack_to.pm.name if self.ack_to is not None else self.dst.name
         self._transfer = self.network.transfer(
-            self.dst.name, to, 0.0, name=f"migration-ack:{self.vm.name}", on_done=lambda _: request.finish(0)
+            self.dst.name, to, 0.0, name=f"migration-ack:{self.vm.name}", on_done=lambda _: request.finish(0),
+            on_fail=lambda cause: self._lost(request, f"acknowledgement failed: {cause}"),
         )
         return request
+
+    def _lost(self, request: Wait, message: str) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        request.fail(ActivityFailed(message))
 
     def _xfer_overhead(self, size: int) -> None:
         flops = size * self.vm.config.xfer_cpu_overhead
@@ -309,14 +325,15 @@ class Migration:
         self._end(message)
         raise SimulationError(message)
 
-    def abort(self, message: str) -> None:
-        """The VM was shut down or destroyed during the migration: stop, and tell the issuer."""
+    def abort(self, message: str, *, lost: bool = False) -> None:
+        """The VM was shut down or destroyed during the migration (an error for the issuer), or ``lost`` with its
+        PM (the issuer gets the report, aborted): stop."""
         assert self.process is not None
         if self.process.done:
             return
         self._stop_transfer()
-        self._end(message)
-        self.process.interrupt(StateError(message))
+        report = self._end(message)
+        self.process.interrupt(None if lost else StateError(message), report)
 
     def _stop_transfer(self) -> None:
         if self._timer is not None:

@@ -16,6 +16,15 @@ latency factor ``lf``, bandwidth factor ``bf``, weight ``S`` and TCP window ``ga
 
 LV08 (the default): ``lf = 13.01``, ``bf = 0.97``, ``S = 20537``, cross-traffic on. CM02: factors 1, no ``S``.
 ``raw``: factors 1, no ``S``, no TCP-gamma bound and no cross-traffic.
+
+Failures and profiles, as SimGrid 3.32's ``NetworkCm02Link`` applies them. A transfer is a *flight* from its start
+(latency phase included) to its arrival. A link going off fails every flight that uses it, on its route or its
+reverse route; a host going off fails every flight from or to it; a transfer started over an off link or host
+fails at once. A bandwidth change sets the link's capacity and moves the penalty of the flights on it by
+``S / new - S / old``; their bound, taken from the route's bandwidths when they started, stays. A latency change
+moves their penalty by the difference, and their TCP-gamma bound with the route's new latency; a flight already
+in its latency phase keeps the date its data starts. New transfers see the current values. (SimGrid also lets a
+flight in its latency phase take bandwidth at once when one of its links changes; we wait for its latency.)
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from replay.engine import Activity, Engine, Resource
+from replay.engine import Activity, Engine, Resource, Timer
 from replay.events import ResourceKind
 from replay.platform import Link, Platform
 from replay.units import Bytes, BytesPerSecond, Seconds
@@ -57,12 +66,34 @@ MODELS: dict[str, NetworkModel] = {
 
 @dataclass(frozen=True, slots=True)
 class FlowShape:
-    """What every transfer between two given hosts has in common (cached per host pair)."""
+    """What every transfer between two given hosts has in common (cached per host pair, until a link changes).
+
+    ``latency`` is the wait before the data flows (the latency factor applied), ``route_latency`` the raw sum
+    over the route (for the TCP-gamma bound); ``penalty`` the variable's, ``formula`` what SimGrid keeps as the
+    flow's penalty (they differ on a route without latency); ``bound`` the one from the route's bandwidths
+    (scaled), ``gamma`` the TCP-gamma bound (scaled).
+    """
 
     latency: Seconds
     uses: tuple[tuple[Resource, float], ...]
     penalty: float
     bound: BytesPerSecond
+    route_latency: Seconds = 0.0
+    formula: float = 1.0
+    gamma: BytesPerSecond = math.inf
+
+
+@dataclass(slots=True)
+class Flight:
+    """A transfer under way (``Activity.meta``): its ends, what its rate depends on, and who to tell if it fails."""
+
+    src: str
+    dst: str
+    route_latency: Seconds
+    penalty: float
+    user_bound: BytesPerSecond
+    on_fail: Callable[[str], None] | None
+    timer: Timer | None = None
 
 
 class Network:
@@ -78,13 +109,21 @@ class Network:
         self.model = model
         self.links: dict[str, Resource] = {}
         self._shapes: dict[tuple[str, str], FlowShape] = {}
+        #: flights in their latency phase (the others are found on their links' resources)
+        self._latent: dict[Activity, None] = {}
+        #: hosts and link resources that are off
+        self.hosts_off: set[str] = set()
+        self.links_off: set[Resource] = set()
+        #: bandwidths and latencies changed by profiles, by link name (the platform's otherwise)
+        self._bandwidth: dict[str, BytesPerSecond] = {}
+        self._latency: dict[str, Seconds] = {}
 
     def link_resource(self, link: Link) -> Resource:
         resource = self.links.get(link.name)
         if resource is None:
             resource = Resource(
                 link.name,
-                self.model.bandwidth_factor * link.bandwidth,
+                self.model.bandwidth_factor * self.bandwidth_of(link),
                 shared=link.policy != "FATPIPE",
                 kind=ResourceKind.LINK,
             )
@@ -100,21 +139,144 @@ class Network:
         rate: BytesPerSecond = math.inf,
         name: str = "transfer",
         on_done: Callable[[Activity], None] | None = None,
+        on_fail: Callable[[str], None] | None = None,
     ) -> Activity:
         """Start sending ``size`` bytes from host ``src`` to host ``dst`` (latency first); return its activity.
 
-        ``rate`` caps the transfer (a migration's ``mig_speed``); ``on_done(activity)`` is called on arrival.
+        ``rate`` caps the transfer (a migration's ``mig_speed``); ``on_done(activity)`` is called on arrival,
+        ``on_fail(cause)`` if a failure ends it first (a link of its routes or one of its hosts goes off, or was
+        off when it started: then just after this call returns).
         """
         shape = self.shape(src, dst)
+        user_bound = min(shape.bound, rate)
         activity = Activity(
-            name, size, shape.uses, penalty=shape.penalty, bound=min(shape.bound, rate), on_done=on_done
+            name, size, shape.uses, penalty=shape.penalty, bound=min(user_bound, shape.gamma), on_done=on_done
         )
+        flight = Flight(src, dst, shape.route_latency, shape.formula, user_bound, on_fail)
+        activity.meta = flight
         engine = self.engine
+        if self.hosts_off or self.links_off:
+            cause = self._down(src, dst, shape)
+            if cause:
+                engine.schedule(0.0, lambda: self._fail(activity, cause))
+                return activity
         if shape.latency > 0:
-            engine.schedule(shape.latency, lambda: None if activity.done else engine.start(activity))
+            latent = self._latent
+            latent[activity] = None
+
+            def begin() -> None:
+                latent.pop(activity, None)
+                if not activity.done:
+                    engine.start(activity)
+
+            flight.timer = engine.schedule(shape.latency, begin)
         else:
             engine.start(activity)
         return activity
+
+    # -- failures ----------------------------------------------------------------------------------------------
+    def host_off(self, host: str, cause: str) -> None:
+        """``host`` is off: the transfers from or to it fail, and so will new ones until :meth:`host_on`."""
+        self.hosts_off.add(host)
+        for activity in self.flights():
+            if activity.meta.src == host or activity.meta.dst == host:
+                self._fail(activity, cause)
+
+    def host_on(self, host: str) -> None:
+        self.hosts_off.discard(host)
+
+    def link_off(self, link: Link, cause: str) -> None:
+        """``link`` is off: the transfers using it (on their route or reverse route) fail, and new ones too."""
+        resource = self.link_resource(link)
+        self.links_off.add(resource)
+        for activity in self.flights():
+            if any(used is resource for used, _ in activity.uses):
+                self._fail(activity, cause)
+        self.engine.touch(resource)  # an energy meter reads its watts off
+
+    def link_on(self, link: Link) -> None:
+        resource = self.link_resource(link)
+        self.links_off.discard(resource)
+        self.engine.touch(resource)
+
+    def flights(self) -> list[Activity]:
+        """Every transfer under way, latency phase included, in a deterministic order."""
+        found: dict[Activity, None] = dict(self._latent)
+        for resource in self.links.values():
+            for activity in resource.activities:
+                found[activity] = None
+        return list(found)
+
+    def _down(self, src: str, dst: str, shape: FlowShape) -> str:
+        """Why a transfer from ``src`` to ``dst`` cannot start ("" if it can)."""
+        for host in (src, dst):
+            if host in self.hosts_off:
+                return f"host {host!r} is off"
+        for resource, _ in shape.uses:
+            if resource in self.links_off:
+                return f"link {resource.name!r} is off"
+        return ""
+
+    def _fail(self, activity: Activity, cause: str) -> None:
+        if activity.done:
+            return
+        flight: Flight = activity.meta
+        self._latent.pop(activity, None)
+        if flight.timer is not None:
+            flight.timer.cancel()
+        self.engine.cancel(activity)
+        if flight.on_fail is not None:
+            flight.on_fail(cause)
+
+    # -- profiles ----------------------------------------------------------------------------------------------
+    def bandwidth_of(self, link: Link) -> BytesPerSecond:
+        return self._bandwidth.get(link.name, link.bandwidth)
+
+    def latency_of(self, link: Link) -> Seconds:
+        return self._latency.get(link.name, link.latency)
+
+    def set_bandwidth(self, link: Link, bandwidth: BytesPerSecond) -> None:
+        """The link now carries ``bandwidth`` bytes/s (SimGrid's ``set_bandwidth``; see the module docstring)."""
+        old = self.bandwidth_of(link)
+        self._bandwidth[link.name] = bandwidth
+        self._shapes.clear()
+        resource = self.link_resource(link)
+        engine = self.engine
+        engine.set_capacity(resource, self.model.bandwidth_factor * bandwidth)
+        weight_s = self.model.weight_s
+        if weight_s > 0 and old != bandwidth:
+            delta = weight_s / bandwidth - weight_s / old
+            for activity in self._flights_on(resource):
+                flight: Flight = activity.meta
+                flight.penalty += delta
+                self._apply(activity, flight)
+
+    def set_latency(self, link: Link, latency: Seconds) -> None:
+        """The link now has ``latency`` seconds (SimGrid's ``set_latency``; see the module docstring)."""
+        delta = latency - self.latency_of(link)
+        self._latency[link.name] = latency
+        self._shapes.clear()
+        resource = self.link_resource(link)
+        for activity in self._flights_on(resource):
+            flight: Flight = activity.meta
+            flight.route_latency += delta
+            flight.penalty += delta
+            self._apply(activity, flight)
+
+    def _flights_on(self, resource: Resource) -> list[Activity]:
+        latent = [a for a in self._latent if any(used is resource for used, _ in a.uses)]
+        return latent + [a for a in resource.activities if a not in self._latent]
+
+    def _apply(self, activity: Activity, flight: Flight) -> None:
+        """Give a flight its penalty and bound after a change of one of its links."""
+        bound = flight.user_bound
+        if flight.route_latency > 0:
+            bound = min(bound, self.model.bandwidth_factor * self.model.tcp_gamma / (2.0 * flight.route_latency))
+        self.engine.set_bound(activity, bound)
+        if activity in self._latent:
+            activity.penalty = flight.penalty  # taken when its data starts
+        else:
+            self.engine.set_penalty(activity, flight.penalty)
 
     def shape(self, src: str, dst: str) -> FlowShape:
         """The latency wait, resource usage, penalty and bound of a transfer from ``src`` to ``dst``."""
@@ -127,7 +289,10 @@ class Network:
     def _make_shape(self, src: str, dst: str) -> FlowShape:
         model = self.model
         route = self.platform.route(src, dst)
-        latency = self.platform.route_latency(src, dst)  # summed in SimGrid's order, to the last bit
+        if self._latency and any(link.name in self._latency for link in route):
+            latency = sum(self.latency_of(link) for link in route)
+        else:
+            latency = self.platform.route_latency(src, dst)  # summed in SimGrid's order, to the last bit
         weights: dict[Resource, float] = {}
 
         def use(link: Link, weight: float) -> None:
@@ -145,9 +310,10 @@ class Network:
                 use(link, CROSS_TRAFFIC_WEIGHT)
 
         wait = model.latency_factor * latency
+        formula = latency + sum(model.weight_s / self.bandwidth_of(link) for link in route)
         # SimGrid gives a route without latency the penalty 1: it never enters the latency phase that sets it.
-        penalty = latency + sum(model.weight_s / link.bandwidth for link in route) if wait > 0 else 1.0
-        bound = min((link.bandwidth for link in route), default=math.inf)
-        if latency > 0:
-            bound = min(bound, model.tcp_gamma / (2.0 * latency))
-        return FlowShape(wait, tuple(weights.items()), penalty, model.bandwidth_factor * bound)
+        penalty = formula if wait > 0 else 1.0
+        factor = model.bandwidth_factor
+        bound = factor * min((self.bandwidth_of(link) for link in route), default=math.inf)
+        gamma = factor * model.tcp_gamma / (2.0 * latency) if latency > 0 else math.inf
+        return FlowShape(wait, tuple(weights.items()), penalty, bound, latency, formula, gamma)

@@ -204,14 +204,15 @@ class Process(Request):
         """The request the process waits on is done: run on now."""
         self.step(request)
 
-    def interrupt(self, error: BaseException | None = None) -> None:
-        """Stop for good: close the generator and end the process (failed with ``error`` when given)."""
+    def interrupt(self, error: BaseException | None = None, value: Any = None) -> None:
+        """Stop for good: close the generator and end the process (failed with ``error`` when given, else done
+        with ``value``)."""
         if self.done:
             return
         self.waiting = None
         if self.steps is not None:
             self.steps.close()
         if error is None:
-            self.finish(None)
+            self.finish(value)
         else:
             self.fail(error)

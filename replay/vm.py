@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from replay import events
 from replay.cpu import cpu_resource
 from replay.engine import Activity, Engine
-from replay.errors import StateError
+from replay.errors import ActivityFailed, StateError
 from replay.hosts import ComputeHost, PhysicalHost
 from replay.lifecycle import RESIDENT, VmOperation, VmState, next_state
 from replay.process import Request, Wait
@@ -106,9 +106,11 @@ class VmListener(Protocol):
 
 
 class Abortable(Protocol):
-    """Work under way on a VM that must stop when the VM is shut down (its migration)."""
+    """Work under way on a VM that must stop when the VM is shut down or lost (its migration)."""
 
-    def abort(self, message: str) -> None: ...
+    def abort(self, message: str, *, lost: bool = False) -> None:
+        """Stop; the issuer gets an error, or (``lost``: the VM went down with its PM) the report."""
+        ...
 
 
 class VirtualMachine(ComputeHost):
@@ -195,6 +197,8 @@ class VirtualMachine(ComputeHost):
     def start(self) -> None:
         """Power the VM on (CREATED to RUNNING): its actors start."""
         self.check(Op.START)
+        if not self._pm.on:
+            raise StateError(f"VM {self.name!r}: cannot start on {self._pm.name!r}: the host is off")
         self._memory_check()
         self.transition(Op.START)
         self._power_on()
@@ -263,6 +267,26 @@ class VirtualMachine(ComputeHost):
         if engine.traced:
             engine.emit(events.VmDestroyed(engine.now, self.name, self.pm.name))
 
+    def pm_failed(self, cause: str) -> None:
+        """Its PM went off: the VM is lost (DESTROYED), its actors killed, a migration or save under way ended."""
+        if self.state is VmState.DESTROYED:
+            return
+        lost = f"VM {self.name!r} was lost: {cause}"
+        self._abort_work("lost", failure=lost)
+        for resident in list(self.residents):
+            resident.kill(lost)
+        for activity in list(self.cpu.activities):
+            self.engine.cancel(activity)
+            self.exec_ended(activity)
+        self._frozen = False
+        self._power_off()
+        self.transition(Op.DESTROY)
+        self._pm.guests.pop(self, None)
+        self._listener.vm_destroyed(self)
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.VmDestroyed(engine.now, self.name, self.pm.name))
+
     def set_bound(self, bound: FlopsPerSecond) -> None:
         """Cap the VM's total CPU rate (``inf``: no cap)."""
         if self.state is VmState.DESTROYED:
@@ -297,17 +321,21 @@ class VirtualMachine(ComputeHost):
             self.engine.start(activity)
         return request
 
-    def _abort_work(self, why: str) -> None:
+    def _abort_work(self, why: str, *, failure: str = "") -> None:
+        """End a save, restore or migration under way: the VM was shut down (``why``), or lost to a ``failure``
+        (then the issuer of a save or restore gets an :class:`ActivityFailed`, that of a migration its report)."""
         if self._io is not None:
             activity, request = self._io
             self._io = None
             if not request.done:
                 self.engine.cancel(activity)
-                request.fail(StateError(f"VM {self.name!r} was {why} during the {request.what}"))
+                message = f"VM {self.name!r} was {why} during the {request.what}"
+                request.fail(ActivityFailed(f"{message}: {failure}") if failure else StateError(message))
         if self.migration is not None:
             migration, self.migration = self.migration, None
             self._dirty = None
-            migration.abort(f"VM {self.name!r} was {why} during its migration")
+            message = f"VM {self.name!r} was {why} during its migration"
+            migration.abort(failure or message, lost=bool(failure))
 
     # -- freezing and moving (the lifecycle's and the migration's) ----------------------------------------------
     def freeze(self) -> None:
@@ -349,6 +377,8 @@ class VirtualMachine(ComputeHost):
         self.check(Op.MIGRATE)
         if dst is self._pm:
             raise StateError(f"VM {self.name!r}: cannot migrate to {dst.name!r}: it is already there")
+        if not dst.on:
+            raise StateError(f"VM {self.name!r}: cannot migrate to {dst.name!r}: the host is off")
 
     def begin_migration(self, migration: Abortable) -> None:
         """RUNNING to MIGRATING, with ``migration`` as the work to abort if the VM is shut down meanwhile."""

@@ -36,6 +36,7 @@ from tests.test_tracing_scenarios import COMM, LIFE, comm_sim, lifecycle_sim, tr
 from tracing import analysis
 from tracing.analysis import AnalysisError
 from tracing.csv_writer import CSV_COLUMNS, MIGRATION_COLUMNS, CsvWriter, MigrationsCsvWriter
+from tracing.energy import energy as tracing_energy
 from tracing.paje_types import VM_STATE_VALUES
 
 T = pytest.approx
@@ -546,7 +547,8 @@ def test_report_gives_the_queries_frames(run):
     frames = analysis.report(run["csv"])
     assert list(frames) == ["run", "migrations", "state_times", "vm_states", "mean_utilization", "utilization",
                             "actor_activity", "actor_states", "energy", "power", "pstates"]
-    assert all(frames[name].is_empty() for name in ("energy", "power", "pstates"))  # no wattages: no energy
+    assert frames["energy"].equals(tracing_energy(run["csv"]))  # the default platform's PMs have wattages
+    assert not frames["power"].is_empty()
     assert frames["migrations"].equals(analysis.migrations(run["csv"]))
     assert frames["state_times"].equals(analysis.state_times(run["csv"]))
     assert frames["vm_states"].equals(analysis.vm_states(run["csv"]).collect())
@@ -645,7 +647,7 @@ def test_analyze_csv_gives_the_summary_s_numbers(cli_run):
     # all reports: one section per summary table
     every = analyze(out / "run.csv", "--format", "csv").stdout
     assert [line for line in every.splitlines() if line.startswith("#")] == [
-        "# migrations", "# state_times", "# mean_utilization", "# actor_activity"]
+        "# migrations", "# state_times", "# mean_utilization", "# actor_activity", "# energy"]  # PMs have wattages
 
 
 def test_analyze_json(cli_run):
@@ -653,7 +655,8 @@ def test_analyze_json(cli_run):
     result = analyze(out / "run.csv", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["simulated_time", "migrations", "state_times", "mean_utilization", "actor_activity"]
+    assert list(data) == ["simulated_time", "migrations", "state_times", "mean_utilization", "actor_activity",
+                          "energy"]
     assert data["simulated_time"] == summary["simulated_time"]
     for row, mig in zip(data["migrations"], sorted(summary["migrations"], key=lambda m: m["start"]), strict=True):
         assert (row["vm"], row["end"], row["downtime"], row["rounds"], row["converged"]) == (
@@ -683,7 +686,7 @@ def test_analyze_writes_parquet(cli_run, tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(path.stem for path in folder.iterdir())
     assert names == sorted(["migrations", "state_times", "vm_states", "mean_utilization", "utilization",
-                            "actor_activity", "actor_states"])
+                            "actor_activity", "actor_states", "energy", "power", "pstates"])
     frames = analysis.report(out / "run.csv")
     for name in names:
         assert pl.read_parquet(folder / f"{name}.parquet").equals(frames[name]), name
