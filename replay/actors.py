@@ -304,6 +304,10 @@ class Scheduler:
             arrive(host)
         return request
 
+    def waiting_for_boot(self, hosts: dict[str, PhysicalHost]) -> bool:
+        """Whether some actor waits for a host that is off to come back on (SimGrid's watched hosts)."""
+        return any(name in hosts and not hosts[name].on for name in self._boot)
+
     def host_on(self, host: PhysicalHost) -> None:
         """``host`` came back on: its actors marked for restart start again, from their beginning, under the
         same names (one still running elsewhere is left alone)."""

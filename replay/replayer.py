@@ -22,7 +22,7 @@ with the ``file:line:`` of the action that hit it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from replay.actors import Actor
@@ -54,6 +54,8 @@ class Replayer:
         self.listeners: list[Callable[[ActionDone], None]] = []
         self.deployment = {spec.function: spec for spec in deployment}
         self.actions_done = 0
+        #: the actions handed out so far to each actor that restarts (``on_failure="RESTART"``), to replay again
+        self._tapes: dict[str, list[Action]] = {}
 
     def start(self) -> None:
         """Create every actor of the trace on its host; call once, then ``sim.run()``."""
@@ -71,17 +73,40 @@ class Replayer:
                 host = spec.host
             else:
                 host = hosts[index % len(hosts)]
+            restart = spec is not None and spec.on_failure == "RESTART"
+            if restart and first is not None:
+                self._tapes[name] = [first]
             actor = self.sim.add_actor(
-                name, host, self._body, first, start_time, start_time=start_time, kill_time=kill_time, wait_for_vm=True
+                name, host, self._body, first, start_time, start_time=start_time, kill_time=kill_time, wait_for_vm=True,
+                restart=restart,
             )
             if first is not None:  # until it runs an action, an actor is where its first one is
                 actor.context = f"{first.path}:{first.line}: "
 
+    def _actions(self, name: str, first: Action | None) -> Iterator[Action]:
+        """An actor's actions from its first; an actor that restarts gets them all again each time."""
+        tape = self._tapes.get(name)
+        if tape is None:
+            action = first
+            while action is not None:
+                yield action
+                action = self.source.next_action(name)
+            return
+        index = 0
+        while True:
+            if index == len(tape):
+                more = self.source.next_action(name)
+                if more is None:
+                    return
+                tape.append(more)
+            yield tape[index]
+            index += 1
+
     def _body(self, actor: Actor, first: Action | None, launch: float) -> Steps:
         ctx = ReplayContext(self.sim, actor)
-        seq = 0
-        action = first
-        while action is not None:
+        if actor.restarts:
+            launch = self.sim.engine.now
+        for seq, action in enumerate(self._actions(actor.name, first)):
             # a first ``init`` only placed the actor (done in ``start``): it lasted from the launch until the
             # actor could run (its VM started)
             placing = seq == 0 and isinstance(action, Init)
@@ -100,5 +125,3 @@ class Replayer:
                 done = ActionDone(actor.name, seq, action, start, self.sim.engine.now)
                 for listener in self.listeners:
                     listener(done)
-            seq += 1
-            action = self.source.next_action(actor.name)

@@ -116,8 +116,10 @@ def _actor_summary(actor: Actor) -> dict[str, Any]:
         "end": actor.end_time,
         "status": actor.status,
     }
-    if actor.killed:
+    if actor.cause:
         summary["cause"] = actor.cause
+    if actor.restarts:
+        summary["restarts"] = actor.restarts
     return summary
 
 

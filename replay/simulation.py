@@ -18,6 +18,7 @@ name, creates VMs and migrations with the run's settings, and runs.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -69,7 +70,12 @@ class Simulation:
                     self.energy.watch_host(self.pm(name))
             for link in self.platform.links.values():
                 if link.wattage_range is not None:
-                    self.energy.watch_link(link, self.network.link_resource(link))
+                    resource = self.network.link_resource(link)
+                    self.energy.watch_link(link, resource, lambda r=resource: r not in self.network.links_off)
+        #: whether a host or a link went off during the run (actors left waiting are then an outcome, not a
+        #: deadlock: see :meth:`run`)
+        self.failures = 0
+        self.engine.stalled = self._stalled
 
     @property
     def actors(self) -> dict[str, Actor]:
@@ -145,6 +151,59 @@ class Simulation:
         )
         return migration.start()
 
+    # -- failures ------------------------------------------------------------------------------------------
+    def host_off(self, name: str, cause: str = "") -> None:
+        """Turn the physical host ``name`` off (SimGrid's ``Host::turn_off``): its actors and those of its VMs are
+        killed, its VMs lost, the transfers from or to it fail, a migration to it aborts (its VM stays on the
+        source); nothing starts there until :meth:`host_on`. ``cause`` names what turned it off."""
+        pm = self.pm(name)
+        if not pm.on:
+            return
+        self.failures += 1
+        why = f"host {name!r} went off at t={self.engine.now:g} s" + (f" ({cause})" if cause else "")
+        pm.turn_off(why)
+        self.network.host_off(name, why)
+
+    def host_on(self, name: str) -> None:
+        """Turn the physical host ``name`` back on, empty; its actors marked for restart start again."""
+        pm = self.pm(name)
+        if pm.on:
+            return
+        pm.turn_on()
+        self.network.host_on(name)
+        self.scheduler.host_on(pm)
+
+    def link_off(self, name: str, cause: str = "") -> None:
+        """Turn the link ``name`` off (both directions of a SPLITDUPLEX link, or ``<name>_UP``/``_DOWN`` alone):
+        the transfers using it fail, and new ones over it too, until :meth:`link_on`."""
+        links = self.platform.links_named(name)
+        why = f"link {name!r} went off at t={self.engine.now:g} s" + (f" ({cause})" if cause else "")
+        for link in links:
+            if self.network.link_resource(link) in self.network.links_off:
+                continue
+            self.failures += 1
+            self.network.link_off(link, why)
+            if self.engine.traced:
+                self.engine.emit(events.LinkStateChanged(self.engine.now, link.name, False, why))
+
+    def link_on(self, name: str) -> None:
+        for link in self.platform.links_named(name):
+            if self.network.link_resource(link) not in self.network.links_off:
+                continue
+            self.network.link_on(link)
+            if self.engine.traced:
+                self.engine.emit(events.LinkStateChanged(self.engine.now, link.name, True))
+
+    def _stalled(self) -> bool:
+        """Whether some work waits on a change that only a profile can bring: an execution or a transfer that
+        gets nothing (a speed or bandwidth of 0), or an actor to restart on a host that is off."""
+        if self.scheduler.waiting_for_boot(self._pms):
+            return True
+        resources = [pm.cpu for pm in self._pms.values()] + list(self.network.links.values())
+        resources += [vm.cpu for vm in self.vms.values()]
+        return any(not activity.suspended and activity.amount < math.inf
+                   for resource in resources for activity in resource.activities)
+
     # -- actors --------------------------------------------------------------------------------------------
     def add_actor(
         self,
@@ -155,12 +214,15 @@ class Simulation:
         start_time: Seconds = 0.0,
         kill_time: Seconds | None = None,
         wait_for_vm: bool = False,
+        restart: bool = False,
     ) -> Actor:
         """Create an actor running ``function(actor, *args)`` on ``host`` from ``start_time`` on (and killed at
         ``kill_time`` if it still runs then).
 
         On a VM that is not running yet, the actor starts when the VM does. With ``wait_for_vm``, ``host`` may
-        also name a VM not created yet: the actor then starts when a VM of that name starts.
+        also name a VM not created yet: the actor then starts when a VM of that name starts. With ``restart``,
+        an actor on a physical host starts again, from its beginning, each time the host comes back on
+        (SimGrid's ``on_failure="RESTART"``).
         """
         if name in self.actors:
             raise StateError(f"an actor called {name!r} already exists")
@@ -175,7 +237,7 @@ class Simulation:
         else:
             where = host
         placement = host if isinstance(host, str) else host.name
-        return self.scheduler.add(name, where, placement, function, args, start_time, kill_time)
+        return self.scheduler.add(name, where, placement, function, args, start_time, kill_time, restart)
 
     def move_actor(self, actor: Actor, name: str) -> Request:
         """Move ``actor`` to the host or VM ``name``; a VM that does not run (or exist) yet is waited for."""
@@ -198,7 +260,12 @@ class Simulation:
             raise ClockError(f"{self._context_of(error.subject)}{error}", error.subject) from None
         if until is None:
             blocked = self.scheduler.blocked()
-            if blocked:
+            if blocked and self.failures:  # stranded by a failure: an outcome of the run, not a mistake
+                for actor in blocked:
+                    actor.blocked = True
+                    actor.cause = f"waits forever on {self._waits_on(actor)}"
+                    self.scheduler.ended(actor)
+            elif blocked:
                 lines = [f"{a.context}{a.name} on {a.placement} waits on {self._waits_on(a)}" for a in blocked]
                 raise DeadlockError(
                     f"deadlock at t={end:.6f} s: {len(lines)} actor(s) wait forever: " + "; ".join(lines)

@@ -23,7 +23,7 @@ from replay.errors import LookupFailure, TraceSyntaxError
 from replay.trace import SharedTrace, SplitTrace, iter_actions, open_trace, parse_line
 from replay.trace.actor_actions import Compute, Finalize, Init, Irecv, Isend, Recv, Send, Sleep, Wait, WaitAll
 from replay.trace.builtin import BUILTIN
-from replay.trace.host_actions import SetPstate
+from replay.trace.host_actions import HostOff, HostOn, LinkOff, LinkOn, SetPstate
 from replay.trace.records import Action
 from replay.trace.vm_actions import (
     VmAction,
@@ -88,6 +88,10 @@ VALID = [
     ("p0 finalize", Finalize(actor="p0")),
     ("p0 set_pstate Fafard 2", SetPstate("Fafard", 2, actor="p0")),
     ("p0 set_pstate Fafard 0", SetPstate("Fafard", 0, actor="p0")),
+    ("p0 host_off Fafard", HostOff("Fafard", actor="p0")),
+    ("p0 host_on Fafard", HostOn("Fafard", actor="p0")),
+    ("p0 link_off L1", LinkOff("L1", actor="p0")),
+    ("p0 link_on L1", LinkOn("L1", actor="p0")),
     ("adm vm_create VM0 Fafard", VmCreate("VM0", "Fafard", actor="adm")),
     ("adm vm_start VM0", VmStart("VM0", actor="adm")),
     ("adm vm_suspend VM0", VmSuspend("VM0", actor="adm")),
@@ -222,13 +226,15 @@ ERRORS = [
     (
         "p0 compue 1e9",
         "trace.txt:3: unknown action 'compue'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, set_pstate, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, "
+        "waitall, sleep, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
+        "vm_suspend, vm_resume, vm_save, vm_restore, "
         "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; did you mean 'compute'?",
     ),
     (
         "compute 1e9",
         "trace.txt:3: unknown action '1e9'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, set_pstate, vm_create, vm_start, vm_suspend, vm_resume, vm_save, vm_restore, "
+        "waitall, sleep, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
+        "vm_suspend, vm_resume, vm_save, vm_restore, "
         "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; a line starts with the actor's name: <actor> <action> "
         "[args...]",
     ),

@@ -83,6 +83,18 @@ class Platform:
         except KeyError:
             raise LookupFailure(self._unknown("link", name, self.links)) from None
 
+    def links_named(self, name: str) -> tuple[Link, ...]:
+        """The link called ``name``, or both halves of the SPLITDUPLEX link ``name`` (``name_UP``, ``name_DOWN``),
+        as SimGrid's ``Link::by_name`` finds them."""
+        if name in self.links:
+            return (self.links[name],)
+        if name == self.loopback.name:
+            return (self.loopback,)
+        halves = tuple(self.links[f"{name}_{half}"] for half in ("UP", "DOWN") if f"{name}_{half}" in self.links)
+        if halves:
+            return halves
+        raise LookupFailure(self._unknown("link", name, self.links))
+
     def zone(self, zone_id: str) -> Zone:
         """Return the zone with this id (clusters are zones too)."""
         for zone in self.root.walk():

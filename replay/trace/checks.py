@@ -53,6 +53,7 @@ class TraceCheck:
     """One walk over a trace's actions, in order: :meth:`walk` each action, then :meth:`finish`."""
 
     def __init__(self, platform: Platform, *, vm_order: bool = True) -> None:
+        self.platform = platform
         self.hosts = platform.hosts
         self.vm_order = vm_order
         self.count = 0
@@ -152,6 +153,14 @@ class TraceCheck:
         if name not in self.hosts:
             raise LookupFailure(f"{_place(action)}'{action.keyword}' expects a host of the platform as <{role}>, "
                                 f"found {name!r}")
+
+    def platform_link(self, action: Checked, name: str) -> None:
+        """``name`` is a link of the platform (or a SPLITDUPLEX link, both of whose halves it names)."""
+        try:
+            self.platform.links_named(name)
+        except LookupFailure:
+            raise LookupFailure(f"{_place(action)}'{action.keyword}' expects a link of the platform as <link>, "
+                                f"found {name!r}") from None
 
     def power_state(self, action: Checked, host: str, pstate: int) -> None:
         """``host``, a host of the platform, has a power state ``pstate``."""
