@@ -776,12 +776,16 @@ ERRORS = [
     ),
     ("wifi", '<link id="l" bandwidth="1GBps" sharing_policy="WIFI"/>', r"t.xml:5: .*WIFI.* not supported"),
     ("several bandwidths", '<link id="l" bandwidth="1GBps,2GBps"/>', r"t.xml:5: link 'l' lists 2 bandwidths"),
-    (
-        "availability file",
-        '<host id="a" speed="1Gf" availability_file="a.txt"/>',
-        r"t.xml:5: availability_file of host 'a' is not supported",
+    (  # profiles are read (tests/test_profiles.py); a missing file names the attribute's line
+        "speed file missing",
+        '<host id="a" speed="1Gf" speed_file="no-such-profile.txt"/>',
+        r"t.xml:5: cannot read speed_file of host 'a': no file 'no-such-profile.txt'",
     ),
-    ("state file", '<link id="l" bandwidth="1GBps" state_file="s.txt"/>', r"t.xml:5: state_file of link 'l' is not"),
+    (
+        "state file of a SPLITDUPLEX link",
+        '<link id="l" bandwidth="1GBps" sharing_policy="SPLITDUPLEX" state_file="s.txt"/>',
+        r"t.xml:5: state_file of SPLITDUPLEX link 'l' is refused: SimGrid 3.32 aborts",
+    ),
     (
         "disk",
         '<host id="a" speed="1Gf">\n<disk id="d" read_bw="1MBps" write_bw="1MBps"/></host>',
@@ -895,7 +899,7 @@ PLATFORM_ERRORS = [
     (
         "config after zones",
         '<zone id="z" routing="Full"/>\n<config><prop id="a" value="b"/></config>',
-        r"t.xml:5: <config> must come before any zone or cluster",
+        r"t.xml:5: <config> must come before any zone, cluster or trace",
     ),
     (
         "two roots",

@@ -17,7 +17,7 @@ from replay.errors import PlatformError, UnitError, where
 from replay.platform.elements import LOOPBACK_BANDWIDTH, LOOPBACK_LATENCY, LOOPBACK_NAME, Host, Link, Zone
 from replay.platform.properties import read_host_properties, read_link_properties
 from replay.platform.routing import NetPoint, ZoneRouting, make_routing
-from replay.platform.xml_reader import MAX_HOSTS, ROUTE_TAGS
+from replay.platform.xml_reader import MAX_HOSTS, ROUTE_TAGS, TRACE_TAGS
 from replay.units import parse_number
 
 __all__ = ["Pending", "PlatformBuilder", "ZoneFrame"]
@@ -36,6 +36,7 @@ class ZoneFrame:
     routers: list[str] = field(default_factory=list)
     children: list[Zone] = field(default_factory=list)
     started: bool = False  # a child other than <prop> was seen
+    traces_only: bool = False  # its first child after <prop> is a <trace> or <trace_connect> (see enter)
     content: str = ""  # "leaf" (hosts, routers) or "container" (sub-zones, clusters) once known
     routes_seen: bool = False
     backbone: tuple[str, str, str, int] | None = None  # (id, bandwidth, latency, line) of a Cluster zone
@@ -54,6 +55,8 @@ class Pending:
     property_lines: dict[str, int] = field(default_factory=dict)  # <prop> id -> its line
     forward: list[Link] = field(default_factory=list)
     backward: list[Link] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # character data of a <trace>, piece by piece
+    text_line: int = 0  # the line where that text starts
 
 
 _LEAF = frozenset({"host", "router", "host_link", "cabinet"})
@@ -105,10 +108,22 @@ class PlatformBuilder:
     # -- zones --------------------------------------------------------------------------------------------------
 
     def enter(self, tag: str, line: int) -> ZoneFrame | None:
-        """Check that ``tag`` may be declared in the current zone at this point; return that zone."""
+        """Check that ``tag`` may be declared in the current zone at this point; return that zone.
+
+        A zone whose first child (after its ``<prop>``) is a ``<trace>`` or ``<trace_connect>`` can hold nothing
+        else but more of them: SimGrid 3.32's DTD reader then refuses any host, link, zone or route in it.
+        """
         if not self.zones:
             return None
         frame = self.zones[-1]
+        if tag in TRACE_TAGS:
+            frame.traces_only = frame.traces_only or not frame.started
+        elif frame.traces_only:
+            raise PlatformError(
+                f"{self.at(line)}<{tag}> cannot follow the <trace> or <trace_connect> that opens zone '{frame.id}': "
+                "SimGrid 3.32 then takes nothing but traces in that zone; move them after the zone's first "
+                "element, or into <platform>"
+            )
         frame.started = True
         if tag in _DECLARATIONS and frame.routes_seen:
             raise PlatformError(f"{self.at(line)}<{tag}> must come before the routes of zone '{frame.id}'")

@@ -57,7 +57,7 @@ def load_deployment_string(text: str, source: str = "<string>", *, platform: Pla
     return _read(text.encode("utf-8"), source, platform)
 
 
-_PLATFORM_PARTS = frozenset({"config", "zone", "AS", "cluster"})
+_PLATFORM_PARTS = frozenset({"config", "zone", "AS", "cluster", "trace", "trace_connect"})
 
 
 def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec]:

@@ -1,6 +1,7 @@
 """The immutable records of a platform: hosts, links, zones, and the model's implicit loopback link.
 
-These are the leaves of :mod:`replay.platform`: plain frozen dataclasses that import nothing from the package, so
+These are the leaves of :mod:`replay.platform`: plain frozen dataclasses that import nothing from the package but
+the :class:`~replay.platform.profiles.Profile` record (itself a leaf), so
 that the routing (:mod:`replay.platform.routing`), the loader and the :class:`~replay.platform.Platform` that
 answers routes can all use them without importing one another. They carry what the platform file says, read and
 checked once by the loader; nothing here parses text or changes during a run.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from replay.platform.profiles import Profile
 from replay.units import Bytes, BytesPerSecond, FlopsPerSecond, Seconds, Watts
 
 __all__ = ["LOOPBACK_BANDWIDTH", "LOOPBACK_LATENCY", "LOOPBACK_NAME", "Host", "Link", "PowerRange", "Zone"]
@@ -53,6 +55,11 @@ class Host:
     state; empty: no energy profile) and ``wattage_off`` are the typed values of the properties of the same names,
     read once by the loader (:mod:`replay.platform.properties`). Like ``properties``, they take no part in
     equality and hashing.
+
+    ``speed_profile`` (values: ratios of the peak speed of the current power state) and ``state_profile``
+    (values: 0 turns the host off, anything else on) are its availability and state profiles
+    (:class:`~replay.platform.profiles.Profile`, ``docs/profiles.md``), from ``speed_file`` (or the deprecated
+    ``availability_file``), ``state_file`` or a ``<trace_connect>``; None: the host keeps its speed and stays on.
     """
 
     name: str
@@ -67,6 +74,8 @@ class Host:
     overcommit: bool = field(default=False, compare=False)
     wattages: tuple[PowerRange, ...] = field(default=(), compare=False)
     wattage_off: Watts = field(default=0.0, compare=False)
+    speed_profile: Profile | None = field(default=None, compare=False)
+    state_profile: Profile | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,11 @@ class Link:
     SPLITDUPLEX link of the platform file is two SHARED links here, ``<id>_UP`` and ``<id>_DOWN``.
     ``wattage_range`` (idle and busy watts; None: no energy profile) and ``wattage_off`` are typed properties
     (:mod:`replay.platform.properties`).
+
+    ``bandwidth_profile`` (values: bytes/s, replacing ``bandwidth``), ``latency_profile`` (values: seconds,
+    replacing ``latency``) and ``state_profile`` (0 off, anything else on) come from ``bandwidth_file``,
+    ``latency_file`` and ``state_file`` (:class:`~replay.platform.profiles.Profile`, ``docs/profiles.md``). The
+    two halves of a SPLITDUPLEX link share the link's profiles, as in SimGrid. None: the value never changes.
     """
 
     name: str
@@ -86,6 +100,9 @@ class Link:
     properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     wattage_range: tuple[Watts, Watts] | None = field(default=None, compare=False)
     wattage_off: Watts = field(default=0.0, compare=False)
+    bandwidth_profile: Profile | None = field(default=None, compare=False)
+    latency_profile: Profile | None = field(default=None, compare=False)
+    state_profile: Profile | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

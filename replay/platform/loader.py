@@ -24,18 +24,22 @@ at fault, says what was expected and what was found. What is read, and how, foll
   :class:`~replay.platform.Host` (:mod:`replay.platform.properties`).
 * Quantities with SimGrid's units (:mod:`replay.units`); a number without unit is accepted with a warning, as
   SimGrid 3.32 does.
+* Availability and state profiles (``docs/profiles.md``): a host's ``speed_file`` (or ``availability_file``) and
+  ``state_file``, a link's ``bandwidth_file``, ``latency_file`` and ``state_file``, ``<trace>`` and
+  ``<trace_connect>``, into the ``*_profile`` fields of hosts and links (:mod:`replay.platform.profile_book`).
 
 Refused with a :class:`~replay.errors.PlatformError`: malformed XML, a missing or unknown attribute, an unknown
 or misplaced element, a duplicate name, a route through an unknown link or between unknown points, a bad value,
-and what this simulator does not model: availability, state and bandwidth/latency profiles (``*_file``),
-``<trace>``, ``<peer>``, ``<disk>``, WIFI links, Vivaldi and Wifi zones, and the FAT_TREE, TORUS and DRAGONFLY
-cluster topologies. ``<actor>``/``<process>`` elements are deployment, skipped here (see
-:mod:`replay.platform.deployment`).
+what SimGrid 3.32 aborts on (a ``<trace_connect>`` to a link, a state profile on a SPLITDUPLEX link, a profile
+file loaded twice), and what this simulator does not model: stochastic profiles, ``<peer>``, ``<disk>``, WIFI
+links, Vivaldi and Wifi zones, and the FAT_TREE, TORUS and DRAGONFLY cluster topologies. ``<actor>``/``<process>``
+elements are deployment, skipped here (see :mod:`replay.platform.deployment`).
 
 This module holds the entry points and one handler per element. The rest of the work is shared out:
 :mod:`~replay.platform.xml_reader` reads the file and checks each element and its attributes against the DTD,
 :mod:`~replay.platform.attribute_values` reads numbers, quantities and policies,
 :mod:`~replay.platform.properties` types the host and link properties the model uses,
+:mod:`~replay.platform.profile_book` reads the profiles and connects them (:mod:`~replay.platform.profiles`),
 :mod:`~replay.platform.builder` holds the platform under construction and the rules on declaring names, and
 :mod:`~replay.platform.clusters` expands ``<cluster>`` elements and fills routing="Cluster" zones.
 """
@@ -58,6 +62,7 @@ from replay.platform.builder import Pending, PlatformBuilder, ZoneFrame
 from replay.platform.clusters import add_backbone, add_cabinet, add_host_link, expand_cluster, populate_star
 from replay.platform.elements import LOOPBACK_NAME, Host, Link
 from replay.platform.model import Platform
+from replay.platform.profile_book import ProfileBook
 from replay.platform.routing import NetPoint, Network, RouteError, routing_names
 from replay.platform.xml_reader import check_element, parse_xml, read_xml, suggest
 from replay.units import parse_bandwidth, parse_number, parse_time
@@ -86,13 +91,15 @@ class _ElementReader(PlatformBuilder):
         super().__init__(source)
         self.stack: list[str] = []
         self.skip = 0  # depth inside an <actor>, skipped
+        self.book = ProfileBook(source)
 
     # -- driver -------------------------------------------------------------------------------------------------
 
     def build(self, data: bytes) -> Platform:
-        parse_xml(data, self.source, self.start, self.end)
+        parse_xml(data, self.source, self.start, self.end, self.text)
         if self.root is None or self.root_routing is None:
             raise PlatformError(f"{where(self.source, None)}the platform declares no <zone> and no <cluster>")
+        self.book.connect(self.hosts, self.links, self.split, {n: p.kind for n, p in self.points.items()})
         links = dict(self.links)
         links[LOOPBACK_NAME] = self.get_loopback()
         return Platform(
@@ -116,6 +123,14 @@ class _ElementReader(PlatformBuilder):
         handler = getattr(self, f"start_{tag}", None)
         if handler is not None:
             handler(attrs, line)
+
+    def text(self, data: str, line: int) -> None:
+        if self.skip or not self.stack or self.stack[-1] != "trace":
+            return
+        item = self.pending[-1]
+        if not item.text:
+            item.text_line = line
+        item.text.append(data)
 
     def end(self, tag: str) -> None:
         if self.skip:
@@ -142,8 +157,8 @@ class _ElementReader(PlatformBuilder):
             raise PlatformError(f'{self.at(line)}expected <platform version="4.1"> (or 4), found {found}{advice}')
 
     def start_config(self, attrs: dict[str, str], line: int) -> None:
-        if self.root_routing is not None:
-            raise PlatformError(f"{self.at(line)}<config> must come before any zone or cluster of the platform")
+        if self.root_routing is not None or self.book.traces:
+            raise PlatformError(f"{self.at(line)}<config> must come before any zone, cluster or trace of the platform")
         self.pending.append(Pending("config", attrs, line))
 
     def end_config(self) -> None:
@@ -200,10 +215,6 @@ class _ElementReader(PlatformBuilder):
 
     def start_host(self, attrs: dict[str, str], line: int) -> None:
         self.enter("host", line)
-        at = self.at(line)
-        for profile in ("speed_file", "availability_file", "state_file"):
-            if attrs.get(profile):
-                raise PlatformError(f"{at}{profile} of host '{attrs['id']}' is not supported (no profiles here)")
         self.pending.append(Pending("host", attrs, line))
 
     def end_host(self) -> None:
@@ -221,6 +232,7 @@ class _ElementReader(PlatformBuilder):
         if speeds[pstate] <= 0:
             raise PlatformError(f"{at}speed of host '{name}' in its initial pstate must be positive")
         fields = self.host_fields(item, f"host '{name}'", speeds)
+        fields.update(self.book.host_profiles(attrs, name, item.line))
         frame = self.zones[-1]
         host = Host(name, speeds[pstate], cores, item.properties, frame.id, speeds, pstate, **fields)
         self.add_host(host, frame, item.line)
@@ -232,10 +244,6 @@ class _ElementReader(PlatformBuilder):
 
     def start_link(self, attrs: dict[str, str], line: int) -> None:
         self.enter("link", line)
-        at = self.at(line)
-        for profile in ("bandwidth_file", "latency_file", "state_file"):
-            if attrs.get(profile):
-                raise PlatformError(f"{at}{profile} of link '{attrs['id']}' is not supported (no profiles here)")
         self.pending.append(Pending("link", attrs, line))
 
     def end_link(self) -> None:
@@ -256,6 +264,7 @@ class _ElementReader(PlatformBuilder):
         latency = parse_quantity(parse_time, attrs.get("latency", "0"), f"latency of link '{name}'", at, positive=False)
         frame = self.zones[-1]
         fields = self.link_fields(item, f"link '{name}'")
+        fields.update(self.book.link_profiles(attrs, name, item.line, policy == "SPLITDUPLEX"))
         if policy == "SPLITDUPLEX":
             self.claim_link(name, item.line)
             up = Link(f"{name}_UP", bandwidth, latency, "SHARED", item.properties, **fields)
@@ -266,6 +275,20 @@ class _ElementReader(PlatformBuilder):
             self.split[name] = (up, down)
         else:
             self.add_link(Link(name, bandwidth, latency, policy, item.properties, **fields), item.line, frame)  # type: ignore[arg-type]
+
+    # -- profiles (replay.platform.profile_book) ----------------------------------------------------------------
+
+    def start_trace(self, attrs: dict[str, str], line: int) -> None:
+        self.enter("trace", line)
+        self.pending.append(Pending("trace", attrs, line))
+
+    def end_trace(self) -> None:
+        item = self.pending.pop()
+        self.book.add_trace(item.attrs, item.line, "".join(item.text), item.text_line or item.line)
+
+    def start_trace_connect(self, attrs: dict[str, str], line: int) -> None:
+        self.enter("trace_connect", line)
+        self.book.add_connection(attrs, line)
 
     # -- routes -------------------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ a file is read whole before it is parsed, so a device or a runaway file must not
 MAX_HOSTS = 1_000_000
 """The most hosts a platform may declare (clusters included): each costs memory before any simulation."""
 
-__all__ = ["ROUTE_TAGS", "check_element", "parse_xml", "read_xml", "suggest"]
+__all__ = ["ROUTE_TAGS", "TRACE_TAGS", "check_element", "parse_xml", "read_xml", "suggest"]
 
 
 def read_xml(path: str) -> bytes:
@@ -77,11 +77,18 @@ def parse_xml(
     source: str,
     start: Callable[[str, dict[str, str], int], None],
     end: Callable[[str], None],
+    text: Callable[[str, int], None] | None = None,
 ) -> None:
-    """Run expat over ``data``, calling ``start(tag, attrs, line)`` and ``end(tag)``; XML errors get file:line."""
+    """Run expat over ``data``, calling ``start(tag, attrs, line)`` and ``end(tag)``; XML errors get file:line.
+
+    With ``text``, character data (a ``<trace>``'s content) goes to ``text(data, line)``, ``line`` being where
+    that piece starts: expat may cut one text into several pieces, at line breaks for instance.
+    """
     parser = expat.ParserCreate(encoding="UTF-8")
     parser.StartElementHandler = lambda tag, attrs: start(tag, attrs, parser.CurrentLineNumber)
     parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = lambda data: text(data, parser.CurrentLineNumber)
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
@@ -94,8 +101,6 @@ def parse_xml(
 _UNSUPPORTED = {
     "random": "random number generators",
     "include": "<include> (removed from SimGrid in 3.18)",
-    "trace": "availability and state profiles",
-    "trace_connect": "availability and state profiles",
     "peer": "Vivaldi peers",
     "disk": "disks",
     "storage": "storages (removed from SimGrid in 3.27)",
@@ -105,12 +110,14 @@ _UNSUPPORTED = {
 }
 
 ROUTE_TAGS = ("route", "zoneRoute", "ASroute", "bypassRoute", "bypassZoneRoute", "bypassASroute")
+TRACE_TAGS = ("trace", "trace_connect")
 _ZONE_CHILDREN = frozenset(
-    {"prop", "zone", "AS", "cluster", "link", "backbone", "host", "router", "host_link", "cabinet", *ROUTE_TAGS}
+    {"prop", "zone", "AS", "cluster", "link", "backbone", "host", "router", "host_link", "cabinet", *ROUTE_TAGS,
+     *TRACE_TAGS}
 )
 _CHILDREN: dict[str | None, frozenset[str]] = {
     None: frozenset({"platform"}),
-    "platform": frozenset({"config", "zone", "AS", "cluster", "actor", "process"}),
+    "platform": frozenset({"config", "zone", "AS", "cluster", "actor", "process", *TRACE_TAGS}),
     "zone": _ZONE_CHILDREN,
     "AS": _ZONE_CHILDREN,
     "config": frozenset({"prop"}),
@@ -173,6 +180,17 @@ _ATTRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "actor": (("host", "function", "start_time", "kill_time", "on_failure"), ("host", "function")),
     "process": (("host", "function", "start_time", "kill_time", "on_failure"), ("host", "function")),
     "argument": (("value",), ("value",)),
+    "trace": (("id", "file", "periodicity"), ("id", "periodicity")),
+    "trace_connect": (("kind", "trace", "element"), ("trace", "element")),
+}
+
+_NO_CLUSTER_PROFILES = (
+    "; SimGrid 3.32 gives <cluster> no profile attribute: connect a <trace> to each node with <trace_connect>"
+)
+_HINTS = {
+    ("cluster", "availability_file"): _NO_CLUSTER_PROFILES,
+    ("cluster", "speed_file"): _NO_CLUSTER_PROFILES,
+    ("cluster", "state_file"): _NO_CLUSTER_PROFILES,
 }
 
 
@@ -194,8 +212,7 @@ def check_element(source: str, tag: str, parent: str | None, attrs: dict[str, st
         if name not in names:
             raise PlatformError(
                 f"{at}unknown attribute '{name}' in <{tag}>"
-                + suggest(name, names)
-                + f"; <{tag}> takes {', '.join(names)}"
+                + (_HINTS.get((tag, name)) or suggest(name, names) + f"; <{tag}> takes {', '.join(names)}")
             )
     for name in required:
         if name not in attrs:
