@@ -31,10 +31,12 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from replay.availability import RandomFailures
 from replay.errors import ReplayError
 from replay.migration import MigrationOptions
 from replay.platform import DEFAULT_PLATFORM_NAME
 from replay.session import ReplaySession, RunResult, validate
+from replay.units import parse_quantity
 
 app = typer.Typer(
     add_completion=False,
@@ -136,6 +138,12 @@ def run(
         typer.Option(case_sensitive=False, help="Non-converging migrations: force stop-and-copy, or loop like "
                                                 "SimGrid."),
     ] = StallPolicy.force,
+    fail_hosts: Annotated[
+        str | None,
+        typer.Option(metavar="MTBF,MTTR", help="Random host failures: every host goes down after an exponential up "
+                                               "time of mean MTBF s, and back up after one of mean MTTR s."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --fail-hosts (the same seed, the same failures).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Replay a trace and print a short result table."""
@@ -153,6 +161,7 @@ def run(
                 deploy=deploy,
                 network_model=network_model.value,
                 migration=MigrationOptions(on_stall=on_stall.value),
+                random_failures=_random_failures(fail_hosts, seed),
             )
             check_outputs(outputs, _inputs(session, platform, deploy))
             with group:
@@ -175,6 +184,21 @@ def run(
         raise _fail(ReplayError(f"{error.filename or 'replay run'}: {error.strerror or error}")) from None
     if not quiet:
         _print(_result_table(result), "the result table")
+
+
+def _random_failures(option: str | None, seed: int) -> RandomFailures | None:
+    """``--fail-hosts MTBF,MTTR``: two durations (SimGrid's time units; plain numbers are seconds)."""
+    if option is None:
+        return None
+    parts = option.split(",")
+    if len(parts) != 2:
+        raise ReplayError(f"--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10min), found {option!r}")
+    try:
+        mtbf, mttr = (parse_quantity(part.strip(), "time", context=f"{what}: ") for part, what in
+                      zip(parts, ("MTBF", "MTTR"), strict=True))
+        return RandomFailures(mtbf, mttr, seed)
+    except ValueError as error:
+        raise ReplayError(f"--fail-hosts: {error}") from None
 
 
 def _check_inputs(traces: list[Path] | None, platform: Path | None, deploy: Path | None) -> None:

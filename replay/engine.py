@@ -205,7 +205,15 @@ class Engine:
     def schedule(self, delay: Seconds, callback: Callable[[], None], *, background: bool = False) -> Timer:
         """Call ``callback()`` after ``delay`` seconds of simulated time (a ``background`` timer does not keep the
         run going by itself: see the module docstring)."""
-        when = self.now + max(delay, 0.0)
+        return self.at(self.now + max(delay, 0.0), callback, background=background, delay=delay)
+
+    def at(
+        self, when: Seconds, callback: Callable[[], None], *, background: bool = False, delay: Seconds | None = None
+    ) -> Timer:
+        """Call ``callback()`` at the date ``when`` (not before now), exactly (see :meth:`schedule`)."""
+        when = max(when, self.now)
+        if delay is None:
+            delay = when - self.now
         if not when < math.inf:
             raise ClockError(f"cannot wait {delay!r} s from t={self.now!r}: the date is past the largest the clock "
                              "can hold")

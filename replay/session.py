@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from replay.actors import Actor
+from replay.availability import RandomFailures
 from replay.errors import PlatformError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
@@ -77,6 +78,7 @@ class ReplaySession:
         deploy: PathArg | None = None,
         network_model: str | NetworkModel = "LV08",
         migration: MigrationOptions | None = None,
+        random_failures: RandomFailures | None = None,
         registry: Registry = BUILTIN,
     ) -> ReplaySession:
         """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up."""
@@ -86,7 +88,7 @@ class ReplaySession:
         source = open_source(traces, deployment, deploy, registry, walk.walk)
         walk.finish(source.actors())
         model = MODELS[network_model] if isinstance(network_model, str) else network_model
-        sim = Simulation(plat, network_model=model, migration=migration)
+        sim = Simulation(plat, network_model=model, migration=migration, random_failures=random_failures)
         replayer = Replayer(sim, source, deployment=deployment)
         return cls(plat, deployment, source, sim, replayer)
 

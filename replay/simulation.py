@@ -24,6 +24,7 @@ from typing import Any
 
 from replay import events
 from replay.actors import Actor, ActorFunction, Scheduler
+from replay.availability import RandomFailures, follow_profiles
 from replay.comms import Mailboxes
 from replay.energy import EnergyMeter
 from replay.engine import Engine
@@ -47,6 +48,7 @@ class Simulation:
         *,
         network_model: str | NetworkModel = "LV08",
         migration: MigrationOptions | None = None,
+        random_failures: RandomFailures | None = None,
     ) -> None:
         self.platform = platform if platform is not None else default_platform()
         self.migration_options = migration or MigrationOptions()
@@ -72,10 +74,13 @@ class Simulation:
                 if link.wattage_range is not None:
                     resource = self.network.link_resource(link)
                     self.energy.watch_link(link, resource, lambda r=resource: r not in self.network.links_off)
-        #: whether a host or a link went off during the run (actors left waiting are then an outcome, not a
-        #: deadlock: see :meth:`run`)
-        self.failures = 0
+        #: how many times a host or a link went off during the run (actors left waiting are then an outcome, not
+        #: a deadlock: see :meth:`run`)
+        self.outages = 0
         self.engine.stalled = self._stalled
+        follow_profiles(self)
+        if random_failures is not None:
+            random_failures.inject(self)
 
     @property
     def actors(self) -> dict[str, Actor]:
@@ -159,7 +164,7 @@ class Simulation:
         pm = self.pm(name)
         if not pm.on:
             return
-        self.failures += 1
+        self.outages += 1
         why = f"host {name!r} went off at t={self.engine.now:g} s" + (f" ({cause})" if cause else "")
         pm.turn_off(why)
         self.network.host_off(name, why)
@@ -181,7 +186,7 @@ class Simulation:
         for link in links:
             if self.network.link_resource(link) in self.network.links_off:
                 continue
-            self.failures += 1
+            self.outages += 1
             self.network.link_off(link, why)
             if self.engine.traced:
                 self.engine.emit(events.LinkStateChanged(self.engine.now, link.name, False, why))
@@ -260,7 +265,7 @@ class Simulation:
             raise ClockError(f"{self._context_of(error.subject)}{error}", error.subject) from None
         if until is None:
             blocked = self.scheduler.blocked()
-            if blocked and self.failures:  # stranded by a failure: an outcome of the run, not a mistake
+            if blocked and self.outages:  # stranded by a failure: an outcome of the run, not a mistake
                 for actor in blocked:
                     actor.blocked = True
                     actor.cause = f"waits forever on {self._waits_on(actor)}"

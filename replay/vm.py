@@ -143,6 +143,8 @@ class VirtualMachine(ComputeHost):
         #: the disk write or read under way (save / restore) and the request its issuer waits on
         self._io: tuple[Activity, Wait] | None = None
         self._dirty: _DirtyPages | None = None
+        #: why the VM was lost, if its PM went off under it
+        self.lost = ""
         pm.guests[self] = None
         if engine.traced:
             engine.emit(events.VmCreated(engine.now, name, pm.name, config.cores, config.ramsize))
@@ -177,7 +179,11 @@ class VirtualMachine(ComputeHost):
 
     # -- the state machine -------------------------------------------------------------------------------------
     def check(self, operation: VmOperation) -> VmState:
-        """The state ``operation`` leads to; a StateError naming the VM, the operation and the state if illegal."""
+        """The state ``operation`` leads to; a StateError naming the VM, the operation and the state if illegal
+        (an :class:`ActivityFailed` if the VM was lost to a failure: that is an outcome of the run, not a
+        mistake of the trace)."""
+        if self.lost and self.state is VmState.DESTROYED:
+            raise ActivityFailed(f"VM {self.name!r}: cannot {operation.value}: {self.lost}")
         return next_state(self.name, self.state, operation)
 
     def transition(self, operation: VmOperation) -> None:
@@ -197,8 +203,8 @@ class VirtualMachine(ComputeHost):
     def start(self) -> None:
         """Power the VM on (CREATED to RUNNING): its actors start."""
         self.check(Op.START)
-        if not self._pm.on:
-            raise StateError(f"VM {self.name!r}: cannot start on {self._pm.name!r}: the host is off")
+        if not self._pm.on:  # SimGrid's VmFailureException: the issuer fails
+            raise ActivityFailed(f"VM {self.name!r}: cannot start on {self._pm.name!r}: the host is off")
         self._memory_check()
         self.transition(Op.START)
         self._power_on()
@@ -272,6 +278,7 @@ class VirtualMachine(ComputeHost):
         if self.state is VmState.DESTROYED:
             return
         lost = f"VM {self.name!r} was lost: {cause}"
+        self.lost = f"it was lost: {cause}"
         self._abort_work("lost", failure=lost)
         for resident in list(self.residents):
             resident.kill(lost)
@@ -377,8 +384,8 @@ class VirtualMachine(ComputeHost):
         self.check(Op.MIGRATE)
         if dst is self._pm:
             raise StateError(f"VM {self.name!r}: cannot migrate to {dst.name!r}: it is already there")
-        if not dst.on:
-            raise StateError(f"VM {self.name!r}: cannot migrate to {dst.name!r}: the host is off")
+        if not dst.on:  # SimGrid's VmFailureException: the issuer fails
+            raise ActivityFailed(f"VM {self.name!r}: cannot migrate to {dst.name!r}: the host is off")
 
     def begin_migration(self, migration: Abortable) -> None:
         """RUNNING to MIGRATING, with ``migration`` as the work to abort if the VM is shut down meanwhile."""
