@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from replay import events
 from replay.engine import Activity, Engine, Resource, Timer
 from replay.events import ResourceKind
 from replay.platform import Link, Platform
@@ -243,6 +244,7 @@ class Network:
         resource = self.link_resource(link)
         engine = self.engine
         engine.set_capacity(resource, self.model.bandwidth_factor * bandwidth)
+        self._changed(link)
         weight_s = self.model.weight_s
         if weight_s > 0 and old != bandwidth:
             delta = weight_s / bandwidth - weight_s / old
@@ -256,12 +258,18 @@ class Network:
         delta = latency - self.latency_of(link)
         self._latency[link.name] = latency
         self._shapes.clear()
+        self._changed(link)
         resource = self.link_resource(link)
         for activity in self._flights_on(resource):
             flight: Flight = activity.meta
             flight.route_latency += delta
             flight.penalty += delta
             self._apply(activity, flight)
+
+    def _changed(self, link: Link) -> None:
+        engine = self.engine
+        if engine.traced:
+            engine.emit(events.LinkChanged(engine.now, link.name, self.bandwidth_of(link), self.latency_of(link)))
 
     def _flights_on(self, resource: Resource) -> list[Activity]:
         latent = [a for a in self._latent if any(used is resource for used, _ in a.uses)]
