@@ -21,6 +21,8 @@ import os
 import signal
 import stat
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from contextlib import ExitStack
 from importlib import metadata, resources
 from pathlib import Path
@@ -290,9 +292,10 @@ def _result_table(result: RunResult) -> Table:
     forced = sum(1 for migration in result.migrations if not migration["converged"])
     end = result.simulated_time
     table.add_row("simulated time", f"{end:.6f} s" if end < 1e15 else f"{end:.9g} s")  # no 300-digit dates
-    table.add_row("actors", str(counts["actors"]))
-    table.add_row("VMs", str(counts["vms"]))
-    table.add_row("migrations", str(counts["migrations"]))
+    table.add_row("actors", str(counts["actors"]) + _outcomes(a["status"] for a in result.actors.values()))
+    table.add_row("VMs", str(counts["vms"]) + _outcomes("lost" for v in result.vms.values() if v["state"] == "DESTROYED"
+                                                         and v.get("lost")))
+    table.add_row("migrations", str(counts["migrations"]) + _outcomes(m["status"] for m in result.migrations))
     if forced:
         table.add_row("forced stop-and-copy", str(forced))
     table.add_row("actions", str(counts["actions"]))
@@ -301,6 +304,13 @@ def _result_table(result: RunResult) -> Table:
     table.add_row("wall time", f"{result.wall_time:.3f} s")
     table.add_row("events per second", f"{rate:,.0f}")
     return table
+
+
+def _outcomes(statuses: Iterable[str]) -> str:
+    """`` (2 killed, 1 failed)``: how many ended otherwise than done, in a fixed order; empty if none did."""
+    counts = Counter(statuses)
+    shown = [f"{counts[s]} {s}" for s in ("killed", "failed", "blocked", "aborted", "lost") if counts[s]]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def _joules(value: float) -> str:

@@ -24,6 +24,7 @@ from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
 from replay.trace import BUILTIN, Registry, TraceCheck, TraceSource, open_trace
 from replay.trace.sources import Check
+from replay.vm import VirtualMachine
 
 PathArg = str | os.PathLike[str]
 
@@ -99,7 +100,7 @@ class ReplaySession:
         end = self.sim.run()
         wall = time.perf_counter() - start
         actors = {name: _actor_summary(actor) for name, actor in self.sim.actors.items()}
-        vms = {name: {"state": vm.state.value, "host": vm.pm.name} for name, vm in self.sim.vms.items()}
+        vms = {name: _vm_summary(vm) for name, vm in self.sim.vms.items()}
         migrations = [report.as_dict() for report in self.sim.migrations]
         counts = {
             "actions": self.replayer.actions_done,
@@ -110,6 +111,13 @@ class ReplaySession:
         }
         energy = self.sim.energy.report(end) if self.sim.energy is not None else None
         return RunResult(end, actors, vms, migrations, counts, wall, energy)
+
+
+def _vm_summary(vm: VirtualMachine) -> dict[str, Any]:
+    summary: dict[str, Any] = {"state": vm.state.value, "host": vm.pm.name}
+    if vm.lost:
+        summary["lost"] = vm.lost.removeprefix("it was lost: ")
+    return summary
 
 
 def _actor_summary(actor: Actor) -> dict[str, Any]:
