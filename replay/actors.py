@@ -147,17 +147,21 @@ class Actor(Process):
         return self.sleep(max(0.0, date - self.now))
 
     # -- communications ------------------------------------------------------------------------------------
-    def send(self, mailbox: str, size: Bytes, payload: Any = None, *, rate: BytesPerSecond = math.inf) -> Comm:
-        """Post ``size`` bytes on ``mailbox``; done when the receiver has them (a 0-byte message pays latency)."""
+    def send(
+        self, mailbox: str, size: Bytes, payload: Any = None, *, rate: BytesPerSecond = math.inf,
+        timeout: Seconds = math.inf,
+    ) -> Comm:
+        """Post ``size`` bytes on ``mailbox``; done when the receiver has them (a 0-byte message pays latency).
+        Not done within ``timeout`` seconds, it fails with :class:`~replay.errors.ActivityTimeout`."""
         if size < 0:
             raise ValueError(f"a message size must be non-negative, got {size!r}")
-        return self.scheduler.mailboxes.send(self, mailbox, size, payload, rate)
+        return self.scheduler.mailboxes.send(self, mailbox, size, payload, rate, timeout)
 
     isend = send
 
-    def recv(self, mailbox: str) -> Comm:
+    def recv(self, mailbox: str, *, timeout: Seconds = math.inf) -> Comm:
         """Receive the next message of ``mailbox``; the request's value is its payload (its size if none)."""
-        return self.scheduler.mailboxes.recv(self, mailbox)
+        return self.scheduler.mailboxes.recv(self, mailbox, timeout)
 
     irecv = recv
 

@@ -17,8 +17,8 @@ from collections import deque
 from typing import Any, Protocol
 
 from replay import events
-from replay.engine import Activity, Engine
-from replay.errors import ActivityFailed
+from replay.engine import Activity, Engine, Timer
+from replay.errors import ActivityFailed, ActivityTimeout
 from replay.hosts import ComputeHost
 from replay.network import Network
 from replay.process import Request
@@ -37,7 +37,7 @@ class Party(Protocol):
 class Comm(Request):
     """One message on a mailbox, shared by the send and the receive that match; value: the payload."""
 
-    __slots__ = ("activity", "box", "engine", "payload", "rate", "receiver", "sender", "size")
+    __slots__ = ("activity", "box", "engine", "payload", "rate", "receiver", "sender", "size", "timers")
 
     def __init__(self, box: Mailbox, engine: Engine, size: Bytes, payload: Any, rate: BytesPerSecond) -> None:
         super().__init__()
@@ -49,6 +49,24 @@ class Comm(Request):
         self.sender: Party | None = None
         self.receiver: Party | None = None
         self.activity: Activity | None = None
+        #: the timeouts of its parties, if they gave one
+        self.timers: list[Timer] = []
+
+    def finish(self, value: Any = None) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        super().finish(value)
+
+    def expire(self, timeout: float) -> None:
+        """A party's timeout came first: the transfer stops, and both parties get an :class:`ActivityTimeout`."""
+        if self.done:
+            return
+        if self.activity is not None:
+            self.engine.cancel(self.activity)
+        for queue in (self.box.sends, self.box.receives):
+            if self in queue:
+                queue.remove(self)
+        self.fail(ActivityTimeout(f"transfer on mailbox {self.mailbox!r} timed out after {timeout:g} s"))
 
     @property
     def mailbox(self) -> str:
@@ -115,8 +133,11 @@ class Mailboxes:
             found = self.boxes[name] = Mailbox(name)
         return found
 
-    def send(self, party: Party, mailbox: str, size: Bytes, payload: Any, rate: BytesPerSecond) -> Comm:
-        """Post ``size`` bytes on ``mailbox``; the transfer starts when a receive matches."""
+    def send(
+        self, party: Party, mailbox: str, size: Bytes, payload: Any, rate: BytesPerSecond, timeout: float = math.inf
+    ) -> Comm:
+        """Post ``size`` bytes on ``mailbox``; the transfer starts when a receive matches. Not done ``timeout``
+        seconds from now, it is cancelled and fails with :class:`ActivityTimeout` (SimGrid's ``put`` timeout)."""
         box = self.box(mailbox)
         if box.receives:
             comm = box.receives.popleft()
@@ -125,21 +146,29 @@ class Mailboxes:
             comm = Comm(box, self.engine, size, payload, rate)
             box.sends.append(comm)
         comm.sender = party
+        self._arm(comm, timeout)
         if comm.receiver is not None:
             self._start(comm)
         return comm
 
-    def recv(self, party: Party, mailbox: str) -> Comm:
-        """Post a receive on ``mailbox``; the transfer starts when a send matches."""
+    def recv(self, party: Party, mailbox: str, timeout: float = math.inf) -> Comm:
+        """Post a receive on ``mailbox``; the transfer starts when a send matches (``timeout``: as :meth:`send`)."""
         box = self.box(mailbox)
         comm = box.sends.popleft() if box.sends else None
         if comm is None:
             comm = Comm(box, self.engine, 0.0, None, math.inf)
             box.receives.append(comm)
         comm.receiver = party
+        self._arm(comm, timeout)
         if comm.sender is not None:
             self._start(comm)
         return comm
+
+    def _arm(self, comm: Comm, timeout: float) -> None:
+        if timeout < math.inf:
+            if not timeout >= 0:
+                raise ValueError(f"a timeout must be a number of seconds >= 0, got {timeout!r}")
+            comm.timers.append(self.engine.schedule(timeout, lambda: comm.expire(timeout)))
 
     def _start(self, comm: Comm) -> None:
         sender, receiver = comm.sender, comm.receiver

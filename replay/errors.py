@@ -14,8 +14,9 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
         ├── DeadlockError                           actors wait forever; lists who waits on what
         ├── ClockError                              a date the clock cannot hold, a rate that is not a number
         └── ActivityFailed                          a transfer or execution lost to a failure (raised in the
-                                                    actor that waits on it, which ends ``failed`` unless it
-                                                    catches it)
+            │                                       actor that waits on it, which ends ``failed`` unless it
+            │                                       catches it)
+            └── ActivityTimeout                     a transfer not done within the timeout its actor gave
 """
 
 from __future__ import annotations
@@ -78,3 +79,7 @@ class ActivityFailed(SimulationError):
     """A transfer or an execution that a failure ended: a link of its route or its peer's host went off, or its
     peer was killed. Raised in the actor waiting on it; an actor that does not catch it ends with status
     ``failed`` and the message as its cause (SimGrid's ``NetworkFailureException``)."""
+
+
+class ActivityTimeout(ActivityFailed):
+    """A transfer that was not done within the ``timeout`` its actor gave (SimGrid's ``TimeoutException``)."""
