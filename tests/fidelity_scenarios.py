@@ -6,8 +6,14 @@ absent) one trace per actor given as the actor's ``<argument value=...>`` in the
 ``--cfg`` settings. SimGrid 3.32 replayed each one (``tools/regen_golden.py``) and its dates are stored in
 ``tests/golden/simgrid/<name>.csv``: one row per action an actor executed, ``seq`` counting that actor's actions
 from 0, ``start``/``end`` the simulated clock before and after it, then a final row
-``*,-1,simulated_time,0,<end of the simulation>``. An actor killed by ``vm_shutdown``/``vm_destroy`` has a last row
-whose action is ``killed``: the seq of the action it was in, when that action started and when it was killed.
+``*,-1,simulated_time,0,<end of the simulation>``. An actor that did not finish its trace has one last row instead of
+the action it was in (``ENDINGS``; ``ending_row`` finds it): ``killed`` when SimGrid killed it (``vm_shutdown`` or
+``vm_destroy`` of its VM, ``host_off`` or a state profile turning off its host or its VM's host, itself included)
+and ``failed`` when that action failed (SimGrid raised a network or host failure in it: a link of its route or
+reverse route went off, its peer's host went off, its peer was killed mid-transfer). Either row holds the seq of that
+action, when it started and when the actor was killed or its action failed; the actor replays nothing more. A
+deployed actor whose ``start_time`` comes while its host is off is never started (SimGrid refuses it with a warning):
+its row is ``killed`` with seq 0, start = end = that date.
 A scenario marked ``energy = true`` ran with SimGrid's host and link energy plugins: after the ``*`` row come its
 energy rows, ``energy,-1,host:<name>,0,<joules>`` for each physical host with a ``wattage_per_state`` property and
 ``energy,-1,link:<name>,0,<joules>`` for each link with a ``wattage_range`` property (hosts first, each kind sorted
@@ -16,6 +22,10 @@ them out.
 A scenario that live-migrates VMs also has ``<name>.migrations.csv`` (one row per migration, see
 ``MigrationRow``). ``tools/simgrid_ref/README.md`` says what each scenario checks and how its numbers follow from
 the model.
+
+A platform may name availability profiles (``speed_file``, ``state_file``, ``bandwidth_file``, ``latency_file``,
+``availability_file``, ``<trace file=...>``), files relative to the platform's folder that SimGrid reads with it;
+``Scenario.profiles`` lists them and ``load_manifest()`` checks that they exist.
 
 Two kinds of scenario have no golden file: ``converges = false`` ones (a migration SimGrid never completes: stage 2
 runs until the plugin's 1e7 s timeout, where SimGrid aborts) and those whose ``shared:`` inputs (SimGrid's own
@@ -32,6 +42,7 @@ from __future__ import annotations
 import csv
 import os
 import tomllib
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +71,12 @@ CLOUD_GROUP = "cloud"
 ENERGY_ACTOR = "energy"
 """The ``actor`` field of the energy rows (their ``seq`` is -1, their ``action`` ``host:<name>`` or ``link:<name>``)."""
 ENERGY_KINDS = ("host", "link")
+KILLED = "killed"
+FAILED = "failed"
+ENDINGS = (KILLED, FAILED)
+"""The actions of the last row of an actor that did not finish its trace (see the module's docstring)."""
+PROFILE_ATTRIBUTES = ("speed_file", "availability_file", "state_file", "bandwidth_file", "latency_file")
+"""Attributes of platform elements (hosts, links, clusters, peers) that name a profile file."""
 
 _REQUIRED = ("name", "group", "platform", "deploy", "description")
 _OPTIONAL = ("trace", "cfg", "converges", "energy")
@@ -89,6 +106,8 @@ class Scenario:
     joules of every powered host and link (``load_energy``)."""
     missing_shared: tuple[Path, ...] = ()
     """The ``shared:`` inputs that are absent on this machine (then the scenario is skipped)."""
+    profiles: tuple[Path, ...] = ()
+    """The profile files its platform names (absolute paths; SimGrid resolves them from the platform's folder)."""
 
     @property
     def available(self) -> bool:
@@ -213,12 +232,32 @@ def manifest_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[Path,
     return found
 
 
+def platform_profiles(platform: Path) -> tuple[Path, ...]:
+    """The profile files a platform names, in document order without repeats: the ``PROFILE_ATTRIBUTES`` of its
+    elements and the ``file`` of its ``<trace>`` elements, relative to the platform's folder (where SimGrid finds
+    them when the current directory has no file of that name; it refuses absolute names). Raises ManifestError when
+    the platform is not well-formed XML."""
+    try:
+        root = ET.parse(platform).getroot()
+    except ET.ParseError as exc:
+        raise ManifestError(f"{platform}: not well-formed XML ({exc})") from None
+    found: list[Path] = []
+    for element in root.iter():
+        names = [element.get(attribute) for attribute in PROFILE_ATTRIBUTES]
+        if element.tag == "trace":
+            names.append(element.get("file"))
+        for name in names:
+            if name and (platform.parent / name) not in found:
+                found.append(platform.parent / name)
+    return tuple(found)
+
+
 def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
     """All scenarios of the manifest and of the manifests it includes, in order.
 
     Checks known keys only, unique names, well-typed ``cfg``, ``converges`` and ``energy``, and that every input
-    inside the repository exists; an absent ``shared:`` input is not an error but listed in
-    ``Scenario.missing_shared``.
+    inside the repository exists, the profile files its platform names included; an absent ``shared:`` input is not
+    an error but listed in ``Scenario.missing_shared``.
     Raises ManifestError (a ValueError) when the manifest is malformed, OSError when a manifest cannot be read and
     tomllib.TOMLDecodeError when one is not TOML.
     """
@@ -257,6 +296,13 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
                 if not shared:
                     raise ManifestError(f"{where} ({name}): {key} file {file} does not exist")
                 missing_shared.append(file)
+        profiles: tuple[Path, ...] = ()
+        if files["platform"].is_file():
+            profiles = platform_profiles(files["platform"])
+            absent = [str(profile) for profile in profiles if not profile.is_file()]
+            if absent and not table["platform"].startswith(SHARED_PREFIX):
+                missing = ", ".join(absent)
+                raise ManifestError(f"{where} ({name}): profile file(s) of its platform do not exist: {missing}")
         scenarios.append(
             Scenario(
                 name=name,
@@ -269,6 +315,7 @@ def load_manifest(path: Path = MANIFEST) -> list[Scenario]:
                 converges=converges,
                 energy=energy,
                 missing_shared=tuple(missing_shared),
+                profiles=profiles,
             )
         )
     return scenarios
@@ -335,6 +382,12 @@ def simulated_time(rows: list[GoldenRow]) -> float:
     if last.actor != "*" or last.action != "simulated_time":
         raise ValueError("the golden rows do not end with the simulated_time row")
     return last.end
+
+
+def ending_row(rows: list[GoldenRow]) -> GoldenRow | None:
+    """The ``killed`` or ``failed`` row that ends one actor's rows (``actions_of(...)[actor]``), or None when the actor
+    finished its trace."""
+    return rows[-1] if rows and rows[-1].action in ENDINGS else None
 
 
 def actions_of(rows: list[GoldenRow]) -> dict[str, list[GoldenRow]]:

@@ -18,7 +18,15 @@ from replay.platform import load_deployment, load_platform
 from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
 from replay.trace import open_trace
-from tests.fidelity_scenarios import Scenario, actions_of, load_golden, load_manifest, simulated_time
+from tests.fidelity_scenarios import (
+    FAILED,
+    Scenario,
+    actions_of,
+    ending_row,
+    load_golden,
+    load_manifest,
+    simulated_time,
+)
 
 SCENARIOS = load_manifest()
 RTOL = 1e-6
@@ -76,13 +84,17 @@ def test_scenario_matches_simgrid(scenario: Scenario) -> None:
     assert sorted(done.keys() | sim.actors.keys()) == sorted(expected), "actors differ"
     for actor, golden in expected.items():
         ours = done.get(actor, [])
-        killed = golden[-1] if golden[-1].action == "killed" else None
-        if killed is not None:
-            # SimGrid's reference writes a last row for an actor killed in the middle of action #seq
+        ending = ending_row(golden)
+        if ending is not None:
+            # SimGrid's reference writes a last row for an actor killed, or whose action failed, in action #seq
             golden = golden[:-1]
-            assert sim.actors[actor].killed, f"{actor} should have been killed"
-            assert len(ours) == killed.seq, f"{actor}: killed during action #{len(ours)}, SimGrid #{killed.seq}"
-            assert_close(sim.actors[actor].end_time, killed.end, f"{actor} killed")
+            if ending.action == FAILED:
+                assert sim.actors[actor].status == FAILED, f"{actor} should have failed"
+            else:
+                assert sim.actors[actor].killed, f"{actor} should have been killed"
+            what = ending.action
+            assert len(ours) == ending.seq, f"{actor}: {what} during action #{len(ours)}, SimGrid #{ending.seq}"
+            assert_close(sim.actors[actor].end_time, ending.end, f"{actor} {ending.action}")
         assert [d.action.keyword for d in ours] == [g.action for g in golden], f"{actor}: actions differ"
         for d, g in zip(ours, golden, strict=True):
             assert_close(d.start, g.start, f"{actor} #{g.seq} {g.action} start")

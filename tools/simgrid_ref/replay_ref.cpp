@@ -17,10 +17,19 @@
 // VM actions (README's "Action traces") map to s4u::VirtualMachine and the live-migration plugin; `init <vm>` moves the
 // actor onto that VM once another actor has started it (it waits on a condition variable until then).
 //
+// Failures: `host_off <host>` / `host_on <host>` are Host::turn_off / turn_on of a physical host, `link_off <link>` /
+// `link_on <link>` Link::turn_off / turn_on; all four are instant. Availability profiles (speed_file, state_file,
+// bandwidth_file, latency_file, <trace>/<trace_connect>) need nothing here: SimGrid reads them with the platform.
+//
 // Output: header "actor,seq,action,start,end", then one row per executed action sorted by actor then seq
 // (seq counts the actor's own actions from 0), times printed with %.17g, then "*,-1,simulated_time,0,<end>".
-// An actor killed by vm_shutdown/vm_destroy gets a last row named "killed": the seq of the action it was in, the
-// date that action started and the date of the kill. With --migrations=FILE, one CSV row per live migration
+// An actor that does not finish its trace gets one last row instead of the action it was in, with that action's
+// seq, the date it started and the date it ended the actor: "killed" when SimGrid killed the actor (vm_shutdown or
+// vm_destroy of its VM, its host or its VM's host turned off), "failed" when the action raised a
+// NetworkFailureException, HostFailureException or CancelException (a link of its route went off, its peer's host
+// went off, its peer was killed); a failed actor replays nothing more (the exception is reported on stderr). A
+// deployed actor whose start_time comes while its host is off is never started by SimGrid: it gets
+// "killed,0,<date>,<date>" (see main). With --migrations=FILE, one CSV row per live migration
 // (stages as seen on the plugin's data mailbox) goes to FILE.
 // With --energy, SimGrid's host and link energy plugins are initialised before the platform is loaded, and after
 // the simulated_time row come the joules each consumed during the run: "energy,-1,host:<name>,0,<joules>" for
@@ -30,7 +39,7 @@
 // so they are the plugins' lazily updated totals (tools/simgrid_ref/README.md, Facts).
 // `set_pstate <host> <index>` is Host::set_pstate on a physical host (instant).
 // Exit status: 0 on success, 2 on a usage error, 3 on a bad action (or one SimGrid 3.32 cannot express), when
-// SimGrid reported a deadlock or when an actor neither finished its trace nor was killed by a VM shutdown.
+// SimGrid reported a deadlock or when an actor neither finished its trace nor was killed nor failed.
 
 #include <simgrid/Exception.hpp>
 #include <simgrid/plugins/energy.h>
@@ -46,6 +55,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <set>
@@ -76,7 +86,16 @@ bool g_shared_mode = false;
 int g_started     = 0;
 int g_finished    = 0;
 int g_killed      = 0;
+int g_failed      = 0;
+int g_refused     = 0; // deployed actors whose start_time came while their host was off (never started)
 bool g_deadlock   = false;
+// The last actor the kernel created (Actor::on_creation fires before it checks that the host is on).
+std::string g_last_created;
+const sg4::Host* g_last_created_host = nullptr;
+
+// Thrown by timed() once it has recorded a "failed" row: it unwinds the actor out of the replay reader (caught in
+// actor_main), so that the actor replays nothing more.
+struct ActorFailed {};
 
 // Every message carries a pointer to this token; the simulated size is what matters, not the payload.
 int g_token = 0;
@@ -127,8 +146,41 @@ sg4::Mailbox* mailbox(const std::string& sender, const std::string& receiver)
   return sg4::Mailbox::by_name(sender + "_" + receiver);
 }
 
+// The message of the innermost exception nested in `error` (the kernel's own, which s4u wraps), or "".
+std::string nested_message(const std::exception& error)
+{
+  try {
+    std::rethrow_if_nested(error);
+  } catch (const std::exception& inner) {
+    std::string deeper = nested_message(inner);
+    return deeper.empty() ? inner.what() : deeper;
+  } catch (...) {
+  }
+  return "";
+}
+
+// Records the "failed" row of an actor whose action failed (start: when the action started, end: now), reports the
+// exception on stderr and ends the actor (ActorFailed, caught in actor_main).
+[[noreturn]] void fail(const std::string& me, long seq, double start, const simgrid::xbt::ReplayAction& action,
+                       const char* kind, const std::exception& error)
+{
+  std::string what = error.what();
+  std::string innermost = nested_message(error);
+  if (not innermost.empty())
+    what = innermost;
+  const double now = sg4::Engine::get_clock();
+  g_rows.push_back(Row{me, seq, "failed", start, now});
+  g_failed++;
+  std::fprintf(stderr, "replay_ref: actor '%s' failed at %.17g in '%s': %s: %s\n", me.c_str(), now,
+               describe(action).c_str(), kind, what.c_str());
+  throw ActorFailed{};
+}
+
 // Wraps a handler so that its start and end dates are recorded under the calling actor's next seq number.
-// An actor killed inside the action (its VM was shut down or destroyed) records a "killed" row instead.
+// An actor killed inside the action (its VM was shut down or destroyed, its host or its VM's host turned off)
+// records a "killed" row instead; one whose action failed (NetworkFailureException, HostFailureException or
+// CancelException: a link of its route went off, its peer's host went off or its peer was killed) a "failed" row,
+// and replays nothing more.
 action_fun timed(void (*body)(simgrid::xbt::ReplayAction&))
 {
   return [body](simgrid::xbt::ReplayAction& action) {
@@ -142,6 +194,12 @@ action_fun timed(void (*body)(simgrid::xbt::ReplayAction&))
       g_rows.push_back(Row{me, seq, "killed", start, sg4::Engine::get_clock()});
       g_killed++;
       throw;
+    } catch (const simgrid::NetworkFailureException& error) { // a link of the route or the peer's host went off
+      fail(me, seq, start, action, "NetworkFailureException", error);
+    } catch (const simgrid::HostFailureException& error) {
+      fail(me, seq, start, action, "HostFailureException", error);
+    } catch (const simgrid::CancelException& error) { // the peer was killed while the transfer was pending
+      fail(me, seq, start, action, "CancelException", error);
     } catch (const simgrid::ParseError& error) {
       die("'" + describe(action) + "': " + error.what());
     } catch (const simgrid::Exception& error) { // VmFailureException and the like
@@ -225,7 +283,16 @@ void do_init(simgrid::xbt::ReplayAction& action)
       return;
     }
     g_waiting_for_vm[me] = name;
-    g_vm_started->wait(lock);
+    try {
+      g_vm_started->wait(lock);
+    } catch (const simgrid::ForcefulKillException&) {
+      // Killed while waiting (its host went off): the kernel gave the mutex back when the wait began and the actor
+      // does not hold it now; unlocking it from a dying actor would be a simcall that never returns, and the
+      // unwinding (hence the "killed" row) would never complete.
+      g_waiting_for_vm.erase(me);
+      lock.release();
+      throw;
+    }
   }
 }
 
@@ -579,6 +646,47 @@ void do_set_pstate(simgrid::xbt::ReplayAction& action)
   host->set_pstate(index);
 }
 
+// host_off <host> / host_on <host>: Host::turn_off / Host::turn_on of a physical host (instant; a no-op when the host
+// is already in that state). Turning a host off kills its actors (the issuer too, when it runs there: its row is
+// then "killed"), shuts its VMs down (killing their actors) and fails the transfers from and to it.
+void do_host_off(simgrid::xbt::ReplayAction& action)
+{
+  pm_of(action, 2, "host")->turn_off();
+}
+
+void do_host_on(simgrid::xbt::ReplayAction& action)
+{
+  pm_of(action, 2, "host")->turn_on();
+}
+
+sg4::Link* link_of(const simgrid::xbt::ReplayAction& action, size_t index)
+{
+  const std::string& name = arg(action, index, "link");
+  sg4::Link* link         = sg4::Link::by_name_or_null(name);
+  if (link == nullptr && name != "__loopback__") {
+    try { // a SPLITDUPLEX link's own name: both directions (its <name>_UP and <name>_DOWN are ordinary links)
+      link = sg4::SplitDuplexLink::by_name(name);
+    } catch (const std::invalid_argument&) {
+      link = nullptr;
+    }
+  }
+  if (link == nullptr || name == "__loopback__")
+    die("'" + describe(action) + "': no link named '" + name + "' in the platform");
+  return link;
+}
+
+// link_off <link> / link_on <link>: Link::turn_off / Link::turn_on (instant). Turning a link off fails every transfer
+// whose LMM variable uses it, i.e. whose route or (with cross-traffic) reverse route crosses it.
+void do_link_off(simgrid::xbt::ReplayAction& action)
+{
+  link_of(action, 2)->turn_off();
+}
+
+void do_link_on(simgrid::xbt::ReplayAction& action)
+{
+  link_of(action, 2)->turn_on();
+}
+
 bool is_file(const std::string& path)
 {
   struct stat info;
@@ -597,14 +705,18 @@ void actor_main(std::vector<std::string> args)
 {
   g_started++;
   const std::string me = sg4::this_actor::get_name();
-  if (g_shared_mode) {
-    simgrid::xbt::replay_runner(me.c_str());
-  } else {
-    if (args.size() < 2)
-      die("actor '" + me + "' has no trace file: give a shared trace on the command line or an <argument> naming "
-                          "its own trace in the deployment");
-    const std::string path = resolve_trace(args[1]);
-    simgrid::xbt::replay_runner(me.c_str(), path.c_str());
+  try {
+    if (g_shared_mode) {
+      simgrid::xbt::replay_runner(me.c_str());
+    } else {
+      if (args.size() < 2)
+        die("actor '" + me + "' has no trace file: give a shared trace on the command line or an <argument> naming "
+                            "its own trace in the deployment");
+      const std::string path = resolve_trace(args[1]);
+      simgrid::xbt::replay_runner(me.c_str(), path.c_str());
+    }
+  } catch (const ActorFailed&) { // its "failed" row is written; it stops here
+    return;
   }
   if (not g_pending[me].empty())
     std::fprintf(stderr, "replay_ref: actor '%s' ended with %zu pending request(s)\n", me.c_str(),
@@ -689,10 +801,18 @@ int main(int argc, char* argv[])
   xbt_replay_action_register("vm_destroy", timed(do_vm_destroy));
   xbt_replay_action_register("vm_set_bound", timed(do_vm_set_bound));
   xbt_replay_action_register("vm_migrate", timed(do_vm_migrate));
+  xbt_replay_action_register("host_off", timed(do_host_off));
+  xbt_replay_action_register("host_on", timed(do_host_on));
+  xbt_replay_action_register("link_off", timed(do_link_off));
+  xbt_replay_action_register("link_on", timed(do_link_on));
   xbt_replay_action_register("vm_save", timed(do_unsupported));
   xbt_replay_action_register("vm_restore", timed(do_unsupported));
 
   sg4::Engine::on_deadlock_cb([] { g_deadlock = true; });
+  sg4::Actor::on_creation_cb([](const sg4::Actor& actor) {
+    g_last_created      = actor.get_name();
+    g_last_created_host = actor.get_host();
+  });
   sg4::Comm::on_send_cb(on_migration_send);
   sg4::Activity::on_completion_cb(on_migration_transfer_end);
   sg4::VirtualMachine::on_suspend_cb(on_vm_suspend);
@@ -707,7 +827,27 @@ int main(int argc, char* argv[])
     xbt_replay_set_tracefile(args[3]);
   }
 
-  engine.run();
+  // A deployed actor whose start_time comes while its host is off: SimGrid 3.32 warns ("Cannot launch actor ... on
+  // failed host") and throws HostFailureException from its start timer, which nothing catches in the kernel (the
+  // process would abort). The reference catches it here, records the refused actor (the last one the kernel created:
+  // Actor::on_creation fires before the host check) as killed at that date before its first action (row
+  // "killed,0,<date>,<date>"), and resumes Engine::run, which goes on with the remaining timers: what SimGrid itself
+  // does for an actor whose host is off when the deployment is loaded (warn and go on).
+  while (true) {
+    try {
+      engine.run();
+      break;
+    } catch (const simgrid::HostFailureException& error) {
+      const double now = sg4::Engine::get_clock();
+      if (g_last_created.empty() || g_last_created_host == nullptr || g_last_created_host->is_on())
+        throw;
+      g_rows.push_back(Row{g_last_created, 0, "killed", now, now});
+      g_refused++;
+      std::fprintf(stderr, "replay_ref: actor '%s' not started at %.17g: its host '%s' is off (%s)\n",
+                   g_last_created.c_str(), now, g_last_created_host->get_cname(), error.what());
+      g_last_created.clear();
+    }
+  }
 
   std::sort(g_rows.begin(), g_rows.end(), [](const Row& a, const Row& b) {
     return a.actor != b.actor ? a.actor < b.actor : a.seq < b.seq;
@@ -722,9 +862,12 @@ int main(int argc, char* argv[])
   if (not migrations_path.empty())
     write_migrations(migrations_path);
 
-  if (g_deadlock || g_finished + g_killed != g_started) {
-    std::fprintf(stderr, "replay_ref: %d of %d actors finished their trace, %d were killed%s\n", g_finished,
-                 g_started, g_killed, g_deadlock ? " (SimGrid reported a deadlock)" : "");
+  if (g_deadlock || g_finished + g_killed + g_failed != g_started) {
+    std::fprintf(stderr,
+                 "replay_ref: %d of %d actors finished their trace, %d were killed, %d failed (%d not started: host "
+                 "off)%s\n",
+                 g_finished, g_started, g_killed, g_failed, g_refused,
+                 g_deadlock ? " (SimGrid reported a deadlock)" : "");
     for (const auto& [actor, vm] : g_waiting_for_vm)
       std::fprintf(stderr, "replay_ref: actor '%s' still waits in init for VM '%s' to run\n", actor.c_str(),
                    vm.c_str());
