@@ -14,8 +14,9 @@ built-in registry and given to the trace source (:func:`replay.trace.open_trace`
         def run(self, ctx):
             yield ctx.actor.sleep(1.0)
 
-Where actors run: an ``init <host-or-vm>`` first action, else a deployment (``<actor host=.. function=..>``, the
-function being the actor's name), else the platform's hosts in the order the actors first appear. An actor
+Where actors run: a deployment (``<actor host=.. function=..>``, the function being the actor's name; a first
+``init <host-or-vm>`` then moves the actor there, waiting for a VM to run), else an ``init <host-or-vm>`` first
+action, else the platform's hosts in the order the actors first appear. An actor
 placed on a VM starts when the VM runs. Any error of the run is raised as the project's error type, prefixed
 with the ``file:line:`` of the action that hit it.
 """
@@ -67,10 +68,10 @@ class Replayer:
             spec = self.deployment.get(name)
             start_time = max(spec.start_time, 0.0) if spec is not None else 0.0
             kill_time = spec.kill_time if spec is not None and spec.kill_time >= 0 else None
-            if isinstance(first, Init) and first.host is not None:
-                host = first.host
-            elif spec is not None:
+            if spec is not None:  # it starts there; a first ``init`` then moves it (waiting for a VM to run)
                 host = spec.host
+            elif isinstance(first, Init) and first.host is not None:
+                host = first.host
             else:
                 host = hosts[index % len(hosts)]
             restart = spec is not None and spec.on_failure == "RESTART"
@@ -107,9 +108,9 @@ class Replayer:
         if actor.restarts:
             launch = self.sim.engine.now
         for seq, action in enumerate(self._actions(actor.name, first)):
-            # a first ``init`` only placed the actor (done in ``start``): it lasted from the launch until the
-            # actor could run (its VM started)
-            placing = seq == 0 and isinstance(action, Init)
+            # a first ``init`` of an actor without a deployment only placed it (done in ``start``): it lasted
+            # from the launch until the actor could run (its VM started)
+            placing = seq == 0 and isinstance(action, Init) and actor.name not in self.deployment
             start = launch if placing else self.sim.engine.now
             actor.context = f"{action.path}:{action.line}: "
             try:
@@ -120,6 +121,8 @@ class Replayer:
                 raise type(error)(f"{action.path}:{action.line}: {error}") from None
             except ValueError as error:
                 raise StateError(f"{action.path}:{action.line}: {error}") from None
+            if actor.finished:  # the action killed its own actor (a host_off of its host): not done
+                return
             self.actions_done += 1
             if self.listeners:
                 done = ActionDone(actor.name, seq, action, start, self.sim.engine.now)

@@ -262,7 +262,9 @@ class VirtualMachine(ComputeHost):
         self._power_off()
 
     def destroy(self, issuer: Any = None) -> None:
-        """Remove the VM for good (shutting it down first if needed)."""
+        """Remove the VM for good (shutting it down first if needed); a VM lost to a failure already is."""
+        if self.lost and self.state is VmState.DESTROYED:
+            return
         self.check(Op.DESTROY)
         if self.state is not VmState.CREATED:
             self.shutdown(issuer)

@@ -67,6 +67,11 @@ DEPARTURES = {
     # at 0.5 Gf/s; 1-2 s, p0 alone (1.5 Gflop done at 2 s); from 2 s, v2 in the restarted VM and p0 at 0.5 Gf/s:
     # p0's last 0.5 Gflop end at 3 s, then v2 (0.5 Gflop left) alone until 3.5 s.
     "vm_shutdown_kills": {("p0", 0): 3.0, ("v2", 2): 3.5},
+    # A speed ratio of 0 stalls the executions on the host; SimGrid's solver skips a CPU of capacity 0 and leaves
+    # them at their old rates (and aborts if one starts then). sz (1 Gf/s) at ratio 0 on [1, 2): z0 alone to 0.5 s
+    # (0.5e9 done), then z0 and z1 at 0.5 Gf/s to 1 s (0.75e9 and 0.25e9), nothing until 2 s; z1's last 0.75e9 at
+    # 0.5 Gf/s end at 3.5 s, with z0 at 1.5e9; z0's last 0.5e9 alone end at 4 s.
+    "prof_speed_zero": {("z0", 0): 4.0, ("z1", 1): 3.5},
 }
 
 
