@@ -47,6 +47,10 @@ from replay.units import Seconds
 #: than this many seconds at its rate) is done.
 PRECISION = 1e-9
 
+#: Background timers handled in a row with no other event to come before the run gives up on stalled work (a
+#: periodic profile that never gives it a chance would otherwise turn forever).
+IDLE_BACKGROUND = 100_000
+
 #: Allocations between two collections of the youngest generation during a run (Python's default: 700).
 GC_THRESHOLD = 100_000
 
@@ -313,16 +317,19 @@ class Engine:
         self._flush()
         heap = self._heap
         background = self._background
+        idle = 0  # background timers in a row with nothing else to do
         while True:
             while heap and _stale(heap[0]):
                 heapq.heappop(heap)
             while background and background[0][2].cancelled:
                 heapq.heappop(background)
             if heap:
+                idle = 0
                 date = heap[0][0]
                 if background and background[0][0] < date:
                     date = background[0][0]
-            elif background and self.stalled():
+            elif background and idle < IDLE_BACKGROUND and self.stalled():
+                idle += 1
                 date = background[0][0]
             else:
                 break

@@ -200,8 +200,11 @@ class Simulation:
                 self.engine.emit(events.LinkStateChanged(self.engine.now, link.name, True))
 
     def _stalled(self) -> bool:
-        """Whether some work waits on a change that only a profile can bring: an execution or a transfer that
-        gets nothing (a speed or bandwidth of 0), or an actor to restart on a host that is off."""
+        """Whether some actor is alive and waits on a change that only a profile can bring: an execution or a
+        transfer that gets nothing (a speed or bandwidth of 0), or an actor to restart on a host that is off.
+        With no actor alive, the run is over, as in SimGrid."""
+        if not self.scheduler.blocked():
+            return False
         if self.scheduler.waiting_for_boot(self._pms):
             return True
         resources = [pm.cpu for pm in self._pms.values()] + list(self.network.links.values())

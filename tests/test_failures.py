@@ -312,9 +312,18 @@ def test_a_state_profile_at_date_0_keeps_actors_from_starting(tmp_path):
     sim = Simulation(plat)
     sim.add_actor("w", "a", lambda actor: (yield actor.execute(1e9)))
     sim.add_actor("r", "a", lambda actor: (yield actor.execute(1e9)), restart=True)
+    sim.add_actor("keep", "b", lambda actor: (yield actor.sleep(5.0)))  # with no actor alive, the run would end
     sim.run()
     assert outcome(sim.actors["w"]) == ("killed", 0.0)
     assert outcome(sim.actors["r"]) == ("done", 3.0)  # started when a came on at 2 s
+
+
+def test_with_no_actor_alive_the_run_ends_even_if_one_would_restart(tmp_path):
+    plat = profiled(tmp_path, 'state_file="st.txt"', files={"st.txt": "0 0\n2 1\n"})
+    sim = Simulation(plat)
+    sim.add_actor("r", "a", lambda actor: (yield actor.execute(1e9)), restart=True)
+    assert sim.run() == 0.0  # as SimGrid's loop, which stops once its actor list is empty
+    assert outcome(sim.actors["r"]) == ("killed", 0.0)
 
 
 def test_a_repeating_profile_does_not_keep_the_run_going(tmp_path):
