@@ -380,9 +380,10 @@ class PlotWhat(enum.StrEnum):
 
 
 #: The reports ``--what all`` leaves out when their summary is empty: energy, on a platform without wattages (the
-#: runs of most platforms), so that ``all`` prints for them what it printed before energy was modelled; asked by
-#: name (``--what energy``), an empty report still says why it is empty.
-ALL_SKIPS_EMPTY = ("energy",)
+#: runs of most platforms), and failures, for a run where nothing went off, so that ``all`` prints for them what
+#: it printed before energy and failures were modelled; asked by name (``--what energy``), an empty report still
+#: says why it is empty.
+ALL_SKIPS_EMPTY = ("energy", "failures")
 
 
 TidyCsvArg = Annotated[
@@ -419,7 +420,8 @@ def analyze(
         typer.Option(metavar="DIR", help="Also write every frame (summaries and details) as DIR/<name>.parquet."),
     ] = None,
 ) -> None:
-    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy."""
+    """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy,
+    failures."""
     from tracing import analysis, reports
 
     try:
@@ -430,24 +432,24 @@ def analyze(
         written = analysis.write_parquet(frames, parquet) if parquet is not None else []
     except ReplayError as error:
         raise _fail(error) from None
-    summaries = reports.summaries(frames)
+    shown = reports.tables(frames)
     if output_format is OutputFormat.json:
         data = {"simulated_time": frames["run"]["simulated_time"].item()}
-        data.update({report.summary: frame.to_dicts() for report, frame in summaries})
+        data.update({name: frame.to_dicts() for name, _, frame, _ in shown})
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif output_format is OutputFormat.csv:
-        for report, frame in summaries:
-            if len(summaries) > 1:
-                sys.stdout.write(f"# {report.summary}\n")
+        for name, _, frame, _ in shown:
+            if len(shown) > 1:
+                sys.stdout.write(f"# {name}\n")
             sys.stdout.write(frame.write_csv())
-            if len(summaries) > 1:
+            if len(shown) > 1:
                 sys.stdout.write("\n")
     else:
         out.print(f"simulated time {frames['run']['simulated_time'].item():.6f} s")
-        for report, frame in summaries:
-            shown, note = report.shown(frame)
+        for _, title, frame, shape in shown:
+            table, note = shape(frame)
             out.print()
-            out.print(_frame_table(report.title or report.summary, shown, note))
+            out.print(_frame_table(title, table, note))
     for path in written:
         err.print(f"wrote {path}", markup=False, soft_wrap=True)
 

@@ -546,8 +546,10 @@ def test_load_trace_keeps_only_what_the_reports_need(run):
 def test_report_gives_the_queries_frames(run):
     frames = analysis.report(run["csv"])
     assert list(frames) == ["run", "migrations", "state_times", "vm_states", "mean_utilization", "utilization",
-                            "actor_activity", "actor_states", "energy", "power", "pstates"]
+                            "actor_activity", "actor_states", "energy", "power", "pstates", "failures", "outages",
+                            "lost"]
     assert frames["energy"].equals(tracing_energy(run["csv"]))  # the default platform's PMs have wattages
+    assert all(frames[name].is_empty() for name in ("failures", "outages", "lost"))  # nothing went off
     assert not frames["power"].is_empty()
     assert frames["migrations"].equals(analysis.migrations(run["csv"]))
     assert frames["state_times"].equals(analysis.state_times(run["csv"]))

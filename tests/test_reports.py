@@ -74,7 +74,8 @@ def test_a_report_removed_is_no_longer_offered(hosts):
     del REPORTS["hosts"]
     try:
         assert analyze("--what", "hosts").exit_code == 2
-        with pytest.raises(ValueError, match="unknown report 'hosts': expected all, moves or one of migrations,"):
+        expected = "unknown report 'hosts': expected all, moves, off_periods or one of migrations,"
+        with pytest.raises(ValueError, match=expected):
             analysis.report(LIFECYCLE, what="hosts")
     finally:
         REPORTS["hosts"] = hosts
@@ -91,7 +92,7 @@ def test_a_name_is_declared_once(hosts):
 def test_the_reports_functions_exist():
     # The built-in reports name their functions as strings (to be listed without polars): each must resolve.
     for report in REPORTS.values():
-        for function in (report.plan, report.table):
+        for function in (report.plan, report.table, *(detail.table for detail in report.details)):
             if isinstance(function, Lazy):
                 module, _, name = function.target.partition(":")
                 assert callable(getattr(importlib.import_module(module), name)), function.target

@@ -22,6 +22,7 @@ from tests.test_tracing_scenarios import (
     PjDump,
     _simulation,
     comm_sim,
+    failures_sim,
     lifecycle_sim,
     migrations_sim,
     needs_pj_dump,
@@ -99,8 +100,9 @@ def test_the_lifecycle_table(tmp_path):
 
 @pytest.mark.parametrize(
     ("build", "options"),
-    [(lifecycle_sim, {}), (migrations_sim, {}), (comm_sim, {"actors": True}), (nested_sim, {"actors": True})],
-    ids=["lifecycle", "migrations", "comm", "nested"],
+    [(lifecycle_sim, {}), (migrations_sim, {}), (comm_sim, {"actors": True}), (nested_sim, {"actors": True}),
+     (failures_sim, {"actors": True}), (failures_sim, {})],
+    ids=["lifecycle", "migrations", "comm", "nested", "failures", "failures-no-actors"],
 )
 @needs_pj_dump
 def test_the_csv_says_what_pj_dump_says(tmp_path, build, options):

@@ -44,6 +44,7 @@ from tracing.paje_model import PajeModel
 from tracing.paje_types import (
     Container,
     CreateContainer,
+    DefineType,
     DestroyContainer,
     EndLink,
     NewEvent,
@@ -117,6 +118,8 @@ class CsvWriter(FileSink):
             seq = self._seq
             self._seq += 1
             match op:
+                case DefineType(type=t):  # a type defined during the run (its values need no row)
+                    self._type_names[t.alias] = t.name
                 case CreateContainer(time=time, container=c):
                     self._open[c.alias] = _Open(seq, time)
                 case DestroyContainer(time=time, container=c):

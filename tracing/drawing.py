@@ -13,12 +13,15 @@ from typing import Any
 
 from tracing.errors import PlotUnavailable
 
-__all__ = ["INSTALL_HINT", "MIN_PANEL_POINTS", "listing", "load_matplotlib", "natural_key"]
+__all__ = ["INSTALL_HINT", "MIN_PANEL_POINTS", "OFF_STYLE", "listing", "load_matplotlib", "natural_key", "shade_off"]
 
 INSTALL_HINT = "install the plot extra: pip install '.[plot]'"
 #: The height a panel (a host's utilization, a host's or link's power) needs, in points; fewer panels are drawn
 #: when they would be lower, and one lower than twice this has only two ticks on its y axis.
 MIN_PANEL_POINTS = 30.0
+#: How a host's off periods are drawn over its Gantt rows and its utilization panel: hatched, in the near black
+#: of the Paje trace's ``off``, over whatever is under them.
+OFF_STYLE: dict[str, Any] = {"facecolor": "none", "edgecolor": (0.15, 0.15, 0.15), "hatch": "////", "lw": 0.0}
 
 
 def load_matplotlib() -> Any:
@@ -45,3 +48,19 @@ def listing(names: Sequence[str], limit: int = 10) -> str:
     """``names`` for a note under a picture: the first ``limit``, and how many more."""
     shown = ", ".join(names[:limit])
     return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def shade_off(ax: Any, spans: Sequence[tuple[float, float]], low: float | None = None,
+              high: float | None = None) -> int:
+    """Hatch the periods ``spans`` (start, end, seconds) on ``ax``: the whole height, or from ``low`` to
+    ``high`` in data units; periods of no time are left out. Returns how many were drawn."""
+    drawn = 0
+    for start, end in spans:
+        if end <= start:
+            continue
+        if low is None or high is None:
+            ax.axvspan(start, end, zorder=4, **OFF_STYLE)
+        else:
+            ax.broken_barh([(start, end - start)], (low, high - low), zorder=4, **OFF_STYLE)
+        drawn += 1
+    return drawn

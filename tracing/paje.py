@@ -2,11 +2,13 @@
 
 The file starts with SimGrid 3.32's header, the 18 ``%EventDef`` blocks numbered 0 to 17 with their fields in
 the order ``src/instr/instr_paje_header.cpp`` writes them in its default format (not ``tracing/basic``, no
-sizes, no SMPI call locations). Then come the type and value definitions, all known from the platform, and the
+sizes, no SMPI call locations). Then come the type and value definitions known from the platform, and the
 events, each line ``<event number> <time> <type> <container> [fields]`` with integer aliases for types, values
 and containers as SimGrid prints them, times and variable values with ``precision`` digits after the point
-(SimGrid's ``tracing/precision``, 6 by default). What is drawn (containers, states, variables, links, events)
-is decided by :mod:`tracing.paje_model`, shared with the CSV writer; see its docstring for the mapping.
+(SimGrid's ``tracing/precision``, 6 by default). The types only a run may need (a host going off) are defined
+among the events, just before their first use, as SimGrid writes its own; an event value with a blank is
+quoted. What is drawn (containers, states, variables, links, events) is decided by :mod:`tracing.paje_model`,
+shared with the CSV writer; see its docstring for the mapping.
 
 The file has no comment line: ViTE warns about every ``#`` line (SimGrid's two included), and a quote in one
 makes it read on past the end of the line.
@@ -35,6 +37,8 @@ from replay.platform import Platform
 from tracing.paje_model import PajeModel
 from tracing.paje_types import (
     CreateContainer,
+    DefineType,
+    DefineValue,
     DestroyContainer,
     EndLink,
     NewEvent,
@@ -111,7 +115,13 @@ def format_value(value: PajeValue) -> str:
 
 
 def format_operation(op: Operation, precision: int = 6) -> str:
-    """One event line; ``precision`` digits after the point for times and variable values (``std::fixed``)."""
+    """One event line; ``precision`` digits after the point for times and variable values (``std::fixed``). A
+    definition made during the run is its definition line (it has no date)."""
+    match op:
+        case DefineType(type=paje_type):
+            return format_type(paje_type)
+        case DefineValue(value=value):
+            return format_value(value)
     time = f"{op.time:.{precision}f}"
     match op:
         case CreateContainer(container=c):
@@ -124,7 +134,7 @@ def format_operation(op: Operation, precision: int = 6) -> str:
         case PushState(container=c, type=t, value=v):
             return f"{op.code} {time} {t.alias} {c.alias} {v.alias}"
         case NewEvent(container=c, type=t, value=name):
-            return f"{op.code} {time} {t.alias} {c.alias} {name}"
+            return f"{op.code} {time} {t.alias} {c.alias} {_field(name)}"
         case PopState(container=c, type=t):
             return f"{op.code} {time} {t.alias} {c.alias}"
         case StartLink(container=c, type=t, value=v, start=other, key=key) | EndLink(
@@ -132,6 +142,12 @@ def format_operation(op: Operation, precision: int = 6) -> str:
         ):
             return f"{op.code} {time} {t.alias} {c.alias} {v} {other.alias} {key}"
     raise TypeError(f"not a Paje operation: {op!r}")  # pragma: no cover
+
+
+def _field(text: str) -> str:
+    """A string field: quoted when it holds a blank (a cause: ``"host 'pm-2' went off at t=3 s"``), as is
+    otherwise (``stage1``); the model has taken the double quotes out."""
+    return f'"{text}"' if not text or any(char.isspace() for char in text) else text
 
 
 class PajeWriter(FileSink):

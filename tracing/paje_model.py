@@ -37,6 +37,13 @@ Types follow SimGrid's MSG-era tracing (``src/msg/instr_msg_vm.c`` and ``src/sur
   from ``ActorStarted`` to ``ActorEnded``, with ``MSG_PROCESS_STATE`` ``task_execute`` while they compute,
   ``send`` / ``receive`` while a transfer of theirs runs, and a ``MSG_PROCESS_LINK`` from the sender to the
   receiver for every communication (``CommStarted`` to ``CommEnded``).
+* An actor that does not end ``done`` (``killed``, ``failed``, ``blocked``) gets a ``MSG_PROCESS_END`` point event
+  on its container as it ends, valued ``<status>: <cause>``.
+* Hosts and links going off and on, and their speed, bandwidth and latency changing, are drawn by
+  :mod:`tracing.paje_availability` (``HOST_STATE``/``LINK_STATE`` ``off``, ``HOST_OFF``/``LINK_OFF`` events with
+  the cause, ``speed``, ``bandwidth``, ``latency`` variables). These types, and ``MSG_PROCESS_END``, are defined
+  at their first use (:meth:`tracing.paje_types.Definitions.late`), so that a run without failures gives the
+  trace it gave before they existed.
 * ``RunEnded`` (or :meth:`PajeModel.finish`) ends the communications still open and destroys every container
   but the root, children before parents.
 
@@ -70,7 +77,9 @@ from replay import events
 from replay.events import ResourceKind
 from replay.lifecycle import VmState
 from replay.platform import Platform, Zone
+from tracing.paje_availability import Availability
 from tracing.paje_types import (
+    ACTOR_END,
     ACTOR_STATE_VALUES,
     COMM_LINK_VALUE,
     LOOPBACK,
@@ -84,6 +93,7 @@ from tracing.paje_types import (
     VM_STATE_VALUES,
     Container,
     CreateContainer,
+    Definitions,
     DestroyContainer,
     EndLink,
     NewEvent,
@@ -94,6 +104,8 @@ from tracing.paje_types import (
     PushState,
     SetVariable,
     StartLink,
+    clean,
+    retarget,
 )
 
 __all__ = ["PajeModel"]
@@ -151,8 +163,10 @@ class _Comm:
 class PajeModel:
     """Turns records into Paje operations for one run on ``platform`` (see the module docstring).
 
-    ``types`` and ``values`` list every definition, in the order a trace file must declare them (all known
-    from the platform, so a writer can print them before the first event). :meth:`start` gives the creation
+    ``types`` and ``values`` list the definitions known from the platform, in the order a trace file must
+    declare them, so that a writer can print them before the first event; those a run reveals (a host going
+    off) come later, as :class:`~tracing.paje_types.DefineType` and ``DefineValue`` operations, just before their
+    first use, and join these lists then. :meth:`start` gives the creation
     of the platform's containers at time 0, :meth:`handle` the operations of one record (in emission order,
     and in time order), :meth:`finish` those that close the trace.
     """
@@ -160,12 +174,12 @@ class PajeModel:
     def __init__(self, platform: Platform, *, actors: bool = False) -> None:
         self.platform = platform
         self.actors = actors
-        self.types: list[PajeType] = []
-        self.values: list[PajeValue] = []
-        self._type_ids = itertools.count()
+        self.defs = Definitions()
+        #: every definition: those known from the platform, then those the run adds (:meth:`Definitions.late`)
+        self.types: list[PajeType] = self.defs.types
+        self.values: list[PajeValue] = self.defs.values
         self._container_ids = itertools.count()
-        self._values: dict[tuple[int, str], PajeValue] = {}
-        self.root_type = self._define("container", "0", None)
+        self.root_type = self.defs.define("container", "0", None)
         self.root = Container(next(self._container_ids), platform.root.id, self.root_type, None, 0)
         self._zone_types: list[PajeType] = [self.root_type]
         #: the types under each HOST type, by the alias of the zone type holding it
@@ -202,7 +216,9 @@ class PajeModel:
         self.now = 0.0
         self.started = False
         self.finished = False
+        self._availability = Availability(platform, self.defs, self._named)
         self._handlers: dict[type, Callable[[Any, list[Operation]], None]] = {
+            **self._availability.handlers(),
             events.VmCreated: self._vm_created,
             events.VmStateChanged: self._vm_state_changed,
             events.VmMoved: self._vm_moved,
@@ -226,24 +242,10 @@ class PajeModel:
             })
 
     # -- definitions ---------------------------------------------------------------------------------------------
-    def _define(
-        self, kind: str, name: str, parent: PajeType | None, color: str = "",
-        start: PajeType | None = None, end: PajeType | None = None,
-    ) -> PajeType:
-        paje_type = PajeType(next(self._type_ids), kind, name, parent, color, start, end)
-        self.types.append(paje_type)
-        return paje_type
-
-    def _define_values(self, paje_type: PajeType, values: dict[str, str]) -> None:
-        for name, color in values.items():
-            value = PajeValue(next(self._type_ids), paje_type, name, color)
-            self.values.append(value)
-            self._values[paje_type.alias, name] = value
-
     def _zone_type(self, depth: int) -> PajeType:
         while len(self._zone_types) <= depth:
             level = len(self._zone_types)
-            self._zone_types.append(self._define("container", f"L{level}", self._zone_types[-1]))
+            self._zone_types.append(self.defs.define("container", f"L{level}", self._zone_types[-1]))
         return self._zone_types[depth]
 
     def _define_platform_types(self, zone: Zone, depth: int) -> None:
@@ -254,28 +256,28 @@ class PajeModel:
         if any(link != LOOPBACK for link in zone.links) and zone_type.alias not in self._link_types:
             self._define_link_type(zone_type)
         if zone.routers and zone_type.alias not in self._router_types:
-            self._router_types[zone_type.alias] = self._define("container", "ROUTER", zone_type)
+            self._router_types[zone_type.alias] = self.defs.define("container", "ROUTER", zone_type)
         for child in zone.children:
             self._define_platform_types(child, depth + 1)
 
     def _define_link_type(self, parent: PajeType) -> None:
-        link_type = self._define("container", "LINK", parent)
-        used = self._define("variable", "bandwidth_used", link_type, USED_COLOR)
+        link_type = self.defs.define("container", "LINK", parent)
+        used = self.defs.define("variable", "bandwidth_used", link_type, USED_COLOR)
         self._link_types[parent.alias] = (link_type, used)
         if self._has_link_power:
-            self._link_power[link_type.alias] = self._define("variable", "power", link_type, POWER_COLOR)
+            self._link_power[link_type.alias] = self.defs.define("variable", "power", link_type, POWER_COLOR)
 
     def _define_host_types(self, zone_type: PajeType) -> _HostTypes:
-        host = self._define("container", "HOST", zone_type)
-        power_used = self._define("variable", "power_used", host, USED_COLOR)
-        disk_used = self._define("variable", "disk_used", host, USED_COLOR) if self._has_disk else None
-        power = self._define("variable", "power", host, POWER_COLOR) if self._has_host_power else None
-        pstate = self._define("variable", "pstate", host, PSTATE_COLOR) if self._has_pstates else None
-        vm = self._define("container", "MSG_VM", host)
-        vm_state = self._define("state", "MSG_VM_STATE", vm)
-        self._define_values(vm_state, VM_STATE_VALUES)
-        vm_power_used = self._define("variable", "power_used", vm, USED_COLOR)
-        vm_stage = self._define("event", "MSG_VM_MIGRATION", vm)
+        host = self.defs.define("container", "HOST", zone_type)
+        power_used = self.defs.define("variable", "power_used", host, USED_COLOR)
+        disk_used = self.defs.define("variable", "disk_used", host, USED_COLOR) if self._has_disk else None
+        power = self.defs.define("variable", "power", host, POWER_COLOR) if self._has_host_power else None
+        pstate = self.defs.define("variable", "pstate", host, PSTATE_COLOR) if self._has_pstates else None
+        vm = self.defs.define("container", "MSG_VM", host)
+        vm_state = self.defs.define("state", "MSG_VM_STATE", vm)
+        self.defs.define_values(vm_state, VM_STATE_VALUES)
+        vm_power_used = self.defs.define("variable", "power_used", vm, USED_COLOR)
+        vm_stage = self.defs.define("event", "MSG_VM_MIGRATION", vm)
         actor = vm_actor = None
         if self.actors:
             vm_actor = self._define_actor_type(vm)
@@ -285,23 +287,23 @@ class PajeModel:
         )
 
     def _define_actor_type(self, parent: PajeType) -> PajeType:
-        actor = self._define("container", "MSG_PROCESS", parent)
-        state = self._actor_states[actor.alias] = self._define("state", "MSG_PROCESS_STATE", actor)
-        self._define_values(state, ACTOR_STATE_VALUES)
+        actor = self.defs.define("container", "MSG_PROCESS", parent)
+        state = self._actor_states[actor.alias] = self.defs.define("state", "MSG_PROCESS_STATE", actor)
+        self.defs.define_values(state, ACTOR_STATE_VALUES)
         return actor
 
     def _define_link_types(self) -> None:
         vm_types = [bundle.vm for bundle in self._host_types.values()]
         for start in vm_types:
             for end in vm_types:
-                self._vm_links[start.alias, end.alias] = self._define(
+                self._vm_links[start.alias, end.alias] = self.defs.define(
                     "link", "MSG_VM_LINK", self.root_type, start=start, end=end
                 )
         if self.actors:
             actor_types = [t for b in self._host_types.values() for t in (b.actor, b.vm_actor) if t is not None]
             for start in actor_types:
                 for end in actor_types:
-                    self._actor_links[start.alias, end.alias] = self._define(
+                    self._actor_links[start.alias, end.alias] = self.defs.define(
                         "link", "MSG_PROCESS_LINK", self.root_type, start=start, end=end
                     )
 
@@ -313,7 +315,7 @@ class PajeModel:
         raise KeyError(f"no type {name!r} under type {parent.name!r} ({parent.alias})")
 
     def value(self, paje_type: PajeType, name: str) -> PajeValue:
-        return self._values[paje_type.alias, name]
+        return self.defs.value(paje_type, name)
 
     # -- the run -------------------------------------------------------------------------------------------------
     def start(self) -> list[Operation]:
@@ -325,6 +327,7 @@ class PajeModel:
         self._create_zone(self.platform.root, self.root, ops)
         for name in self._orphan_links:
             self._create_link(name, self.root, ops)
+        self._availability.start(ops)
         return ops
 
     def handle(self, record: Any) -> list[Operation]:
@@ -368,7 +371,7 @@ class PajeModel:
     # -- containers ----------------------------------------------------------------------------------------------
     def _new_container(self, name: str, paje_type: PajeType, parent: Container, time: float,
                        ops: list[Operation]) -> Container:
-        container = Container(next(self._container_ids), _clean(name), paje_type, parent, parent.depth + 1)
+        container = Container(next(self._container_ids), clean(name), paje_type, parent, parent.depth + 1)
         parent.children[container.alias] = container
         ops.append(CreateContainer(time, container))
         return container
@@ -444,7 +447,7 @@ class PajeModel:
 
     def _show_vm_state(self, vm: _Vm, time: float, ops: list[Operation], wanted: Iterable[str]) -> None:
         state_type = self._host_bundle(vm.container).vm_state
-        _retarget(ops, time, vm.container, state_type, vm.stack, tuple(wanted), self._values)
+        retarget(ops, time, vm.container, state_type, vm.stack, tuple(wanted), self.defs)
 
     def _vm_moved(self, record: events.VmMoved, ops: list[Operation]) -> None:
         time = record.time
@@ -534,6 +537,7 @@ class PajeModel:
             pstate = self._host_bundle(host).pstate
             if pstate is not None:
                 ops.append(SetVariable(record.time, host, pstate, float(record.pstate)))
+        self._availability.pstate_changed(record, ops)
 
     def _resource_used(self, record: events.ResourceUsed, ops: list[Operation]) -> None:
         kind = record.kind
@@ -603,6 +607,11 @@ class PajeModel:
                     self._actor_stops(comm.receiver, "receive", record.time, ops)
             if not queue:
                 del self._comms[signature]
+        if record.killed or record.status != "done":  # how it ended, before its container goes
+            end_type = self.defs.late("event", ACTOR_END, actor.container.type, record.time, ops)
+            status = record.status if record.status != "done" else "killed"
+            label = f"{status}: {record.cause}" if record.cause else status
+            ops.append(NewEvent(record.time, actor.container, end_type, clean(label)))
         self._destroy(actor.container, record.time, ops)
         vm = self._vms.get(actor.host)
         if vm is not None:
@@ -618,7 +627,7 @@ class PajeModel:
 
     def _show_actor(self, actor: _Actor, time: float, ops: list[Operation]) -> None:
         state_type = self._actor_states[actor.container.type.alias]
-        _retarget(ops, time, actor.container, state_type, actor.stack, tuple(actor.doing), self._values)
+        retarget(ops, time, actor.container, state_type, actor.stack, tuple(actor.doing), self.defs)
 
     def _actor_does(self, name: str, what: str, time: float, ops: list[Operation]) -> None:
         actor = self._actors.get(name)
@@ -669,25 +678,3 @@ class PajeModel:
 
 def _signature(record: events.CommStarted | events.CommEnded) -> tuple[Any, ...]:
     return (record.mailbox, record.src, record.dst, record.size, record.sender, record.receiver)
-
-
-def _retarget(
-    ops: list[Operation], time: float, container: Container, state_type: PajeType, stack: list[PajeValue],
-    wanted: tuple[str, ...], values: dict[tuple[int, str], PajeValue],
-) -> None:
-    """Pop ``stack`` down to its longest prefix matching ``wanted``, then push the rest of ``wanted``."""
-    keep = 0
-    while keep < len(stack) and keep < len(wanted) and stack[keep].name == wanted[keep]:
-        keep += 1
-    while len(stack) > keep:
-        stack.pop()
-        ops.append(PopState(time, container, state_type))
-    for name in wanted[keep:]:
-        value = values[state_type.alias, name]
-        stack.append(value)
-        ops.append(PushState(time, container, state_type, value))
-
-
-def _clean(name: str) -> str:
-    """A name as a Paje field can hold it: no double quote, no line break."""
-    return name.replace('"', "'").replace("\n", " ").replace("\r", " ")

@@ -3,24 +3,35 @@
 :class:`tracing.paje_model.PajeModel` decides which of these a run produces; the writers print them
 (:mod:`tracing.paje`) or turn them into rows (:mod:`tracing.csv_writer`). The names and colors are SimGrid's
 MSG-era ones (see :mod:`tracing.paje_model`), and :data:`VM_STACKS` says how each VM state is drawn as a stack
-of ``MSG_VM_STATE`` values.
+of ``MSG_VM_STATE`` values. :class:`Definitions` holds a trace's types and values: those the platform implies,
+written before the first event, and those only a run reveals (a host going off), defined at their first use by
+:class:`DefineType` and :class:`DefineValue` operations, as SimGrid itself defines a type when it first needs it.
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from replay.lifecycle import VmState
 
 __all__ = [
+    "ACTOR_END",
     "ACTOR_STATE_VALUES",
+    "CAPACITY_COLOR",
     "COMM_LINK_VALUE",
+    "HOST_OFF",
+    "HOST_STATE",
+    "LATENCY_COLOR",
+    "LINK_OFF",
+    "LINK_STATE",
     "LOOPBACK",
     "MIGRATION_FORCED_VALUE",
     "MIGRATION_LINK_VALUE",
     "MIGRATION_STAGE_VALUES",
+    "OFF_VALUES",
     "POWER_COLOR",
     "PSTATE_COLOR",
     "USED_COLOR",
@@ -28,6 +39,9 @@ __all__ = [
     "VM_STATE_VALUES",
     "Container",
     "CreateContainer",
+    "DefineType",
+    "DefineValue",
+    "Definitions",
     "DestroyContainer",
     "EndLink",
     "NewEvent",
@@ -39,6 +53,8 @@ __all__ = [
     "PushState",
     "SetVariable",
     "StartLink",
+    "clean",
+    "retarget",
 ]
 
 
@@ -177,9 +193,96 @@ class NewEvent:
     code: ClassVar[int] = PajeEventType.NewEvent
 
 
+@dataclass(frozen=True, slots=True)
+class DefineType:
+    """A type defined during the run, just before its first use (``time`` is when; Paje's line has no date)."""
+
+    time: float
+    type: PajeType
+
+
+@dataclass(frozen=True, slots=True)
+class DefineValue:
+    """A value of a type defined during the run, right after its type."""
+
+    time: float
+    value: PajeValue
+
+
 Operation = (
     CreateContainer | DestroyContainer | SetVariable | PushState | PopState | StartLink | EndLink | NewEvent
+    | DefineType | DefineValue
 )
+
+
+# -- definitions ------------------------------------------------------------------------------------------------
+class Definitions:
+    """The types and values of one trace, with their aliases: types and values share one counter (the root type
+    is 0), as SimGrid prints them.
+
+    :meth:`define` gives the definitions known before the run (``types`` and ``values``, in the order a file
+    declares them); :meth:`late` those a run may or may not need (a host's ``HOST_STATE`` once some host goes
+    off), defined once, at their first use, as :class:`DefineType` and :class:`DefineValue` operations, so that
+    a run that never needs them gives the trace it gave before they existed, byte for byte.
+    """
+
+    def __init__(self) -> None:
+        self.types: list[PajeType] = []
+        self.values: list[PajeValue] = []
+        self._ids = itertools.count()
+        self._values: dict[tuple[int, str], PajeValue] = {}
+        self._late: dict[tuple[int, str], PajeType] = {}
+
+    def define(self, kind: str, name: str, parent: PajeType | None, color: str = "",
+               start: PajeType | None = None, end: PajeType | None = None) -> PajeType:
+        paje_type = PajeType(next(self._ids), kind, name, parent, color, start, end)
+        self.types.append(paje_type)
+        return paje_type
+
+    def define_values(self, paje_type: PajeType, values: dict[str, str]) -> list[PajeValue]:
+        defined = []
+        for name, color in values.items():
+            value = PajeValue(next(self._ids), paje_type, name, color)
+            self.values.append(value)
+            self._values[paje_type.alias, name] = value
+            defined.append(value)
+        return defined
+
+    def value(self, paje_type: PajeType, name: str) -> PajeValue:
+        return self._values[paje_type.alias, name]
+
+    def late(self, kind: str, name: str, parent: PajeType, time: float, ops: list[Operation], *, color: str = "",
+             values: dict[str, str] | None = None) -> PajeType:
+        """The type ``name`` under ``parent``; the first call defines it (and its ``values``), appending the
+        definitions to ``ops``."""
+        paje_type = self._late.get((parent.alias, name))
+        if paje_type is None:
+            paje_type = self._late[parent.alias, name] = self.define(kind, name, parent, color)
+            ops.append(DefineType(time, paje_type))
+            ops.extend(DefineValue(time, value) for value in self.define_values(paje_type, values or {}))
+        return paje_type
+
+
+def retarget(
+    ops: list[Operation], time: float, container: Container, state_type: PajeType, stack: list[PajeValue],
+    wanted: tuple[str, ...], definitions: Definitions,
+) -> None:
+    """Pop ``stack`` down to its longest prefix matching ``wanted``, then push the rest of ``wanted``."""
+    keep = 0
+    while keep < len(stack) and keep < len(wanted) and stack[keep].name == wanted[keep]:
+        keep += 1
+    while len(stack) > keep:
+        stack.pop()
+        ops.append(PopState(time, container, state_type))
+    for name in wanted[keep:]:
+        value = definitions.value(state_type, name)
+        stack.append(value)
+        ops.append(PushState(time, container, state_type, value))
+
+
+def clean(name: str) -> str:
+    """A name as a Paje field can hold it: no double quote, no line break."""
+    return name.replace('"', "'").replace("\n", " ").replace("\r", " ")
 
 # -- the vocabulary ---------------------------------------------------------------------------------------------
 #: The ``MSG_VM_STATE`` stack (bottom first) shown for each VM state.
@@ -220,6 +323,21 @@ USED_COLOR = "0.5 0.5 0.5"
 #: Color of the ``power`` variable (watts) of hosts and links, and of ``pstate``.
 POWER_COLOR = "0.9 0.4 0.1"
 PSTATE_COLOR = "0.4 0.4 0.9"
+
+#: Availability (defined at their first use: see :class:`Definitions`). ``HOST_STATE`` on a ``HOST`` and
+#: ``LINK_STATE`` on a ``LINK`` hold the value ``off`` (black, unlike any other state) while it is off, nothing
+#: while it is on; a ``HOST_OFF`` or ``LINK_OFF`` point event, when it goes off, has the cause as its value.
+HOST_STATE = "HOST_STATE"
+LINK_STATE = "LINK_STATE"
+HOST_OFF = "HOST_OFF"
+LINK_OFF = "LINK_OFF"
+OFF_VALUES: dict[str, str] = {"off": "0 0 0"}
+#: The ``speed`` (flop/s, all cores) of a ``HOST`` and the ``bandwidth`` (byte/s) of a ``LINK`` whose capacity
+#: changes (SimGrid's names), and the ``latency`` (s) of a ``LINK``, with their colors.
+CAPACITY_COLOR = "0.2 0.6 0.2"
+LATENCY_COLOR = "0.6 0.6 0.2"
+#: The point event at the end of an actor that did not end ``done``: its value is ``<status>: <cause>``.
+ACTOR_END = "MSG_PROCESS_END"
 
 LOOPBACK = "__loopback__"
 

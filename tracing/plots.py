@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracing.analysis import report
-from tracing.drawing import MIN_PANEL_POINTS, listing, natural_key
+from tracing.drawing import MIN_PANEL_POINTS, OFF_STYLE, listing, natural_key, shade_off
 from tracing.drawing import load_matplotlib as _matplotlib
 from tracing.errors import AnalysisError
 from tracing.paje_types import VM_STATE_VALUES
@@ -205,9 +205,11 @@ def state_counts(states: pl.DataFrame) -> pl.DataFrame:
 
 
 # -- drawing ---------------------------------------------------------------------------------------------------------
-def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: float, title: str | None = None) -> None:
+def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: float, title: str | None = None,
+               offs: pl.DataFrame | None = None) -> None:
     """Draw the Gantt chart of ``states`` (``vm, state, start, end, host``: visible VM states) and ``moves``
-    (``vm, src, dst, time``) on ``ax``, over [0, ``end``] seconds."""
+    (``vm, src, dst, time``) on ``ax``, over [0, ``end``] seconds; ``offs`` (``kind, name, start, end``) hatches
+    the periods each PM was off across its rows."""
     mpl = _matplotlib()
     rows = _rows(states)
     ys, groups = _layout(rows)
@@ -248,6 +250,7 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
         ax.annotate(vm, xy=(time, y0 - 0.5 if y1 < y0 else y0 + 0.5), xytext=(4, 0), textcoords="offset points",
                     va="center", ha="left", fontsize=8, zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": _MOVE, "lw": 0.5, "alpha": 0.9})
+    hatched = sum(shade_off(ax, _spans(offs, host), low - 0.5, high + 0.5) for host, (low, high) in groups.items())
     ax.set_yticks([ys[row] for row in rows], [vm for _, vm in rows], fontsize=9)
     centers = {host: (low + high) / 2 for host, (low, high) in groups.items()}
     widest = max((len(vm) for _, vm in rows), default=4)
@@ -266,6 +269,8 @@ def draw_gantt(ax: Axes, states: pl.DataFrame, moves: pl.DataFrame, *, end: floa
     handles = [mpl.patches.Patch(facecolor=STATE_COLORS.get(s, _OTHER_STATE), alpha=BAR_ALPHA,
                                  label=STATE_LABELS.get(s, s)) for s in seen]
     handles.append(mpl.lines.Line2D([], [], color=_MOVE, marker=">", lw=1.4, markersize=6, label="move (migration)"))
+    if hatched:
+        handles.append(mpl.patches.Patch(label="PM off", **OFF_STYLE))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=9, frameon=False,
               title="VM state", title_fontsize=9, alignment="left")
     if not rows:
@@ -286,11 +291,20 @@ def _host_series(series: pl.DataFrame, limit: int = MAX_HOST_PANELS) -> tuple[li
     return shown, idle, sorted(used[limit:], key=natural_key), known
 
 
+def _spans(offs: pl.DataFrame | None, host: str) -> list[tuple[float, float]]:
+    """The periods ``host`` was off, from ``offs`` (:func:`tracing.capacity.off_periods`)."""
+    if offs is None:
+        return []
+    return offs.filter((pl.col("kind") == "host") & (pl.col("name") == host)).select("start", "end").rows()
+
+
 def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataFrame, *, end: float,
-                     hosts: Sequence[str], fractions: bool, title: str | None = None) -> None:
+                     hosts: Sequence[str], fractions: bool, title: str | None = None,
+                     offs: pl.DataFrame | None = None) -> None:
     """Draw the ``power_used`` of ``hosts`` (one per axes of ``axes``) from ``series`` (``kind, name, start,
     end, value, capacity, fraction``: :func:`tracing.analysis.utilization`) as step plots over [0, ``end``],
-    as fractions of capacity if ``fractions``, else in Gflop/s; ``moves`` adds dotted lines at the moves."""
+    as fractions of capacity if ``fractions``, else in Gflop/s; ``moves`` adds dotted lines at the moves,
+    ``offs`` hatches the periods a host was off (left out of its mean, as in :func:`mean_utilization`)."""
     mpl = _matplotlib()
     span = max(end, 1e-9)
     column = "fraction" if fractions else "value"
@@ -298,14 +312,18 @@ def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataF
     for index, (ax, host) in enumerate(zip(axes, hosts, strict=True)):
         rows = series.filter((pl.col("kind") == "host") & (pl.col("name") == host)).sort("start")
         xs = [*rows["start"].to_list(), rows["end"][-1] if rows.height else span]
-        ys = [v * scale for v in rows[column].to_list()]
+        ys = [v * scale for v in rows[column].fill_null(0.0).to_list()]  # off: no fraction
         ys.append(ys[-1] if ys else 0.0)
         ax.fill_between(xs, ys, step="post", color=_FILL, alpha=0.35, lw=0, zorder=2)
         ax.step(xs, ys, where="post", color=_FILL, lw=1.2, zorder=3)
         durations = rows["duration"].to_list()
         total = sum(durations)
-        mean = sum(y * d for y, d in zip(ys, durations, strict=False)) / span if total else 0.0
+        off = _spans(offs, host)
+        down = sum(stop - start for start, stop in off)
+        mean = sum(y * d for y, d in zip(ys, durations, strict=False)) / (span - down) if total and span > down else 0.0
         label = f"mean {mean:.1%}" if fractions else f"mean {mean:.2f} Gflop/s"
+        if shade_off(ax, off):
+            label += f"\noff {down:.3g} s"
         ax.text(1.01, 0.5, label, transform=ax.transAxes, ha="left", va="center", fontsize=9)
         _mark_moves(ax, host, moves, span)
         small = ax.get_position().height * ax.figure.get_figheight() * 72 < 2 * MIN_PANEL_POINTS
@@ -438,7 +456,8 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     mpl = _matplotlib()
     wanted = {"gantt": ["states"], "utilization": ["utilization"], "power": ["energy"],
               "all": ["states", "utilization", "energy"]}[what]
-    frames = report(trace_csv, what=[*wanted, "moves"], migrations_csv=migrations_csv, platform=platform)
+    frames = report(trace_csv, what=[*wanted, "moves", "off_periods"], migrations_csv=migrations_csv,
+                    platform=platform)
     end = float(frames["run"]["simulated_time"].item())
     moves = frames["moves"]
     name = Path(trace_csv).name
@@ -490,7 +509,7 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
                          f"by name (a taller figure shows more)")
             chosen = {vm for _, vm in rows}
             draw_gantt(gantt_ax, states.filter(pl.col("vm").is_in(chosen)) if crowded else states, moves,
-                       end=end, title=title)
+                       end=end, title=title, offs=frames["off_periods"])
             if crowded:
                 gantt_ax.title.set_fontsize(10)
             if what == "all":
@@ -500,7 +519,8 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
             title = ("Host CPU utilization (fraction of cores \u00d7 core speed)" if fractions
                      else "Host CPU usage in Gflop/s (capacities unknown without the platform)")
             draw_utilization(host_axes, frames["utilization"], moves, end=end, hosts=hosts, fractions=fractions,
-                             title=f"{title} \u2014 {name}" if what == "utilization" else title)
+                             title=f"{title} \u2014 {name}" if what == "utilization" else title,
+                             offs=frames["off_periods"])
             if not hosts:
                 ax = fig.add_subplot(grid[-1])
                 ax.text(0.5, 0.5, "no host computed in this trace", transform=ax.transAxes, ha="center")

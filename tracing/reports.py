@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tracing.schema import ENERGY_VARIABLES, VARIABLES
+from tracing.schema import AVAILABILITY_TYPES, ENERGY_VARIABLES, FAILURE_TYPES, VARIABLES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from replay.platform import Platform
 
 __all__ = [
-    "REPORTS", "Inputs", "Lazy", "Plan", "Report", "Shown", "chosen", "human", "listed", "register", "summaries",
+    "REPORTS", "Detail", "Inputs", "Lazy", "Plan", "Report", "Shown", "chosen", "human", "listed", "register",
+    "summaries", "tables",
 ]
 
 PathArg = str | os.PathLike[str]
@@ -68,6 +69,19 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True)
+class Detail:
+    """A frame of a report that ``replay analyze`` prints after its summary (as a table, a CSV section, a JSON
+    key), with its title and how a person reads it (``table``, as :attr:`Report.table`)."""
+
+    frame: str
+    title: str
+    table: Callable[[pl.DataFrame], Shown] | None = None
+
+    def shown(self, frame: pl.DataFrame) -> Shown:
+        return self.table(frame) if self.table is not None else (frame, "")
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """One report: see the module docstring. ``title`` is ``None`` for a report that is only a frame for other
     code (``moves``, for the plots): ``"all"`` and ``replay analyze`` leave it out. ``table`` is ``None`` for a
@@ -81,6 +95,8 @@ class Report:
     plan: Callable[[pl.LazyFrame, Inputs], Plan]
     title: str | None = None
     table: Callable[[pl.DataFrame], Shown] | None = None
+    #: frames printed after the summary, when it is not empty (most reports have one table: none)
+    details: tuple[Detail, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -145,6 +161,18 @@ def summaries(frames: Mapping[str, pl.DataFrame]) -> list[tuple[Report, pl.DataF
     return [(report, frames[report.summary]) for report in listed() if report.summary in frames]
 
 
+def tables(frames: Mapping[str, pl.DataFrame]) -> list[tuple[str, str, pl.DataFrame, Callable[[pl.DataFrame], Shown]]]:
+    """What ``replay analyze`` prints of ``frames``: ``(name, title, frame, shown)`` for each listed report's
+    summary, followed by its :attr:`Report.details` when the summary has rows."""
+    found: list[tuple[str, str, pl.DataFrame, Callable[[pl.DataFrame], Shown]]] = []
+    for report, frame in summaries(frames):
+        found.append((report.summary, report.title or report.summary, frame, report.shown))
+        if not frame.is_empty():
+            found.extend((detail.frame, detail.title, frames[detail.frame], detail.shown)
+                         for detail in report.details if detail.frame in frames)
+    return found
+
+
 # -- quantities for people -----------------------------------------------------------------------------------------
 _DECIMAL = ("", "k", "M", "G", "T", "P", "E", "Z", "Y")
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
@@ -204,7 +232,7 @@ register(Report(
 ))
 register(Report(
     name="utilization",
-    needs=("HOST", "MSG_VM", *VARIABLES),
+    needs=("HOST", "MSG_VM", *VARIABLES, *AVAILABILITY_TYPES),
     frames=("mean_utilization", "utilization"),
     plan=Lazy("tracing.utilization:utilization_plan"),
     title="Mean utilization over the run",
@@ -231,4 +259,21 @@ register(Report(
     needs=("MSG_VM", "MSG_VM_LINK"),
     frames=("moves",),
     plan=Lazy("tracing.migrations:moves_plan"),
+))
+register(Report(
+    name="off_periods",
+    needs=("HOST_STATE", "LINK_STATE"),
+    frames=("off_periods",),
+    plan=Lazy("tracing.capacity:off_periods_plan"),
+))
+register(Report(
+    name="failures",
+    needs=(*FAILURE_TYPES, "MSG_VM", "MSG_VM_STATE", "MSG_VM_LINK", "MSG_VM_MIGRATION", "MSG_PROCESS",
+           "MSG_PROCESS_STATE"),
+    frames=("failures", "outages", "lost"),
+    plan=Lazy("tracing.failures:failures_plan"),
+    title="Hosts and links that went off",
+    table=Lazy("tracing.failures:failures_table"),
+    details=(Detail("outages", "Outages (s)", Lazy("tracing.failures:outages_table")),
+             Detail("lost", "Lost with them: VMs, actors, migrations", Lazy("tracing.failures:lost_table"))),
 ))

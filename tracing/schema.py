@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tracing.paje_types import ACTOR_END, HOST_OFF, HOST_STATE, LINK_OFF, LINK_STATE
+
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["CSV_COLUMNS", "ENERGY_VARIABLES", "MIGRATIONS", "MIGRATION_COLUMNS", "TIDY", "VARIABLES", "CsvTable"]
+__all__ = [
+    "AVAILABILITY_TYPES", "AVAILABILITY_VARIABLES", "CSV_COLUMNS", "ENERGY_VARIABLES", "FAILURE_TYPES", "MIGRATIONS",
+    "MIGRATION_COLUMNS", "TIDY", "VARIABLES", "CsvTable",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +71,15 @@ VARIABLES = ("power_used", "bandwidth_used", "disk_used")
 #: (the index of the current power state) of every ``HOST`` when some host has several power states. They are
 #: not usages, so not in :data:`VARIABLES`; :mod:`tracing.energy` reads them.
 ENERGY_VARIABLES = ("power", "pstate")
+
+#: The tidy table's availability variables, written only for the hosts and links whose capacity changes (a
+#: profile, or a change made from Python): ``speed`` of a ``HOST`` (flop/s, all cores: comparable with its
+#: ``power_used``), ``bandwidth`` (byte/s) and ``latency`` (s) of a ``LINK``. Not usages either.
+AVAILABILITY_VARIABLES = ("speed", "bandwidth", "latency")
+
+#: The types that say a capacity changed or a resource was off, which utilization reads (with ``pstate``).
+AVAILABILITY_TYPES = ("pstate", "speed", "bandwidth", HOST_STATE, LINK_STATE)
+
+#: The types written only when something goes off or ends badly: the ``off`` states of hosts and links, the
+#: events that give their causes, and the event at the end of an actor that did not end ``done``.
+FAILURE_TYPES = (HOST_STATE, LINK_STATE, HOST_OFF, LINK_OFF, ACTOR_END)

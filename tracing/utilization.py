@@ -6,11 +6,14 @@ a disk (byte/s) are step functions: each row is a value held from ``start`` to `
 platform: :func:`capacities` (host: cores x core speed, link: bandwidth, disk: the ``disk_bandwidth`` property),
 or a frame of your own with columns ``kind, name, capacity``.
 
-A VM's capacity is its cores x the core speed of the PM it is on, so it changes when the VM moves to a PM of
-another speed: each value is divided by the capacity at its date. The PM at each date is the ``parent`` of the
-VM's ``MSG_VM`` container; the cores are not in the tidy table (its rows are those of the Paje trace, which
-says where a VM is, not how big it is): they come from the action trace that created the VMs (:func:`vm_cores`,
-``replay analyze --trace``), or a mapping of your own. Without them, VMs have no fraction.
+Capacities change during a run (:mod:`tracing.capacity`): a host's with its power state (``pstate``) and its
+availability (``speed``), a link's with its ``bandwidth``; a host or link that is off has none, and its time off
+is left out of its means (``time`` is how long it was up). Rows are cut where a capacity changes, and each value
+is divided by the capacity at its date. A VM's capacity is its cores x the core speed of the PM it is on, so it
+changes when the VM moves to a PM of another speed, or its PM's speed changes. The PM at each date is the
+``parent`` of the VM's ``MSG_VM`` container; the cores are not in the tidy table (its rows are those of the Paje
+trace, which says where a VM is, not how big it is): they come from the action trace that created the VMs
+(:func:`vm_cores`, ``replay analyze --trace``), or a mapping of your own. Without them, VMs have no fraction.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from replay.platform import Platform, default_platform, load_platform
 from replay.trace import iter_actions
 from replay.trace.vm_actions import VmCreate
 from replay.units import parse_bandwidth
+from tracing.capacity import attach, host_speeds, off_periods, steps
 from tracing.reports import Inputs, Plan, Shown, human
 from tracing.schema import VARIABLES
 from tracing.tidy import PathArg, Trace, as_lazy, collect, containers, run_end, sum_in_order
@@ -100,15 +104,21 @@ def _fingerprint(lf: pl.LazyFrame) -> pl.LazyFrame:
     ).select("container", "depth").unique().sort("depth", "container")
 
 
-def _platform_capacities(fingerprint: pl.DataFrame, platform: Platform | PathArg | None) -> pl.DataFrame | None:
+def _run_platform(fingerprint: pl.DataFrame, platform: Platform | PathArg | None) -> Platform | None:
+    """The platform of the run: ``platform`` (loaded), else the embedded one if the trace was made on it."""
     if platform is not None:
-        return capacities(platform)
+        return platform if isinstance(platform, Platform) else load_platform(platform)
     default = default_platform()
     roots = fingerprint.filter(pl.col("depth") == 0)["container"].to_list()
     hosts = set(fingerprint.filter(pl.col("depth") > 0)["container"].to_list())
     if roots == [default.root.id] and hosts and hosts <= set(default.hosts):
-        return capacities(default)
+        return default
     return None
+
+
+def _platform_capacities(fingerprint: pl.DataFrame, platform: Platform | PathArg | None) -> pl.DataFrame | None:
+    run_platform = _run_platform(fingerprint, platform)
+    return capacities(run_platform) if run_platform is not None else None
 
 
 def capacities_for(trace: Trace, platform: Platform | PathArg | None = None) -> pl.DataFrame | None:
@@ -118,10 +128,14 @@ def capacities_for(trace: Trace, platform: Platform | PathArg | None = None) -> 
     return _platform_capacities(collect(_fingerprint(as_lazy(trace)), trace), platform)
 
 
-def _capacity_frame(caps: pl.DataFrame | Platform | PathArg | None) -> pl.DataFrame | None:
+def _capacity_sources(
+    caps: pl.DataFrame | Platform | PathArg | None,
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """The capacities at the start and the hosts' speeds per power state (only from a platform)."""
     if caps is None or isinstance(caps, pl.DataFrame):
-        return caps
-    return capacities(caps)
+        return caps, None
+    platform = caps if isinstance(caps, Platform) else load_platform(caps)
+    return capacities(platform), host_speeds(platform)
 
 
 def _utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -143,40 +157,21 @@ def _utilization(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _vm_hosts(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Where each VM was: ``vm, host, c_start`` (one row per ``MSG_VM`` container, by start)."""
-    return containers(lf, "MSG_VM", "vm").select("vm", "host", "c_start")
+    """Where each VM was: ``vm, host, c_start, c_end`` (one row per ``MSG_VM`` container, by start)."""
+    return containers(lf, "MSG_VM", "vm").select("vm", "host", "c_start", "c_end")
 
 
-def _with_capacity(series: pl.LazyFrame, caps: pl.DataFrame | None, vm_hosts: pl.LazyFrame,
-                   cores: VmCores | None) -> pl.LazyFrame:
-    """``series`` (rows of :func:`_utilization`) with the capacity at each row's date and ``fraction`` =
-    value / capacity: hosts, links and disks by name from ``caps``; a VM by name from ``caps`` if it is there,
-    else its ``cores`` x the core speed (``caps``) of the PM it was on at the row's start (the ``MSG_VM``
-    container then alive, ``vm_hosts``)."""
-    if caps is None:
-        caps = pl.DataFrame(schema=_CAPACITIES)
-    named = caps.select("kind", "name", pl.col("capacity").cast(pl.Float64)).unique(["kind", "name"], keep="last")
-    frame = series.join(named.lazy(), on=["kind", "name"], how="left", maintain_order="left")
-    if cores and "core_speed" in caps.columns:
-        speeds = caps.filter(pl.col("kind") == "host").select(pl.col("name").alias("host"),
-                                                              pl.col("core_speed").cast(pl.Float64))
-        sizes = pl.LazyFrame({"vm": list(cores), "cores": list(cores.values())},
-                             schema={"vm": pl.String, "cores": pl.Float64})
-        placed = (
-            vm_hosts.join(speeds.lazy(), on="host", how="left").join(sizes, on="vm", how="inner")
-            .select(pl.lit("vm").alias("kind"), pl.col("vm").alias("name"), "c_start",
-                    (pl.col("cores") * pl.col("core_speed")).alias("vm_capacity"))
-            .sort("c_start")
-        )
-        frame = (
-            frame.with_row_index("row").sort("start")
-            .join_asof(placed, left_on="start", right_on="c_start", by=["kind", "name"], strategy="backward",
-                       check_sortedness=False)
-            .sort("row")
-            .with_columns(pl.coalesce("capacity", "vm_capacity").alias("capacity"))
-            .drop("row", "c_start", "vm_capacity")
-        )
-    return frame.with_columns((pl.col("value") / pl.col("capacity")).alias("fraction"))
+def _sources(lf: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    """What the capacities over time read from the rows ``lf``: the changes, the off periods, the VMs' PMs."""
+    return {"steps": steps(lf), "offs": off_periods(lf), "vm_hosts": _vm_hosts(lf)}
+
+
+def _with_capacity(series: pl.LazyFrame, sources: Mapping[str, pl.LazyFrame], caps: pl.DataFrame | None,
+                   speeds: pl.DataFrame | None, cores: VmCores | None) -> pl.LazyFrame:
+    """``series`` (rows of :func:`_utilization`) cut where a capacity changes, with the capacity at each
+    piece's date, ``fraction`` and ``up`` (:func:`tracing.capacity.attach`; ``sources``: :func:`_sources`)."""
+    return attach(series, caps, speeds=speeds, changes=sources["steps"], offs=sources["offs"],
+                  vm_hosts=sources["vm_hosts"], vm_cores=cores)
 
 
 def utilization(trace: Trace, *, kind: str | Iterable[str] | None = None,
@@ -189,15 +184,17 @@ def utilization(trace: Trace, *, kind: str | Iterable[str] | None = None,
     (``disk_used``, byte/s); all by default. ``capacities``: a frame ``kind, name, capacity`` (see
     :func:`capacities`; with its ``core_speed`` column, VMs get a capacity from ``vm_cores``) or a platform
     (or its file); ``vm_cores``: the cores of the VMs by name (:func:`vm_cores` reads them from an action
-    trace). ``capacity`` is the capacity at the row's date (a VM's, cores x the core speed of the PM it was
-    on then), ``fraction`` = value / capacity, null where the capacity is unknown.
+    trace). Rows are cut where a capacity changes (:mod:`tracing.capacity`): ``capacity`` is the capacity at the
+    row's date (a VM's, cores x the core speed of the PM it was on then; 0 while off), ``fraction`` = value /
+    capacity, null where the capacity is unknown or 0 (off). Power states are read with a platform (not with a
+    frame of capacities, which knows none).
     """
     lf = as_lazy(trace)
     frame = _utilization(lf)
     if kind is not None:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         frame = frame.filter(pl.col("kind").is_in(kinds))
-    frame = _with_capacity(frame, _capacity_frame(capacities), _vm_hosts(lf), vm_cores)
+    frame = _with_capacity(frame, _sources(lf), *_capacity_sources(capacities), vm_cores)
     return _sort_kinds(frame, "name", "start", "end").select(_SERIES)
 
 
@@ -206,14 +203,23 @@ def _sort_kinds(frame: pl.LazyFrame, *by: str) -> pl.LazyFrame:
     return frame.join(order, on="kind", how="left").sort("k_order", *by, maintain_order=True).drop("k_order")
 
 
-def _mean_utilization(series: pl.LazyFrame, end: pl.LazyFrame) -> pl.LazyFrame:
-    """The summary of ``series`` (:func:`_with_capacity`'s rows) over a run ending as ``end`` says."""
+def _down_times(offs: pl.LazyFrame) -> pl.LazyFrame:
+    """``kind, name, down``: how long each host (and its disk) and link was off."""
+    down = offs.group_by("kind", "name").agg(sum_in_order(pl.col("end") - pl.col("start"), "start").alias("down"))
+    return pl.concat([down, down.filter(pl.col("kind") == "host").with_columns(pl.lit("disk").alias("kind"))])
+
+
+def _mean_utilization(series: pl.LazyFrame, end: pl.LazyFrame, offs: pl.LazyFrame) -> pl.LazyFrame:
+    """The summary of ``series`` (:func:`_with_capacity`'s rows) over a run ending as ``end`` says, without
+    the periods ``offs`` (:func:`tracing.capacity.off_periods`) when resources were off."""
     timed = pl.col("duration") > 0
-    capacity = pl.col("capacity").filter(timed)
+    up = pl.col("up")
+    capacity = pl.col("capacity").filter(timed & up)
+    while_up = pl.when(up).then(pl.col("duration")).otherwise(0.0)
     means = (
         series.group_by("kind", "name")
         .agg(
-            sum_in_order(pl.col("duration"), "start").alias("lived"),
+            sum_in_order(while_up, "start").alias("lived"),
             sum_in_order(pl.col("value") * pl.col("duration"), "start").alias("integral"),
             pl.col("value").filter(timed).max().fill_null(0.0).alias("peak"),
             sum_in_order((pl.col("fraction") * pl.col("duration")).fill_null(0.0), "start").alias("shares"),
@@ -221,27 +227,35 @@ def _mean_utilization(series: pl.LazyFrame, end: pl.LazyFrame) -> pl.LazyFrame:
             capacity.is_null().any().alias("unknown"),
             capacity.min().alias("low"),
             capacity.max().alias("high"),
-            sum_in_order((pl.col("capacity") * pl.col("duration")).fill_null(0.0), "start").alias("capacities"),
-            pl.col("capacity").max().alias("any_capacity"),
+            sum_in_order((pl.col("capacity") * while_up).fill_null(0.0), "start").alias("capacities"),
+            pl.col("capacity").filter(up).max().alias("any_capacity"),
+            # up with nothing to give (a speed ratio of 0): no fraction for that time
+            sum_in_order(pl.when(up & (pl.col("capacity") == 0)).then(pl.col("duration")).otherwise(0.0), "start")
+            .alias("stalled"),
         )
         .join(end, how="cross")
+        .join(_down_times(offs), on=["kind", "name"], how="left")
         .with_columns(
             # a VM exists from its creation to its destruction; the platform's resources for the whole run (a
-            # disk's variable is only set at its first use: 0 before)
-            pl.when(pl.col("kind") == "vm").then(pl.col("lived")).otherwise(pl.col("simulated_time")).alias("time")
+            # disk's variable is only set at its first use: 0 before), but while they were off
+            pl.when(pl.col("kind") == "vm").then(pl.col("lived"))
+            .when(pl.col("down").is_null()).then(pl.col("simulated_time"))
+            .otherwise(pl.col("simulated_time") - pl.col("down")).alias("time")
         )
         .with_columns(
             pl.when(pl.col("time") > 0).then(pl.col("integral") / pl.col("time")).otherwise(0.0).alias("mean"),
             pl.col("kind").replace_strict(_UNITS, default=None).alias("unit"),
-            # a capacity that changed (a VM moved to a PM of another speed): its time-weighted mean
+            # a capacity that changed (a VM moved to a PM of another speed, a power state): its time-weighted mean
             pl.when(pl.col("unknown")).then(None)
             .when(pl.col("low") == pl.col("high")).then(pl.col("high"))
             .when(pl.col("lived") > 0).then(pl.col("capacities") / pl.col("lived"))
             .otherwise(pl.col("any_capacity")).alias("capacity"),
+            (pl.col("time") - pl.col("stalled")).alias("measured"),
         )
         .with_columns(
             pl.when(pl.col("capacity").is_null()).then(None)
-            .when(pl.col("time") > 0).then(pl.col("shares") / pl.col("time")).otherwise(0.0).alias("fraction"),
+            .when(pl.col("measured") > 0).then(pl.col("shares") / pl.col("measured")).otherwise(0.0)
+            .alias("fraction"),
             pl.when(pl.col("capacity").is_not_null()).then(pl.col("peak_fraction")).alias("peak_fraction"),
         )
     )
@@ -254,17 +268,20 @@ def mean_utilization(trace: Trace, *, capacities: pl.DataFrame | Platform | Path
     """Time-weighted usage of every host, VM, link and disk: ``kind, name, unit, time, mean, peak, capacity,
     fraction, peak_fraction``.
 
-    ``mean`` = (sum of value x duration) / ``time``, where ``time`` is how long the resource existed (the
-    whole run for hosts and links, from creation to destruction for a VM); ``peak`` is the highest value held
+    ``mean`` = (sum of value x duration) / ``time``, where ``time`` is how long the resource existed and was up
+    (the whole run for hosts and links but the time they were off, from creation to destruction for a VM);
+    ``peak`` is the highest value held
     for a positive time. ``fraction`` is the time-weighted mean of value / capacity, each value divided by the
     capacity at its date, and ``peak_fraction`` the highest of them (null when the capacity is unknown: see
-    :func:`utilization`); ``capacity`` is the capacity, or its time-weighted mean if it changed (a VM that
-    moved to a PM of another core speed). A host computing on one of its 4 cores for the whole run has
-    fraction 0.25.
+    :func:`utilization`; a time with a capacity of 0 while up, a speed ratio of 0, is left out of it);
+    ``capacity`` is the capacity, or its time-weighted mean while up if it changed (a VM that moved to a PM of
+    another core speed, a power state). A host computing on one of its 4 cores for the whole run has fraction
+    0.25.
     """
     lf = as_lazy(trace)
-    series = _with_capacity(_utilization(lf), _capacity_frame(capacities), _vm_hosts(lf), vm_cores)
-    return collect(_mean_utilization(series, run_end(lf)), trace)
+    sources = _sources(lf)
+    series = _with_capacity(_utilization(lf), sources, *_capacity_sources(capacities), vm_cores)
+    return collect(_mean_utilization(series, run_end(lf), sources["offs"]), trace)
 
 
 # -- the report -------------------------------------------------------------------------------------------------------
@@ -273,15 +290,17 @@ def utilization_plan(trace: pl.LazyFrame, inputs: Inputs) -> Plan:
     capacities of the platform of the run (:func:`capacities_for`) and the VMs' cores of ``inputs``."""
     queries = {
         "utilization": _utilization(trace),
-        "vm_hosts": _vm_hosts(trace),
         "end": run_end(trace),
         "fingerprint": _fingerprint(trace),
+        **_sources(trace),
     }
 
     def finish(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-        caps = _platform_capacities(frames["fingerprint"], inputs.platform)
-        series = _with_capacity(frames["utilization"].lazy(), caps, frames["vm_hosts"].lazy(), inputs.vm_cores)
-        means, rows = pl.collect_all([_mean_utilization(series, frames["end"].lazy()),
+        run_platform = _run_platform(frames["fingerprint"], inputs.platform)
+        caps, speeds = _capacity_sources(run_platform)
+        sources = {name: frames[name].lazy() for name in _sources(trace)}
+        series = _with_capacity(frames["utilization"].lazy(), sources, caps, speeds, inputs.vm_cores)
+        means, rows = pl.collect_all([_mean_utilization(series, frames["end"].lazy(), sources["offs"]),
                                       _sort_kinds(series, "name", "start", "end").select(_SERIES)])
         return {"mean_utilization": means, "utilization": rows}
 
