@@ -217,7 +217,7 @@ class Actor(Process):
         self.cause = cause
         if self.waiting is not None:
             self.waiting.cancel()
-        if self.scheduler.current is not self:
+        if self.steps is None or not self.steps.gi_running:  # type: ignore[attr-defined]
             self.interrupt()
         # else its own code killed it (turning its host off): the scheduler stops that code when it yields
         self.scheduler.ended(self, killed=True)
@@ -240,8 +240,6 @@ class Scheduler:
         self.actors: dict[str, Actor] = {}
         #: the actors to run once the events of the date are handled, with the request that woke each one
         self.queue: deque[tuple[Actor, Request | None]] = deque()
-        #: the actor whose code runs now, if any
-        self.current: Actor | None = None
         #: actors waiting for a VM (by name) to run, each with what to do when it does
         self._waiting_for: dict[str, list[tuple[Actor, Callable[[ComputeHost], None]]]] = {}
         #: per PM, the actors to start again when it comes back on (name, kill_time), in the order they came
@@ -349,7 +347,6 @@ class Scheduler:
             actor, request = ready.popleft()
             if actor.end_time is not None:
                 continue
-            self.current = actor
             try:
                 if actor.steps is None:
                     actor.host.residents[actor] = None
@@ -369,8 +366,6 @@ class Scheduler:
                     self.ended(actor, failed=True)
                 actor.fail(failure)  # for whoever waits on the actor itself
                 continue
-            finally:
-                self.current = None
             if actor.end_time is not None:  # it killed itself meanwhile: stop its code
                 if actor.waiting is not None:
                     actor.waiting.cancel()

@@ -17,7 +17,7 @@ from collections import deque
 from typing import Any, Protocol
 
 from replay import events
-from replay.engine import Activity, Engine, Timer
+from replay.engine import Activity, Engine
 from replay.errors import ActivityFailed, ActivityTimeout
 from replay.hosts import ComputeHost
 from replay.network import Network
@@ -37,7 +37,7 @@ class Party(Protocol):
 class Comm(Request):
     """One message on a mailbox, shared by the send and the receive that match; value: the payload."""
 
-    __slots__ = ("activity", "box", "engine", "payload", "rate", "receiver", "sender", "size", "timers")
+    __slots__ = ("activity", "box", "engine", "payload", "rate", "receiver", "sender", "size")
 
     def __init__(self, box: Mailbox, engine: Engine, size: Bytes, payload: Any, rate: BytesPerSecond) -> None:
         super().__init__()
@@ -49,14 +49,6 @@ class Comm(Request):
         self.sender: Party | None = None
         self.receiver: Party | None = None
         self.activity: Activity | None = None
-        #: the timeouts of its parties, if they gave one
-        self.timers: list[Timer] = []
-
-    def finish(self, value: Any = None) -> None:
-        for timer in self.timers:
-            timer.cancel()
-        super().finish(value)
-
     def expire(self, timeout: float) -> None:
         """A party's timeout came first: the transfer stops, and both parties get an :class:`ActivityTimeout`."""
         if self.done:
@@ -168,7 +160,8 @@ class Mailboxes:
         if timeout < math.inf:
             if not timeout >= 0:
                 raise ValueError(f"a timeout must be a number of seconds >= 0, got {timeout!r}")
-            comm.timers.append(self.engine.schedule(timeout, lambda: comm.expire(timeout)))
+            timer = self.engine.schedule(timeout, lambda: comm.expire(timeout))
+            comm.then(lambda _: timer.cancel())  # done first: the timeout is void
 
     def _start(self, comm: Comm) -> None:
         sender, receiver = comm.sender, comm.receiver

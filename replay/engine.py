@@ -209,7 +209,12 @@ class Engine:
     def schedule(self, delay: Seconds, callback: Callable[[], None], *, background: bool = False) -> Timer:
         """Call ``callback()`` after ``delay`` seconds of simulated time (a ``background`` timer does not keep the
         run going by itself: see the module docstring)."""
-        return self.at(self.now + max(delay, 0.0), callback, background=background, delay=delay)
+        when = self.now + max(delay, 0.0)
+        if background or not when < math.inf:
+            return self.at(when, callback, background=background, delay=delay)
+        timer = Timer(when, callback)
+        heapq.heappush(self._heap, (when, next(self._seq), timer, 0))
+        return timer
 
     def at(
         self, when: Seconds, callback: Callable[[], None], *, background: bool = False, delay: Seconds | None = None
