@@ -349,6 +349,91 @@ def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy:
     _print(f"ok: {actions} actions of {actors} actors", "the result")
 
 
+# -- import a public workload dataset (replay.workloads) ---------------------------------------------------------------
+class ImportFormat(enum.StrEnum):
+    planetlab = "planetlab"
+    azure = "azure"
+    bitbrains = "bitbrains"
+    swf = "swf"
+
+
+class PlaceChoice(enum.StrEnum):
+    round_robin = "round-robin"
+    first_fit = "first-fit"
+    auto = "auto"
+
+
+@app.command("import")
+def import_cmd(
+    fmt: Annotated[ImportFormat, typer.Argument(metavar="FORMAT", help="planetlab, azure, bitbrains or swf.",
+                                                show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(
+        metavar="INPUT...", show_default=False,
+        help="planetlab, bitbrains: a folder of VM files (or the files); azure: vmtable.csv (then readings files, "
+             "with --readings); swf: the log.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.trace", show_default=False,
+                                         help="The action trace to write (atomically: a failed import leaves none).")],
+    readings: Annotated[list[Path] | None, typer.Option(
+        metavar="FILE...", help="azure: the vm_cpu_readings files, in time order (the INPUTs after vmtable.csv "
+                                "join them).")] = None,
+    platform: PlatformOpt = None,
+    pms: Annotated[str | None, typer.Option(metavar="GLOB", help="The hosts that are PMs (default: every host; pm-* "
+                                                                 "on the embedded platform).")] = None,
+    place: Annotated[PlaceChoice, typer.Option(help="How VMs get PMs (see docs/workloads.md).")] = (
+        PlaceChoice.round_robin),
+    vms: Annotated[int | None, typer.Option(min=1, metavar="N", help="Keep the first N VMs (dataset order).")] = None,
+    seed: Annotated[int | None, typer.Option(help="With --vms: a uniform sample of N VMs, drawn with this seed.")] = (
+        None),
+    start: Annotated[str, typer.Option(metavar="T", help="Start of the window: seconds (or 2h, 1d) from the "
+                                                         "dataset's origin; it becomes date 0.")] = "0",
+    duration: Annotated[str | None, typer.Option(metavar="T", help="Length of the window (default: to the end).",
+                                                 show_default=False)] = None,
+    speed: Annotated[str | None, typer.Option(
+        metavar="FLOPS", help="The flop/s of one MHz (bitbrains) or MIPS (--vm-types): demands become absolute.",
+        show_default=False)] = None,
+    ram: Annotated[str, typer.Option(metavar="SIZE", help="Memory of a VM whose dataset gives none.")] = "1GiB",
+    vm_types: Annotated[str | None, typer.Option(
+        metavar="MIPS:RAM,...", help="planetlab: VM types given round-robin, e.g. 2500:870MiB,500:613MiB (with "
+                                     "--speed).", show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Turn a public workload dataset into an action trace: one actor per VM, a load per sample."""
+    from replay.platform import default_platform, load_platform
+    from replay.workloads import import_workload, open_dataset
+    from replay.workloads.options import parse_options, report_rows
+    from tracing.outputs import check_outputs, unwind_on_signals
+    from tracing.sink import AtomicTextFile
+
+    try:
+        with unwind_on_signals():
+            _check_inputs(None, platform, None)
+            options = parse_options(place=place.value, vms=vms, seed=seed, start=start, duration=duration, speed=speed,
+                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else "pm-*"))
+            extra = inputs[1:] if fmt is ImportFormat.azure and readings else []  # --readings r1 r2 ...
+            dataset = open_dataset(fmt.value, inputs[:1] if extra else inputs, options,
+                                   readings=[*(readings or []), *extra])
+            plat = load_platform(platform) if platform is not None else default_platform()
+            read = [("dataset file", path) for path in dataset.files()]
+            check_outputs({"--output": output}, [*read, *([("platform file", platform)] if platform else [])])
+            with AtomicTextFile(output) as stream:
+                report = import_workload(dataset, stream, plat)
+    except KeyboardInterrupt as interrupt:
+        signum = getattr(interrupt, "signum", signal.SIGINT)
+        err.print(f"interrupted by {signal.Signals(signum).name}: no output was written", markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signum) from None
+    except ReplayError as error:
+        raise _fail(error) from None
+    except OSError as error:
+        raise _fail(ReplayError(f"{error.filename or 'replay import'}: {error.strerror or error}")) from None
+    if not quiet:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        for row in report_rows(report):
+            table.add_row(*row)
+        _print(table, "the result table")
+
+
 def main() -> None:  # pragma: no cover - the console script
     app()
 

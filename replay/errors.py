@@ -8,6 +8,7 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
     ├── UnitError(ReplayError, ValueError)          a number with a bad or missing SimGrid unit
     ├── PlatformError(ReplayError, ValueError)      a platform or deployment file we cannot load
     ├── TraceSyntaxError(ReplayError, ValueError)   an action-trace line we cannot parse
+    ├── WorkloadError(ReplayError, ValueError)      a dataset row or option ``replay import`` cannot take
     ├── LookupFailure(ReplayError, KeyError)        an unknown host, link, VM, actor or route
     ├── StateError(ReplayError, RuntimeError)       an operation illegal in the current state
     └── SimulationError(ReplayError, RuntimeError)  the run itself cannot go on
@@ -45,6 +46,11 @@ class PlatformError(ReplayError, ValueError):
 
 class TraceSyntaxError(ReplayError, ValueError):
     """An action-trace line that does not match any action's grammar."""
+
+
+class WorkloadError(ReplayError, ValueError):
+    """A dataset that ``replay import`` cannot turn into a trace: a bad row (``file:line``), an option that does
+    not fit the format, a VM that no PM can take."""
 
 
 class LookupFailure(ReplayError, KeyError):
