@@ -32,7 +32,7 @@ from replay import events
 from replay.comms import Comm, Mailboxes
 from replay.engine import Engine, Timer
 from replay.errors import ActivityFailed
-from replay.hosts import ComputeHost, Exec, PhysicalHost
+from replay.hosts import ComputeHost, Exec, Load, PhysicalHost
 from replay.process import AllOf, AnyOf, Process, Request, Sleep, Steps, Wait
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 
@@ -138,6 +138,11 @@ class Actor(Process):
         return self.host.execute(flops, priority=priority, bound=bound, name=self.name)
 
     exec_async = execute
+
+    def load(self, fraction: float, duration: Seconds) -> Load:
+        """Ask ``fraction`` of the host's capacity for ``duration`` seconds, whatever it gets (see
+        :meth:`ComputeHost.load`); the request's value is the flops served."""
+        return self.host.load(fraction, duration, name=self.name)
 
     def sleep(self, duration: Seconds) -> Sleep:
         """Wait ``duration`` seconds of simulated time."""
@@ -356,7 +361,7 @@ class Scheduler:
                     actor.start_time = engine.now
                     if engine.traced:
                         engine.emit(events.ActorStarted(engine.now, actor.name, actor.host.name))
-                    actor.load(actor.function(actor, *actor.args))
+                    actor.bind(actor.function(actor, *actor.args))
                     actor.step()
                 else:
                     actor.step(request)

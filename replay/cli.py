@@ -194,7 +194,7 @@ def _random_failures(option: str | None, seed: int) -> RandomFailures | None:
         return None
     parts = option.split(",")
     if len(parts) != 2:
-        raise ReplayError(f"--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10min), found {option!r}")
+        raise ReplayError(f"--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10m), found {option!r}")
     try:
         mtbf, mttr = (parse_quantity(part.strip(), "time", context=f"{what}: ") for part, what in
                       zip(parts, ("MTBF", "MTTR"), strict=True))

@@ -294,6 +294,10 @@ class Engine:
             resource.capacity = capacity
             self._mark(resource)
 
+    def done_work(self, activity: Activity) -> float:
+        """The work done so far (settling the lazy bookkeeping first)."""
+        return activity.amount - self.remaining(activity)
+
     def remaining(self, activity: Activity) -> float:
         """The work left now (settling the lazy bookkeeping first)."""
         if activity.started and not activity.done:

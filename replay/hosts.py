@@ -23,7 +23,7 @@ from replay.errors import ActivityFailed
 from replay.events import ResourceKind
 from replay.platform import Host
 from replay.process import Request
-from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond
+from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 
 
 class Resident(Protocol):
@@ -69,6 +69,9 @@ class ComputeHost:
         self.residents: dict[Resident, None] = {}
         #: the executions given a bound of their own (below a core's speed or not), kept for speed changes
         self.user_bounds: dict[Activity, FlopsPerSecond] = {}
+        #: what the ``load`` actions here asked and got, in flops (see :meth:`load`)
+        self.demand_flops = 0.0
+        self.served_flops = 0.0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -110,6 +113,17 @@ class ComputeHost:
         engine.start(activity)
         self.exec_started(activity)
         return request
+
+    def load(self, fraction: float, duration: Seconds, *, name: str = "load") -> Load:
+        """Ask ``fraction`` of this host's capacity (its vCPUs, or cores, x its core speed) for ``duration``
+        seconds, whatever it gets: one execution per vCPU, each bounded by ``fraction`` x the core speed, sharing
+        the host as executions do; at the end of the interval they stop, and the request's value is the flops they
+        computed (demand-driven, as CloudSim's utilization models: what is not served is lost)."""
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"a load is a fraction of the capacity, from 0 to 1, got {fraction!r}")
+        if not 0.0 <= duration < math.inf:
+            raise ValueError(f"a load's duration must be a finite number of seconds >= 0, got {duration!r}")
+        return Load(self, fraction, duration, name)
 
     def set_core_speed(self, speed: FlopsPerSecond) -> None:
         """Each core now computes ``speed`` flop/s: every execution's bound follows (one core, or its own bound if
@@ -173,6 +187,64 @@ class Exec(Request):
             self.host.engine.cancel(self.activity)
             self.host.user_bounds.pop(self.activity, None)
             self.host.exec_ended(self.activity)
+
+
+class Load(Request):
+    """A ``load``: its executions (none for a fraction of 0) and the timer that ends them; value: the flops served.
+
+    Each execution may compute twice its share of the demand, so that none completes before the timer, whatever
+    the rounding; an execution is bounded by its share of the demand per second, so it cannot do more anyway.
+    """
+
+    __slots__ = ("activities", "demand", "host", "rate", "started", "timer")
+
+    def __init__(self, host: ComputeHost, fraction: float, duration: Seconds, name: str) -> None:
+        super().__init__()
+        self.host = host
+        engine = host.engine
+        self.started = engine.now
+        self.rate = fraction * host.core_speed  # per vCPU
+        self.demand = self.rate * host.cores * duration
+        self.activities: list[Activity] = []
+        if self.rate > 0:
+            for _ in range(host.cores):
+                activity = execution(name, host.cpu, host.core_speed, 2.0 * self.rate * duration, bound=self.rate)
+                engine.start(activity)
+                host.exec_started(activity)
+                self.activities.append(activity)
+        self.timer = engine.schedule(duration, self._end)
+
+    def describe(self) -> str:
+        return f"load({self.rate / self.host.core_speed if self.host.core_speed else 0:g}) on {self.host.name}"
+
+    def _stop(self) -> float:
+        """Stop the executions; the flops they computed."""
+        host, engine = self.host, self.host.engine
+        served = 0.0
+        for activity in self.activities:
+            served += engine.done_work(activity)
+            engine.cancel(activity)
+            host.exec_ended(activity)
+        self.activities = []
+        return served
+
+    def _end(self) -> None:
+        served = self._stop()
+        self.host.demand_flops += self.demand
+        self.host.served_flops += served
+        self.finish(served)
+
+    def cancel(self) -> None:
+        """Its actor was killed: the load stops now; the demand counted is that of the time it lasted."""
+        if self.done:
+            return
+        self.timer.cancel()
+        host = self.host
+        elapsed = host.engine.now - self.started
+        duration = self.timer.time - self.started
+        host.demand_flops += self.demand * (elapsed / duration if duration > 0 else 1.0)
+        host.served_flops += self._stop()
+        self.done = True
 
 
 class PhysicalHost(ComputeHost):

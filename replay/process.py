@@ -150,7 +150,7 @@ class Process(Request):
     :meth:`wake` is called when the request the process waits on is done, and must eventually call
     :meth:`step`; here the process steps at once, and a subclass may wait (the actors). An exception the generator
     raises fails the process when someone waits on it, and otherwise goes up to whoever stepped it (it ends the
-    run). ``name`` appears in messages. ``steps`` may come later (:meth:`load`): an actor's code starts only when
+    run). ``name`` appears in messages. ``steps`` may come later (:meth:`bind`): an actor's code starts only when
     it runs.
     """
 
@@ -163,9 +163,9 @@ class Process(Request):
         self.waiting: Request | None = None
         self.steps: Steps | None = None
         if steps is not None:
-            self.load(steps)
+            self.bind(steps)
 
-    def load(self, steps: Steps) -> None:
+    def bind(self, steps: Steps) -> None:
         """The generator to run."""
         self.steps = steps
         self._send = steps.send

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from replay.actors import Actor
 from replay.errors import PlatformError, ReplayError, StateError
@@ -44,6 +45,8 @@ class ActionDone:
     action: Action
     start: float
     end: float
+    #: what the action gave back, if anything (a ``load``: the flops served)
+    value: Any = None
 
 
 class Replayer:
@@ -113,10 +116,11 @@ class Replayer:
             placing = seq == 0 and isinstance(action, Init) and actor.name not in self.deployment
             start = launch if placing else self.sim.engine.now
             actor.context = f"{action.path}:{action.line}: "
+            value = None
             try:
                 steps = None if placing else action.run(ctx)
                 if steps is not None:
-                    yield from steps
+                    value = yield from steps
             except ReplayError as error:
                 raise type(error)(f"{action.path}:{action.line}: {error}") from None
             except ValueError as error:
@@ -125,6 +129,6 @@ class Replayer:
                 return
             self.actions_done += 1
             if self.listeners:
-                done = ActionDone(actor.name, seq, action, start, self.sim.engine.now)
+                done = ActionDone(actor.name, seq, action, start, self.sim.engine.now, value)
                 for listener in self.listeners:
                     listener(done)

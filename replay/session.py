@@ -42,11 +42,14 @@ class RunResult:
     wall_time: float
 
     energy: dict[str, Any] | None = None
+    demand: dict[str, float] | None = None
 
     def summary(self) -> dict[str, Any]:
-        """``actors``: each actor's host, end date and status (``done`` or ``killed``, with its ``cause``);
-        ``vms``: each VM's final state and host; ``migrations``: the reports; ``energy`` (joules: ``total``,
-        ``hosts``, ``links``) when the platform has wattages; ``counts``."""
+        """``actors``: each actor's host, end date, status (``done``, ``killed``, ``failed``, ``blocked``) and
+        ``cause``; ``vms``: each VM's final state and host (and, in a run with ``load`` actions, its
+        ``demand_flops`` and ``served_flops``); ``migrations``: the reports; ``energy`` (joules: ``total``,
+        ``hosts``, ``links``) when the platform has wattages; ``demand`` (``flops``, ``served``,
+        ``unserved_fraction``) in a run with ``load`` actions; ``counts``."""
         summary = {
             "simulated_time": self.simulated_time,
             "actors": self.actors,
@@ -55,6 +58,8 @@ class RunResult:
         }
         if self.energy is not None:
             summary["energy"] = self.energy
+        if self.demand is not None:
+            summary["demand"] = self.demand
         summary["counts"] = self.counts
         return summary
 
@@ -100,7 +105,8 @@ class ReplaySession:
         end = self.sim.run()
         wall = time.perf_counter() - start
         actors = {name: _actor_summary(actor) for name, actor in self.sim.actors.items()}
-        vms = {name: _vm_summary(vm) for name, vm in self.sim.vms.items()}
+        demand = self.sim.demand()
+        vms = {name: _vm_summary(vm, demand is not None) for name, vm in self.sim.vms.items()}
         migrations = [report.as_dict() for report in self.sim.migrations]
         counts = {
             "actions": self.replayer.actions_done,
@@ -110,11 +116,14 @@ class ReplaySession:
             "migrations": len(migrations),
         }
         energy = self.sim.energy.report(end) if self.sim.energy is not None else None
-        return RunResult(end, actors, vms, migrations, counts, wall, energy)
+        return RunResult(end, actors, vms, migrations, counts, wall, energy, demand)
 
 
-def _vm_summary(vm: VirtualMachine) -> dict[str, Any]:
+def _vm_summary(vm: VirtualMachine, loads: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {"state": vm.state.value, "host": vm.pm.name}
+    if loads:
+        summary["demand_flops"] = vm.demand_flops
+        summary["served_flops"] = vm.served_flops
     if vm.lost:
         summary["lost"] = vm.lost.removeprefix("it was lost: ")
     return summary

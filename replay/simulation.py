@@ -156,6 +156,16 @@ class Simulation:
         )
         return migration.start()
 
+    def demand(self) -> dict[str, float] | None:
+        """What the ``load`` actions asked and got, in all (VMs and PMs): ``flops``, ``served`` and
+        ``unserved_fraction``; None in a run without loads."""
+        hosts = [*self._pms.values(), *self.vms.values()]
+        asked = sum(host.demand_flops for host in hosts)
+        if not asked and not any(host.served_flops for host in hosts):
+            return None
+        served = sum(host.served_flops for host in hosts)
+        return {"flops": asked, "served": served, "unserved_fraction": 1.0 - served / asked if asked else 0.0}
+
     # -- failures ------------------------------------------------------------------------------------------
     def host_off(self, name: str, cause: str = "") -> None:
         """Turn the physical host ``name`` off (SimGrid's ``Host::turn_off``): its actors and those of its VMs are

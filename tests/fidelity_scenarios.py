@@ -20,8 +20,9 @@ energy rows, ``energy,-1,host:<name>,0,<joules>`` for each physical host with a 
 by name), the joules each consumed during the run; ``load_energy(name)`` reads them, ``load_golden(name)`` leaves
 them out.
 A scenario that live-migrates VMs also has ``<name>.migrations.csv`` (one row per migration, see
-``MigrationRow``). ``tools/simgrid_ref/README.md`` says what each scenario checks and how its numbers follow from
-the model.
+``MigrationRow``), and one that runs ``load`` actions ``<name>.loads.csv`` (one row per load: what it asked for and
+the flops SimGrid served it, see ``LoadRow``). ``tools/simgrid_ref/README.md`` says what each scenario checks and how
+its numbers follow from the model.
 
 A platform may name availability profiles (``speed_file``, ``state_file``, ``bandwidth_file``, ``latency_file``,
 ``availability_file``, ``<trace file=...>``), files relative to the platform's folder that SimGrid reads with it;
@@ -32,9 +33,9 @@ runs until the plugin's 1e7 s timeout, where SimGrid aborts) and those whose ``s
 platforms, kept outside the repository) are absent; ``Scenario.has_golden`` tells.
 
 This is a helper module, not a test file: ``load_manifest()``, ``load_golden(name)``, ``load_energy(name)``,
-``load_migrations(name)`` and ``cloud_results()`` (every task's end date in every layout of the ``cloud`` group). It
-is also the manifest reader of ``tools/regen_golden.py``, which imports it with the repository root on ``sys.path``:
-keep it to the standard library.
+``load_migrations(name)``, ``load_loads(name)`` and ``cloud_results()`` (every task's end date in every layout of
+the ``cloud`` group). It is also the manifest reader of ``tools/regen_golden.py``, which imports it with the
+repository root on ``sys.path``: keep it to the standard library.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ MIGRATIONS_HEADER = (
     "stage3_bytes",
     "stage3_end",
 )
+LOADS_HEADER = ("actor", "seq", "demand", "served")
 SHARED_DIR = Path(os.environ.get("FIDELITY_SHARED_DIR", REPO_ROOT.parent / "shared"))
 """Where ``shared:<path>`` inputs of the manifest live (SimGrid's own platforms, not copied into the repository)."""
 SHARED_PREFIX = "shared:"
@@ -122,6 +124,11 @@ class Scenario:
     def migrations_golden(self) -> Path:
         """``<name>.migrations.csv``; it exists only for scenarios that live-migrate VMs."""
         return GOLDEN_DIR / f"{self.name}.migrations.csv"
+
+    @property
+    def loads_golden(self) -> Path:
+        """``<name>.loads.csv``; it exists only for scenarios that run ``load`` actions."""
+        return GOLDEN_DIR / f"{self.name}.loads.csv"
 
     @property
     def has_golden(self) -> bool:
@@ -189,6 +196,22 @@ class MigrationRow:
     @property
     def downtime(self) -> float:
         return self.stage3_end - self.stage3_start
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    """One ``load <fraction> <duration>`` action as SimGrid served it (a row of ``<name>.loads.csv``), in flops.
+
+    ``actor`` and ``seq`` name the action as in the golden file (its row there holds its start and end dates).
+    ``demand`` = fraction x cores x core speed x duration, with cores = the host's vCPUs (a VM) or cores (a PM) and
+    the core speed the PM's; ``served`` = the flops the load's executions computed during its interval (at most
+    ``demand``; unmet demand is lost).
+    """
+
+    actor: str
+    seq: int
+    demand: float
+    served: float
 
 
 @dataclass(frozen=True)
@@ -429,6 +452,25 @@ def load_migrations(name: str) -> list[MigrationRow]:
                 )
             )
         return rows
+
+
+def load_loads(name: str) -> list[LoadRow]:
+    """The rows of ``tests/golden/simgrid/<name>.loads.csv``, by actor then seq; [] if the scenario runs no ``load``.
+
+    A load whose actor was killed or failed during it has no row.
+    """
+    path = GOLDEN_DIR / f"{name}.loads.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = tuple(next(reader))
+        if header != LOADS_HEADER:
+            raise ValueError(f"{path}: expected header {','.join(LOADS_HEADER)}, found {','.join(header)}")
+        return [
+            LoadRow(actor=actor, seq=int(seq), demand=float(demand), served=float(served))
+            for actor, seq, demand, served in reader
+        ]
 
 
 def cloud_results(scenarios: list[Scenario] | None = None) -> list[CloudResult]:

@@ -21,7 +21,19 @@ from hypothesis import strategies as st
 
 from replay.errors import LookupFailure, TraceSyntaxError
 from replay.trace import SharedTrace, SplitTrace, iter_actions, open_trace, parse_line
-from replay.trace.actor_actions import Compute, Finalize, Init, Irecv, Isend, Recv, Send, Sleep, Wait, WaitAll
+from replay.trace.actor_actions import (
+    Compute,
+    Finalize,
+    Init,
+    Irecv,
+    Isend,
+    Load,
+    Recv,
+    Send,
+    Sleep,
+    Wait,
+    WaitAll,
+)
 from replay.trace.builtin import BUILTIN
 from replay.trace.host_actions import HostOff, HostOn, LinkOff, LinkOn, SetPstate
 from replay.trace.records import Action
@@ -85,6 +97,8 @@ VALID = [
     ("p0 sleep 1.5", Sleep(1.5, actor="p0")),
     ("p0 sleep 30ms", Sleep(0.03, actor="p0")),
     ("p0 sleep 2h", Sleep(7200.0, actor="p0")),
+    ("p0 load 0.3 300", Load(0.3, 300.0, actor="p0")),
+    ("p0 load 1 5m", Load(1.0, 300.0, actor="p0")),
     ("p0 finalize", Finalize(actor="p0")),
     ("p0 set_pstate Fafard 2", SetPstate("Fafard", 2, actor="p0")),
     ("p0 set_pstate Fafard 0", SetPstate("Fafard", 0, actor="p0")),
@@ -221,19 +235,21 @@ def test_hash_after_tokens_is_not_a_comment_as_in_simgrid() -> None:
 # ------------------------------------------------------------------------------------------- one line, errors
 
 ERRORS = [
+    ("p0 load 1.5 10", "trace.txt:3: bad fraction in 'load': expected a number from 0 to 1, found '1.5'"),
+    ("p0 load 0.5", "trace.txt:3: 'load' expects 2 arguments (<fraction> <seconds>), found 1"),
     ("p0 set_pstate h -1", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '-1'"),
     ("p0 set_pstate h 1.5", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '1.5'"),
     (
         "p0 compue 1e9",
         "trace.txt:3: unknown action 'compue'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
+        "waitall, sleep, load, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
         "vm_suspend, vm_resume, vm_save, vm_restore, "
         "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; did you mean 'compute'?",
     ),
     (
         "compute 1e9",
         "trace.txt:3: unknown action '1e9'; expected one of init, compute, send, recv, isend, irecv, wait, "
-        "waitall, sleep, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
+        "waitall, sleep, load, finalize, set_pstate, host_off, host_on, link_off, link_on, vm_create, vm_start, "
         "vm_suspend, vm_resume, vm_save, vm_restore, "
         "vm_shutdown, vm_destroy, vm_migrate, vm_set_bound; a line starts with the actor's name: <actor> <action> "
         "[args...]",

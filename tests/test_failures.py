@@ -390,4 +390,4 @@ def test_replay_run_fail_hosts_is_deterministic(tmp_path):
     assert run(3) != run(4)
     result = runner.invoke(app, ["run", "traces/consolidation.trace", "--fail-hosts", "30s", "--quiet"])
     assert result.exit_code != 0
-    assert "--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10min), found '30s'" in result.output
+    assert "--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10m), found '30s'" in result.output

@@ -4,7 +4,8 @@ and compared, action by action, with the dates SimGrid's own run wrote to tests/
 The golden files come from tools/regen_golden.py (our C++ replayer on Debian's libsimgrid-dev); .ci/run checks
 that regenerating them with the real library gives the same bytes, so these numbers cannot drift from SimGrid.
 Same model, same numbers: relative error at most 1e-6 on every start and end date (the closed forms agree to the
-last few ulps; see tools/simgrid_ref/README.md).
+last few ulps; see tools/simgrid_ref/README.md), and on the flops served to every ``load`` action
+(tests/golden/simgrid/<name>.loads.csv).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.fidelity_scenarios import (
     actions_of,
     ending_row,
     load_golden,
+    load_loads,
     load_manifest,
     simulated_time,
 )
@@ -140,3 +142,29 @@ def test_non_converging_scenarios_are_forced(scenario: Scenario) -> None:
     assert all(m.error == "" for m in sim.migrations)
     assert not all(m.converged for m in sim.migrations)
     assert all(m.rounds >= 10 for m in sim.migrations if not m.converged)
+
+
+LOAD_SCENARIOS = [s for s in CONVERGING if s.loads_golden.is_file()]
+
+
+@pytest.mark.parametrize("scenario", LOAD_SCENARIOS, ids=[s.name for s in LOAD_SCENARIOS])
+def test_load_goldens_are_consistent(scenario: Scenario) -> None:
+    # Every row of <name>.loads.csv names a `load` action of the golden file, and SimGrid served at most the demand.
+    actions = {(row.actor, row.seq): row.action for row in load_golden(scenario.name)}
+    for row in load_loads(scenario.name):
+        assert actions.get((row.actor, row.seq)) == "load", f"{row.actor} #{row.seq} is not a load action"
+        assert 0 <= row.served <= row.demand * (1 + 1e-12), f"{row.actor} #{row.seq}: served {row.served!r}"
+
+
+@pytest.mark.parametrize("scenario", LOAD_SCENARIOS, ids=[s.name for s in LOAD_SCENARIOS])
+def test_load_served_flops_match_simgrid(scenario: Scenario) -> None:
+    # The flops each `load` action was served (ActionDone.value: what its executions computed during its interval)
+    # against what SimGrid's executions computed (tools/simgrid_ref/README.md, "load").
+    if not scenario.available:
+        pytest.skip(f"{scenario.name}: its SimGrid inputs (shared:) are not on this machine")
+    expected = load_loads(scenario.name)
+    _, _, done = replay_scenario(scenario)
+    ours = {(d.actor, d.seq): d.value for actions in done.values() for d in actions if d.action.keyword == "load"}
+    assert sorted(ours) == sorted((row.actor, row.seq) for row in expected), "load actions differ"
+    for row in expected:
+        assert_close(ours[(row.actor, row.seq)], row.served, f"{row.actor} #{row.seq} load served flops")

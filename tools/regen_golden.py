@@ -2,8 +2,9 @@
 
 Builds the reference replayer (tools/simgrid_ref/build.sh), runs it on every scenario of
 tools/simgrid_ref/scenarios.toml (and the manifests it includes) and stores each output as
-tests/golden/simgrid/<name>.csv, plus <name>.migrations.csv when the scenario live-migrates VMs, replacing a file
-only once its new content is complete (temporary file, then rename). It reports which files were added, which
+tests/golden/simgrid/<name>.csv, plus <name>.migrations.csv when the scenario live-migrates VMs and <name>.loads.csv
+when it runs `load` actions (the demand and served flops of each), replacing a file only once its new content is
+complete (temporary file, then rename). It reports which files were added, which
 changed (with the largest relative difference of their dates) and which are unchanged.
 
 A scenario marked ``converges = false`` has a migration that SimGrid never completes (stage 2 loops until the
@@ -49,6 +50,7 @@ from tests.fidelity_scenarios import (  # noqa: E402
     Scenario,
     load_manifest,
 )
+from tests.fidelity_scenarios import LOADS_HEADER as LOADS_COLUMNS  # noqa: E402
 from tests.fidelity_scenarios import MIGRATIONS_HEADER as MIGRATIONS_COLUMNS  # noqa: E402
 
 REF_DIR = REPO / "tools" / "simgrid_ref"
@@ -56,6 +58,7 @@ BUILD_SCRIPT = REF_DIR / "build.sh"
 REF_BINARY = REF_DIR / "build" / "replay_ref"
 HEADER = ",".join(GOLDEN_HEADER)
 MIGRATIONS_HEADER = ",".join(MIGRATIONS_COLUMNS)
+LOADS_HEADER = ",".join(LOADS_COLUMNS)
 SIMULATED_TIME_PREFIX = "*,-1,simulated_time,"
 ENERGY_PREFIX = f"{ENERGY_ACTOR},-1,"
 TIMEOUT = 600.0  # seconds of wall time for one scenario
@@ -78,28 +81,32 @@ def build_reference() -> Path:
     return REF_BINARY
 
 
-def reference_command(binary: Path, scenario: Scenario, migrations: Path) -> list[str]:
+def reference_command(binary: Path, scenario: Scenario, migrations: Path, loads: Path | None = None) -> list[str]:
     command = [str(binary), str(scenario.platform), str(scenario.deploy)]
     if scenario.trace is not None:
         command.append(str(scenario.trace))
     command.append(f"--migrations={migrations}")
+    if loads is not None:
+        command.append(f"--loads={loads}")
     if scenario.energy:
         command.append("--energy")
     command += [f"--cfg={item}" for item in scenario.cfg]
     return command
 
 
-def run_scenario(binary: Path, scenario: Scenario) -> tuple[str, str | None]:
-    """Run the reference on one scenario; return its CSV output and its migrations table (None if it migrates no VM).
+def run_scenario(binary: Path, scenario: Scenario) -> tuple[str, str | None, str | None]:
+    """Run the reference on one scenario; return its CSV output, its migrations table (None if it migrates no VM)
+    and its loads table (None if it runs no ``load`` action).
 
     The reference runs from the deployment's folder, so that trace names given in the deployment resolve as
     SimGrid itself resolves them (relative to the current directory).
     """
     with tempfile.TemporaryDirectory(prefix="regen_golden.") as scratch:
         migrations_file = Path(scratch) / "migrations.csv"
+        loads_file = Path(scratch) / "loads.csv"
         try:
             result = subprocess.run(
-                reference_command(binary, scenario, migrations_file),
+                reference_command(binary, scenario, migrations_file, loads_file),
                 cwd=scenario.deploy.parent,
                 capture_output=True,
                 text=True,
@@ -113,10 +120,18 @@ def run_scenario(binary: Path, scenario: Scenario) -> tuple[str, str | None]:
             raise RegenError(f"{scenario.name}: the reference exited {result.returncode}: " + " | ".join(detail))
         check_output(scenario, result.stdout)
         migrations = migrations_file.read_text(encoding="utf-8") if migrations_file.is_file() else ""
+        loads = loads_file.read_text(encoding="utf-8") if loads_file.is_file() else ""
     migration_lines = migrations.splitlines()
     if not migration_lines or migration_lines[0] != MIGRATIONS_HEADER:
         raise RegenError(f"{scenario.name}: unexpected migrations table from the reference: {migrations[:200]!r}")
-    return result.stdout, (migrations if len(migration_lines) > 1 else None)
+    load_lines = loads.splitlines()
+    if not load_lines or load_lines[0] != LOADS_HEADER:
+        raise RegenError(f"{scenario.name}: unexpected loads table from the reference: {loads[:200]!r}")
+    return (
+        result.stdout,
+        (migrations if len(migration_lines) > 1 else None),
+        (loads if len(load_lines) > 1 else None),
+    )
 
 
 def simulated_time_row(text: str) -> int | None:
@@ -212,19 +227,31 @@ def compare(old: str, new: str) -> float | None:
     return worst
 
 
-def compare_migrations(old: str, new: str) -> float | None:
-    """Largest relative difference between the numbers of two migrations tables; None when rows do not match."""
+def compare_table(old: str, new: str, key_columns: int) -> float | None:
+    """Largest relative difference between the numbers of two CSV tables whose first ``key_columns`` columns name the
+    row (the rest are numbers); None when their headers or keys do not match."""
     old_rows = [line.split(",") for line in old.splitlines()[1:]]
     new_rows = [line.split(",") for line in new.splitlines()[1:]]
     if old.splitlines()[:1] != new.splitlines()[:1] or len(old_rows) != len(new_rows):
         return None
     worst = 0.0
     for before, after in zip(old_rows, new_rows, strict=True):
-        if len(before) != len(after) or before[:3] != after[:3]:
+        if len(before) != len(after) or before[:key_columns] != after[:key_columns]:
             return None
-        for a, b in zip(before[3:], after[3:], strict=True):
+        for a, b in zip(before[key_columns:], after[key_columns:], strict=True):
             worst = max(worst, relative_difference(float(a), float(b)))
     return worst
+
+
+def compare_migrations(old: str, new: str) -> float | None:
+    """Largest relative difference between the numbers of two migrations tables; None when rows do not match."""
+    return compare_table(old, new, 3)
+
+
+def compare_loads(old: str, new: str) -> float | None:
+    """Largest relative difference between the demands and served flops of two loads tables; None when rows do not
+    match (actor and seq)."""
+    return compare_table(old, new, 2)
 
 
 def classify(old: str | None, new: str | None, rtol: float, comparer) -> tuple[str, str, bool]:
@@ -338,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if kind == "skip" or kind == "probe":
             # No golden file may exist for a scenario that does not converge.
-            stale = [path for path in (scenario.golden, scenario.migrations_golden) if path.is_file()]
+            companions = (scenario.golden, scenario.migrations_golden, scenario.loads_golden)
+            stale = [path for path in companions if path.is_file()]
             if not scenario.converges and stale:
                 out_of_date = True
                 counts["removed"] += 1
@@ -351,18 +379,22 @@ def main(argv: list[str] | None = None) -> int:
             counts[status] += 1
             print(f"{status:<10} {scenario.name}: {payload}")
             continue
-        new, new_migrations = payload  # type: ignore[misc]
+        new, new_migrations, new_loads = payload  # type: ignore[misc]
         old = scenario.golden.read_text(encoding="utf-8") if scenario.golden.is_file() else None
         old_migrations = (
             scenario.migrations_golden.read_text(encoding="utf-8") if scenario.migrations_golden.is_file() else None
         )
+        old_loads = scenario.loads_golden.read_text(encoding="utf-8") if scenario.loads_golden.is_file() else None
         status, detail, stale_main = classify(old, new, args.rtol, compare)
         mig_status, mig_detail, stale_mig = classify(old_migrations, new_migrations, args.rtol, compare_migrations)
-        if status == "unchanged" and mig_status != "unchanged":
+        load_status, load_detail, stale_loads = classify(old_loads, new_loads, args.rtol, compare_loads)
+        if status == "unchanged" and (mig_status != "unchanged" or load_status != "unchanged"):
             status = "changed"
         if mig_status != "unchanged":
             detail += f"; migrations {mig_status}{mig_detail}"
-        out_of_date = out_of_date or stale_main or stale_mig
+        if load_status != "unchanged":
+            detail += f"; loads {load_status}{load_detail}"
+        out_of_date = out_of_date or stale_main or stale_mig or stale_loads
         counts[status] += 1
         simulated = simulated_time_text(new)
         print(f"{status:<10} {scenario.name}: simulated time {simulated}{detail}")
@@ -374,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
                     scenario.migrations_golden.unlink()
                 else:
                     write_atomically(scenario.migrations_golden, new_migrations)
+            if stale_loads:
+                if new_loads is None:
+                    scenario.loads_golden.unlink()
+                else:
+                    write_atomically(scenario.loads_golden, new_loads)
 
     summary = ", ".join(f"{count} {status}" for status, count in counts.items())
     verb = "checked" if args.check else "regenerated"

@@ -223,6 +223,32 @@ class Sleep(Action):
 
 @ACTIONS.declare
 @dataclass(frozen=True, slots=True)
+class Load(Action):
+    """Ask ``fraction`` (0 to 1) of the capacity of the actor's VM (its vCPUs x core speed) or host for
+    ``duration`` seconds, whatever it gets: demand-driven, what is not served is lost. Ends at the end of the
+    interval; its value is the flops served."""
+
+    keyword: ClassVar[str] = "load"
+    usage: ClassVar[str] = "<fraction> <seconds>"
+    fraction: float
+    duration: Seconds
+
+    @classmethod
+    def parse(cls, p: Place, args: list[str]) -> Self:
+        fraction = p.number(args[0], "fraction")
+        p.checked(fraction, 0.0 <= fraction <= 1.0, "fraction", "a number from 0 to 1", args[0])
+        return cls(fraction, p.quantity(args[1], "time", "duration"), **p.origin)  # type: ignore[arg-type]
+
+    def run(self, ctx: ReplayContext) -> Steps:
+        served = yield ctx.actor.load(self.fraction, self.duration)
+        return served
+
+    def _args(self) -> tuple[str, ...]:
+        return (number_text(self.fraction), number_text(self.duration))
+
+
+@ACTIONS.declare
+@dataclass(frozen=True, slots=True)
 class Finalize(Action):
     """No-op kept for SimGrid (SMPI) traces."""
 

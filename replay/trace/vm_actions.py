@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from replay.errors import StateError
 from replay.lifecycle import VmOperation
 from replay.process import Steps
 from replay.trace.checks import TraceCheck
@@ -86,6 +87,10 @@ _VM_OPTIONS = _vm_options()
 _DEFAULT_CONFIG = VmConfig()
 
 
+#: The PM of a ``vm_create`` that leaves the choice to a placement policy (``replay import --place auto``).
+AUTO = "auto"
+
+
 @ACTIONS.declare
 @dataclass(frozen=True, slots=True)
 class VmCreate(VmAction):
@@ -133,6 +138,9 @@ class VmCreate(VmAction):
         ctx.sim.create_vm(self.vm, self.pm, self.config)
 
     def check(self, walk: TraceCheck) -> None:
+        if self.pm == AUTO and AUTO not in walk.hosts:
+            raise StateError(f"{self.path}:{self.line}: 'vm_create {self.vm} auto' asks a placement policy to choose "
+                             "the PM, and this version has none yet: name a PM of the platform instead")
         walk.platform_host(self, self.pm, "pm")
         walk.created(self, self.vm, self.pm)
 

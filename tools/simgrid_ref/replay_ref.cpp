@@ -6,8 +6,8 @@
 // output as tests/golden/simgrid/<name>.csv; the project's own engine must reproduce those numbers.
 //
 // Usage:
-//   replay_ref PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--energy] [--cfg=network/model:CM02]...
-//              [--log=...]...
+//   replay_ref PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--loads=FILE] [--energy]
+//              [--cfg=network/model:CM02]... [--log=...]...
 //
 // With SHARED_TRACE, every actor of the deployment reads its own lines (first token = its name) from that one
 // file. Without it, each actor of the deployment names its own trace file in its first <argument value=...>;
@@ -38,6 +38,11 @@
 // joules printed with %.17g. They are read after the run (sg_host_get_consumed_energy, sg_link_get_consumed_energy),
 // so they are the plugins' lazily updated totals (tools/simgrid_ref/README.md, Facts).
 // `set_pstate <host> <index>` is Host::set_pstate on a physical host (instant).
+// `load <fraction> <duration>` asks fraction x the actor's host's vCPU capacity for duration seconds: one exec per
+// core of the host (a VM's vCPUs, a PM's cores), each bounded by fraction x the PM's core speed, started
+// asynchronously, cancelled after sleep_for(duration); with --loads=FILE, one CSV row per load action
+// "actor,seq,demand,served" goes to FILE (served = the flops those execs computed, demand = fraction x cores x
+// speed x duration).
 // Exit status: 0 on success, 2 on a usage error, 3 on a bad action (or one SimGrid 3.32 cannot express), when
 // SimGrid reported a deadlock or when an actor neither finished its trace nor was killed nor failed.
 
@@ -631,6 +636,78 @@ void do_sleep(simgrid::xbt::ReplayAction& action)
   sg4::this_actor::sleep_for(seconds_of(action, 2));
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Demand-driven load
+
+// One row of the --loads table: the load action #seq of `actor`, what it asked for and what it got, in flops.
+struct LoadRow {
+  std::string actor;
+  long seq;
+  double demand;
+  double served;
+};
+
+std::vector<LoadRow> g_loads;
+
+// load <fraction> <duration>: for `duration` seconds the actor asks `fraction` of its host's vCPU capacity. On a VM
+// of n vCPUs whose PM has cores of speed s (on a PM of n cores of speed s), it starts n asynchronous executions
+// bounded by fraction x s each (a core at most, as SimGrid spreads a VM's work over its vCPUs), sleeps `duration`,
+// then reads what each one computed (amount - get_remaining(), flops up to this date included) and cancels it; the
+// action ends at the end of the interval whatever it got (unmet demand is lost). Fraction 0 starts no execution at
+// all: SimGrid reads a bound of 0 as no bound, so a bounded execution cannot ask for nothing (Facts).
+// Each execution's amount, 2 x bound x duration + 1 flop, cannot complete within the interval: the bound caps what
+// it computes at bound x duration, so at least bound x duration + 1 flop remains at the end, far above the precision
+// below which SimGrid counts an action as done (maxmin/precision x surf/precision = 1e-14 flop), whatever the
+// fraction; and amount - remaining is off by an ulp of amount at most.
+void do_load(simgrid::xbt::ReplayAction& action)
+{
+  const std::string me    = sg4::this_actor::get_name();
+  const long seq          = g_next_seq[me] - 1; // timed() took this action's seq before calling us
+  const std::string& text = arg(action, 2, "fraction");
+  size_t used             = 0;
+  const double fraction   = std::stod(text, &used);
+  if (used != text.size() || not(fraction >= 0 && fraction <= 1))
+    die("'" + describe(action) + "': the fraction must be a number from 0 to 1, found '" + text + "'");
+  const double duration = seconds_of(action, 3);
+  if (not(duration >= 0) || std::isinf(duration))
+    die("'" + describe(action) + "': the duration must be a finite number of seconds >= 0");
+  sg4::Host* host               = sg4::this_actor::get_host();
+  const sg4::VirtualMachine* vm = dynamic_cast<sg4::VirtualMachine*>(host);
+  const sg4::Host* pm           = vm != nullptr ? vm->get_pm() : host;
+  const int cores               = vm != nullptr ? vm->get_core_count() : host->get_core_count();
+  const double speed            = pm->get_speed();
+  const double bound            = fraction * speed;
+  const double demand           = fraction * cores * speed * duration;
+  const double amount           = 2 * bound * duration + 1;
+  std::vector<sg4::ExecPtr> execs;
+  if (fraction > 0)
+    for (int i = 0; i < cores; i++)
+      execs.push_back(sg4::this_actor::exec_init(amount)->set_bound(bound)->start());
+  sg4::this_actor::sleep_for(duration);
+  double served = 0;
+  for (const auto& exec : execs) {
+    served += amount - exec->get_remaining();
+    exec->cancel();
+  }
+  g_loads.push_back(LoadRow{me, seq, demand, served});
+}
+
+void write_loads(const std::string& path)
+{
+  FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    std::fprintf(stderr, "replay_ref: cannot write %s\n", path.c_str());
+    std::exit(3);
+  }
+  std::sort(g_loads.begin(), g_loads.end(), [](const LoadRow& a, const LoadRow& b) {
+    return a.actor != b.actor ? a.actor < b.actor : a.seq < b.seq;
+  });
+  std::fprintf(out, "actor,seq,demand,served\n");
+  for (const auto& row : g_loads)
+    std::fprintf(out, "%s,%ld,%.17g,%.17g\n", row.actor.c_str(), row.seq, row.demand, row.served);
+  std::fclose(out);
+}
+
 // set_pstate <host> <index>: Host::set_pstate on a physical host; the index must name one of its power states.
 void do_set_pstate(simgrid::xbt::ReplayAction& action)
 {
@@ -743,18 +820,22 @@ void print_energy(const sg4::Engine& engine)
 
 int main(int argc, char* argv[])
 {
-  // Quiet by default; a --log given by the user comes later in argv and so takes precedence. --migrations=FILE and
-  // --energy are ours and are taken out before SimGrid sees the arguments.
+  // Quiet by default; a --log given by the user comes later in argv and so takes precedence. --migrations=FILE,
+  // --loads=FILE and --energy are ours and are taken out before SimGrid sees the arguments.
   std::vector<char*> args;
   args.push_back(argv[0]);
   std::string quiet = "--log=root.thres:critical";
   args.push_back(quiet.data());
   std::string migrations_path;
   const std::string migrations_flag = "--migrations=";
+  std::string loads_path;
+  const std::string loads_flag = "--loads=";
   bool energy = false;
   for (int i = 1; i < argc; i++) {
     if (std::string(argv[i]).rfind(migrations_flag, 0) == 0)
       migrations_path = std::string(argv[i]).substr(migrations_flag.size());
+    else if (std::string(argv[i]).rfind(loads_flag, 0) == 0)
+      loads_path = std::string(argv[i]).substr(loads_flag.size());
     else if (std::string(argv[i]) == "--energy")
       energy = true;
     else
@@ -766,7 +847,7 @@ int main(int argc, char* argv[])
   sg4::Engine engine(&count, args.data());
   if (count < 3 || count > 4) {
     std::fprintf(stderr,
-                 "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--energy] "
+                 "usage: %s PLATFORM.xml DEPLOY.xml [SHARED_TRACE] [--migrations=FILE] [--loads=FILE] [--energy] "
                  "[--cfg=NAME:VALUE]... [--log=...]...\n",
                  argv[0]);
     return 2;
@@ -792,6 +873,7 @@ int main(int argc, char* argv[])
   xbt_replay_action_register("wait", timed(do_wait));
   xbt_replay_action_register("waitall", timed(do_waitall));
   xbt_replay_action_register("sleep", timed(do_sleep));
+  xbt_replay_action_register("load", timed(do_load));
   xbt_replay_action_register("set_pstate", timed(do_set_pstate));
   xbt_replay_action_register("vm_create", timed(do_vm_create));
   xbt_replay_action_register("vm_start", timed(do_vm_start));
@@ -861,6 +943,8 @@ int main(int argc, char* argv[])
   std::fflush(stdout);
   if (not migrations_path.empty())
     write_migrations(migrations_path);
+  if (not loads_path.empty())
+    write_loads(loads_path);
 
   if (g_deadlock || g_finished + g_killed + g_failed != g_started) {
     std::fprintf(stderr,
