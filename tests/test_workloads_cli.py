@@ -24,6 +24,16 @@ INPUTS = {
 }
 #: per format: (VMs, last date of the trace), derived in tests/test_workloads_<format>.py
 SHAPES = {"planetlab": (3, 1500), "azure": (3, 1500), "bitbrains": (2, 1500), "swf": (3, 350)}
+CORE = 2e9  # the embedded platform's core speed; no PM is shared in these runs, so every demand is served
+#: per format, the flops each VM asks: fraction x seconds x vCPUs x core speed, summed over its loads
+DEMANDS = {
+    "planetlab": {"vm-0": (0.1 * 600 + 0.2 * 300) * CORE, "vm-1": (0.5 * 900 + 1 * 600) * CORE,
+                  "vm-2": 0.07 * 300 * CORE},
+    # vm-1 has 30 vCPUs on a 4-core PM: it asks 0.04 x 30 = 1.2 cores, which the PM serves
+    "azure": {"vm-0": 0.1 * 600 * 2 * CORE, "vm-1": 0.04 * 300 * 30 * CORE, "vm-2": 0.305 * 600 * 4 * CORE},
+    "bitbrains": {"vm-0": (0.25 * 600 + 0.5 * 300) * 4 * CORE, "vm-1": (0.25 * 300 + 1 * 300) * 2 * CORE},
+    "swf": {"vm-0": 100 * 2 * CORE, "vm-1": 300 * 4 * CORE, "vm-2": 200 * 1 * CORE},
+}
 
 
 def invoke(*args):
@@ -138,6 +148,9 @@ def test_the_trace_replays(tmp_path, fmt):
     assert summary["counts"]["vms"] == summary["counts"]["actors"] == vms
     assert {vm["state"] for vm in summary["vms"].values()} == {"DESTROYED"}
     assert {actor["status"] for actor in summary["actors"].values()} == {"done"}
+    for name, flops in DEMANDS[fmt].items():
+        assert summary["vms"][name]["demand_flops"] == pytest.approx(flops, rel=1e-12)
+        assert summary["vms"][name]["served_flops"] == pytest.approx(flops, rel=1e-12)
 
 
 @pytest.mark.parametrize("fmt", list(INPUTS))
@@ -172,3 +185,6 @@ def test_the_planetlab_day_end_to_end(tmp_path):
     assert summary["simulated_time"] == 7200
     assert summary["counts"]["vms"] == 1052
     assert {vm["state"] for vm in summary["vms"].values()} == {"DESTROYED"}
+    # vm-0 asks its percentages of one 2 Gf/s core, 300 s each; 131 or 132 VMs share each 4-core PM
+    assert summary["vms"]["vm-0"]["demand_flops"] == pytest.approx(sum(int(v) / 100 * 300 * 2e9 for v in values))
+    assert 0 < summary["demand"]["served"] <= summary["demand"]["flops"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from replay.errors import WorkloadError
@@ -97,8 +98,13 @@ class Bitbrains(Dataset):
     def origin(self) -> float:
         """The earliest timestamp of all the files: their first rows (each file's are checked to increase)."""
         if self._origin is None:
-            firsts = [next(_rows(path), None) for path in self._files]
-            self._origin = float(min((row.date for _, row in filter(None, firsts)), default=0))
+            dates = []
+            for path in self._files:
+                with closing(_rows(path)) as rows:
+                    first = next(rows, None)
+                if first is not None:
+                    dates.append(first[1].date)
+            self._origin = float(min(dates, default=0))
         return self._origin
 
     def scan(self, window: Window) -> Iterator[VmInfo]:
@@ -126,14 +132,15 @@ class Bitbrains(Dataset):
         def advance(vm: VmInfo, cursor: Cursor, until: float) -> None:
             path = vm.key
             assert isinstance(path, Path)
-            for line, row in _rows(path, offset=cursor.offset, number=cursor.number):
-                if row.date >= until:
-                    return
-                if row.date >= vm.end:
-                    break
-                fraction = row.usage / row.capacity if speed is None else absolute(vm, row.usage * speed)
-                writer.sample(vm, row.date, fraction, PERIOD)
-                cursor.offset, cursor.number = line.end, line.number
+            with closing(_rows(path, offset=cursor.offset, number=cursor.number)) as rows:
+                for line, row in rows:
+                    if row.date >= until:
+                        return
+                    if row.date >= vm.end:
+                        break
+                    fraction = row.usage / row.capacity if speed is None else absolute(vm, row.usage * speed)
+                    writer.sample(vm, row.date, fraction, PERIOD)
+                    cursor.offset, cursor.number = line.end, line.number
             cursor.done = True
 
         by_slabs(vms, window, writer, advance)

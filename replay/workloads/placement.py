@@ -24,8 +24,9 @@ import numpy as np
 
 from replay.errors import WorkloadError
 from replay.platform import Host, Platform
+from replay.trace.vm_actions import AUTO
 from replay.workloads.model import Placement, VmInfo
-from replay.workloads.writer import AUTO, number, size
+from replay.workloads.writer import number, size
 
 
 def platform_pms(platform: Platform, pattern: str) -> list[Host]:

@@ -11,6 +11,7 @@ core of the VM's PM (at most 1). A line must hold an integer from 0 to 100 (blan
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from replay.errors import WorkloadError
@@ -57,17 +58,18 @@ class PlanetLab(Dataset):
         def advance(vm: VmInfo, cursor: Cursor, until: float) -> None:
             path = vm.key
             assert isinstance(path, Path)
-            for line in lines(path, WHAT, offset=cursor.offset, number=cursor.number):
-                date = (line.number - 1) * PERIOD
-                if date >= until:
-                    return
-                if date >= vm.end:
-                    break
-                value = percent(path, line) / 100
-                if vm.mips is not None and speed is not None:
-                    value = absolute(vm, value * vm.mips * speed)
-                writer.sample(vm, date, value, PERIOD)
-                cursor.offset, cursor.number = line.end, line.number
+            with closing(lines(path, WHAT, offset=cursor.offset, number=cursor.number)) as rows:
+                for line in rows:
+                    date = (line.number - 1) * PERIOD
+                    if date >= until:
+                        return
+                    if date >= vm.end:
+                        break
+                    value = percent(path, line) / 100
+                    if vm.mips is not None and speed is not None:
+                        value = absolute(vm, value * vm.mips * speed)
+                    writer.sample(vm, date, value, PERIOD)
+                    cursor.offset, cursor.number = line.end, line.number
             cursor.done = True
 
         by_slabs(vms, window, writer, advance)

@@ -18,15 +18,14 @@ from replay.workloads.writer import SLAB, TraceWriter
 
 
 class Cursor:
-    """Where a VM's file was left: the byte offset and line number after the last line taken, the date of the
-    last sample (for the format's checks), and whether the file is done."""
+    """Where a VM's file was left: the byte offset and line number after the last line taken, and whether the
+    file is done."""
 
-    __slots__ = ("date", "done", "number", "offset")
+    __slots__ = ("done", "number", "offset")
 
     def __init__(self) -> None:
         self.offset = 0
         self.number = 0
-        self.date = -math.inf
         self.done = False
 
 

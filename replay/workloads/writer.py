@@ -36,9 +36,6 @@ from replay.workloads.model import ImportReport, VmInfo, Window
 SLAB = 6 * 3600.0
 """Seconds of data between two flushes of the merged loads (see the module docstring)."""
 
-AUTO = "auto"
-"""The PM written by ``--place auto``: a placement policy chooses it at run time."""
-
 _SIZES = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
 
 
