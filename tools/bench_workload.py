@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from planetlab_day import SAMPLES, VMS, generated_day
+
 REPO = Path(__file__).resolve().parents[1]
 DAY = REPO.parent / "shared" / "workloads" / "planetlab" / "20110303"
-VMS, SAMPLES = 1052, 288
 HOST_TYPES = (  # name, MIPS of a core, cores, idle W, full-load W (CloudSim's PowerModelSpecPowerHpProLiantMl110G*)
     ("g4", 1860, 2, 86.0, 117.0),
     ("g5", 2660, 2, 93.7, 135.0),
@@ -48,20 +48,6 @@ def write_platform(path: Path, hosts: int = 800) -> Path:
     lines += ["  </zone>", "</platform>", ""]
     path.write_text("\n".join(lines))
     return path
-
-
-def generated_day(folder: Path, seed: int = 2011) -> Path:
-    """A day shaped like PlanetLab's: per VM, a mean load and a random walk around it, integer percentages."""
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for vm in range(VMS):
-        level = rng.uniform(0, 40)
-        values = []
-        for _ in range(SAMPLES):
-            level = min(100.0, max(0.0, level + rng.gauss(0, 6)))
-            values.append(str(round(level)))
-        (folder / f"vm{vm:04d}").write_text("\n".join(values) + "\n")
-    return folder
 
 
 def measured(command: list[str]) -> tuple[float, float, int, str]:
