@@ -208,8 +208,8 @@ class MigrationReport:
         return {"stage1": self.stage1, "stage2": self.stage2, "stage3": self.stage3}
 
     def as_dict(self) -> dict[str, Any]:
-        """The summary's form (JSON-ready)."""
-        return {
+        """The summary's form (JSON-ready): ``status``, and the ``cause`` of an aborted migration."""
+        summary = {
             "vm": self.vm,
             "src": self.src,
             "dst": self.dst,
@@ -221,8 +221,10 @@ class MigrationReport:
             "rounds": self.rounds,
             "converged": self.converged,
             "status": self.status,
-            "error": self.error,
         }
+        if self.error:
+            summary["cause"] = self.error
+        return summary
 
 
 @dataclass(frozen=True, slots=True)
