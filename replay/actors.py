@@ -58,6 +58,7 @@ class Actor(Process):
         "kill_timer",
         "killed",
         "placement",
+        "posted",
         "restart",
         "restarts",
         "scheduler",
@@ -94,6 +95,8 @@ class Actor(Process):
         self.blocked = False
         #: why the actor was killed, failed or blocked (empty while it was not)
         self.cause = ""
+        #: its communications not done yet (cancelled when it ends, as SimGrid does)
+        self.posted: dict[Comm, None] = {}
         #: started again each time its host comes back on (SimGrid's ``on_failure="RESTART"``)
         self.restart = False
         #: how many times it was started again
@@ -392,6 +395,8 @@ class Scheduler:
         actor.end_time = self.engine.now
         actor.killed = killed
         actor.failed = failed
+        for comm in list(actor.posted):  # the isends and irecvs it did not wait for
+            comm.abandon(actor)
         if self.engine.traced:
             where = host.name if host is not None else actor.placement
             self.engine.emit(events.ActorEnded(self.engine.now, actor.name, where, killed, actor.status, actor.cause))

@@ -26,12 +26,17 @@ from replay.units import Bytes, BytesPerSecond
 
 
 class Party(Protocol):
-    """One end of a communication (``cause``: why it was killed, empty while it was not)."""
+    """One end of a communication (``cause``: why it was killed, empty while it was not; ``posted``: its
+    communications not done yet, which end with it)."""
 
     name: str
     host: ComputeHost
     suspended: bool
     cause: str
+    posted: dict[Comm, None]
+
+    @property
+    def status(self) -> str: ...
 
 
 class Comm(Request):
@@ -58,6 +63,7 @@ class Comm(Request):
         for queue in (self.box.sends, self.box.receives):
             if self in queue:
                 queue.remove(self)
+        self.release()
         self.fail(ActivityTimeout(f"transfer on mailbox {self.mailbox!r} timed out after {timeout:g} s"))
 
     @property
@@ -83,7 +89,31 @@ class Comm(Request):
                 self.engine.resume(self.activity)
 
     def cancel(self) -> None:
-        """A party was killed: the transfer stops and the peer gets an :class:`ActivityFailed`."""
+        """A party was killed while waiting on it: the transfer stops and the peer gets an
+        :class:`ActivityFailed`."""
+        killed = next((p for p in (self.sender, self.receiver) if p is not None and p.cause), None)
+        who = f"its peer {killed.name!r} was killed ({killed.cause})" if killed is not None else "its peer was killed"
+        self._stop(who)
+
+    def abandon(self, party: Party) -> None:
+        """``party`` ended without waiting for it (SimGrid cancels an ending actor's communications)."""
+        status = party.status
+        how = (f"was killed ({party.cause})" if status == "killed" else f"failed ({party.cause})" if status == "failed"
+               else "ended without waiting for it")
+        self._stop(f"its peer {party.name!r} {how}")
+
+    def lost(self, cause: str) -> None:
+        """The transfer failed (a link of its route, or the host of a party, went off)."""
+        self.release()
+        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {cause}"))
+
+    def release(self) -> None:
+        """The communication is over for its parties."""
+        for party in (self.sender, self.receiver):
+            if party is not None:
+                party.posted.pop(self, None)
+
+    def _stop(self, why: str) -> None:
         if self.done:
             return
         if self.activity is not None:
@@ -91,13 +121,8 @@ class Comm(Request):
         for queue in (self.box.sends, self.box.receives):
             if self in queue:
                 queue.remove(self)
-        killed = next((p for p in (self.sender, self.receiver) if p is not None and p.cause), None)
-        who = f"its peer {killed.name!r} was killed ({killed.cause})" if killed is not None else "its peer was killed"
-        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {who}"))
-
-    def lost(self, cause: str) -> None:
-        """The transfer failed (a link of its route, or the host of a party, went off)."""
-        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {cause}"))
+        self.release()
+        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {why}"))
 
 
 class Mailbox:
@@ -138,6 +163,7 @@ class Mailboxes:
             comm = Comm(box, self.engine, size, payload, rate)
             box.sends.append(comm)
         comm.sender = party
+        party.posted[comm] = None
         self._arm(comm, timeout)
         if comm.receiver is not None:
             self._start(comm)
@@ -151,6 +177,7 @@ class Mailboxes:
             comm = Comm(box, self.engine, 0.0, None, math.inf)
             box.receives.append(comm)
         comm.receiver = party
+        party.posted[comm] = None
         self._arm(comm, timeout)
         if comm.sender is not None:
             self._start(comm)
@@ -177,6 +204,8 @@ class Mailboxes:
         def done(_: Activity) -> None:
             if record is not None:
                 engine.emit(events.CommEnded(engine.now, *record))
+            sender.posted.pop(comm, None)
+            receiver.posted.pop(comm, None)
             comm.finish(value)
 
         comm.activity = self.network.transfer(

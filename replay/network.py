@@ -20,11 +20,12 @@ LV08 (the default): ``lf = 13.01``, ``bf = 0.97``, ``S = 20537``, cross-traffic 
 Failures and profiles, as SimGrid 3.32's ``NetworkCm02Link`` applies them. A transfer is a *flight* from its start
 (latency phase included) to its arrival. A link going off fails every flight that uses it, on its route or its
 reverse route; a host going off fails every flight from or to it; a transfer started over an off link or host
-fails at once. A bandwidth change sets the link's capacity and moves the penalty of the flights on it by
-``S / new - S / old``; their bound, taken from the route's bandwidths when they started, stays. A latency change
-moves their penalty by the difference, and their TCP-gamma bound with the route's new latency; a flight already
-in its latency phase keeps the date its data starts. New transfers see the current values. (SimGrid also lets a
-flight in its latency phase take bandwidth at once when one of its links changes; we wait for its latency.)
+fails at once. A bandwidth change sets the link's capacity and moves the penalty of the flights whose route
+crosses it by ``S / new - S / old``; their bound, taken from the route's bandwidths when they started, stays. A
+latency change moves their penalty by the difference, and their TCP-gamma bound with the route's new latency; a
+flight already in its latency phase keeps the date its data starts. New transfers see the current values.
+(SimGrid also lets a flight in its latency phase take bandwidth at once when one of its links changes, and moves
+the penalty of flights that only use the link as their reverse route, which can turn it negative; we do not.)
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ class Network:
         weight_s = self.model.weight_s
         if weight_s > 0 and old != bandwidth:
             delta = weight_s / bandwidth - weight_s / old
-            for activity in self._flights_on(resource):
+            for activity in self._flights_on(resource, link):
                 flight: Flight = activity.meta
                 flight.penalty += delta
                 self._apply(activity, flight)
@@ -260,7 +261,7 @@ class Network:
         self._shapes.clear()
         self._changed(link)
         resource = self.link_resource(link)
-        for activity in self._flights_on(resource):
+        for activity in self._flights_on(resource, link):
             flight: Flight = activity.meta
             flight.route_latency += delta
             flight.penalty += delta
@@ -271,9 +272,14 @@ class Network:
         if engine.traced:
             engine.emit(events.LinkChanged(engine.now, link.name, self.bandwidth_of(link), self.latency_of(link)))
 
-    def _flights_on(self, resource: Resource) -> list[Activity]:
+    def _flights_on(self, resource: Resource, link: Link) -> list[Activity]:
+        """The flights whose route crosses ``link`` (its resource), latency phase included. SimGrid also moves
+        the penalty of flights that only use the link as their reverse route, which can make it negative (and
+        abort SimGrid): a link off a flight's route is not in its penalty, so it does not change it here."""
         latent = [a for a in self._latent if any(used is resource for used, _ in a.uses)]
-        return latent + [a for a in resource.activities if a not in self._latent]
+        flights = latent + list(resource.activities)
+        route = self.platform.route
+        return [a for a in flights if link in route(a.meta.src, a.meta.dst)]
 
     def _apply(self, activity: Activity, flight: Flight) -> None:
         """Give a flight its penalty and bound after a change of one of its links."""

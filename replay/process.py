@@ -108,21 +108,31 @@ class Sleep(Request):
 
 
 class AllOf(Request):
-    """Done when every one of its requests is; value: their values in order."""
+    """Done when every one of its requests is; value: their values in order. As SimGrid's ``wait_all`` waits
+    them one after the other, it fails with the error of the first one that failed, as soon as those before it
+    are done."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("next", "parts")
 
     def __init__(self, parts: Iterable[Request]) -> None:
         super().__init__()
         self.parts = tuple(parts)
+        self.next = 0  # the parts before it are done, without error
         self._check(None)
         for part in self.parts:
             if not part.done:
                 part.then(self._check)
 
     def _check(self, _: Request | None) -> None:
-        if all(part.done for part in self.parts):
-            self.finish([part.value for part in self.parts])
+        parts = self.parts
+        while self.next < len(parts) and parts[self.next].done:
+            error = parts[self.next].error
+            if error is not None:
+                self.fail(error)
+                return
+            self.next += 1
+        if self.next == len(parts):
+            self.finish([part.value for part in parts])
 
     def describe(self) -> str:
         waiting = [p.describe() for p in self.parts if not p.done]
@@ -130,7 +140,8 @@ class AllOf(Request):
 
 
 class AnyOf(Request):
-    """Done when one of its requests is; value: the index of the first one done."""
+    """Done when one of its requests is; value: the index of the first one done (if it failed: its error, as
+    SimGrid's ``wait_any`` raises it)."""
 
     __slots__ = ("parts",)
 
@@ -138,7 +149,7 @@ class AnyOf(Request):
         super().__init__()
         self.parts = tuple(parts)
         for index, part in enumerate(self.parts):
-            part.then(lambda _, i=index: self.finish(i))
+            part.then(lambda done, i=index: self.fail(done.error) if done.error is not None else self.finish(i))
 
     def describe(self) -> str:
         return "any of [" + "; ".join(p.describe() for p in self.parts) + "]"

@@ -391,3 +391,86 @@ def test_replay_run_fail_hosts_is_deterministic(tmp_path):
     result = runner.invoke(app, ["run", "traces/consolidation.trace", "--fail-hosts", "30s", "--quiet"])
     assert result.exit_code != 0
     assert "--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10m), found '30s'" in result.output
+
+
+# -- what SimGrid does to an actor's other requests ---------------------------------------------------------------
+def test_wait_all_fails_at_the_first_failed_request_once_those_before_it_are_done():
+    sim = Simulation(PLAT)
+    seen = {}
+
+    def receiver(actor):
+        first, second = actor.recv("from_a"), actor.recv("from_c")
+        try:
+            yield actor.wait_all([first, second])
+        except ActivityFailed as failure:
+            seen["failed"] = (actor.now, first.done, str(failure))
+
+    sim.add_actor("a", "a", lambda actor: (yield actor.send("from_a", 1e7)))
+    sim.add_actor("c", "c", lambda actor: (yield actor.send("from_c", 1e8)))
+    sim.add_actor("r", "b", receiver)
+    sim.add_actor("ctl", "c", switcher(sim, ("sleep", 1.0), ("link_off", "m")))
+    sim.run()
+    # c's transfer over m fails at 1 s, but a's, first in the list, ends only at LAT + 1.05e7 / BW = 1.0955 s:
+    # as SimGrid's wait_all, which waits its requests in order, the failure comes then
+    date, first_done, message = seen["failed"]
+    assert date == pytest.approx(LAT + 1.05e7 / BW, rel=1e-12) and first_done
+    assert message == "transfer on mailbox 'from_c' failed: link 'm' went off at t=1 s"
+
+
+def test_an_actor_ending_cancels_the_transfers_it_did_not_wait_for():
+    sim = Simulation(PLAT)
+    seen = {}
+
+    def sender(actor):
+        actor.send("box", 1e8)  # posted, never waited for: SimGrid cancels it when the actor ends
+        yield actor.sleep(1.0)
+
+    def receiver(actor):
+        try:
+            yield actor.recv("box")
+        except ActivityFailed as failure:
+            seen["r"] = (actor.now, str(failure))
+
+    sim.add_actor("s", "a", sender)
+    sim.add_actor("r", "b", receiver)
+    sim.run()
+    assert seen["r"] == (1.0, "transfer on mailbox 'box' failed: its peer 's' ended without waiting for it")
+
+
+def test_a_killed_actor_takes_back_its_unmatched_sends():
+    sim = Simulation(PLAT)
+
+    def sender(actor):
+        actor.send("box", 1e6)
+        yield actor.sleep(10.0)
+
+    def late(actor):
+        yield actor.sleep(3.0)
+        yield actor.recv("box")
+
+    sim.add_actor("s", "a", sender)
+    sim.add_actor("r", "b", late)
+    sim.add_actor("ctl", "c", switcher(sim, ("sleep", 1.0), ("host_off", "a")))
+    sim.run()
+    # s was killed at 1 s: its message left the mailbox with it, so r, posting at 3 s, waits for nothing
+    assert outcome(sim.actors["s"]) == ("killed", 1.0)
+    assert outcome(sim.actors["r"]) == ("blocked", 3.0)
+
+
+def test_a_link_on_the_reverse_route_only_does_not_move_a_flows_penalty(tmp_path):
+    (tmp_path / "bw.txt").write_text("0.5 100000000\n")
+    (tmp_path / "p.xml").write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        '<platform version="4.1"><zone id="z" routing="Full"><host id="x" speed="1Gf"/><host id="y" speed="1Gf"/>'
+        '<link id="fwd" bandwidth="10MBps" latency="1ms"/>'
+        '<link id="back" bandwidth="1MBps" latency="1ms" bandwidth_file="bw.txt"/>'
+        '<route src="x" dst="y" symmetrical="NO"><link_ctn id="fwd"/></route>'
+        '<route src="y" dst="x" symmetrical="NO"><link_ctn id="back"/></route></zone></platform>\n'
+    )
+    sim = Simulation(load_platform(tmp_path / "p.xml"))
+    sim.add_actor("s", "x", lambda actor: (yield actor.send("box", 1e7)))
+    sim.add_actor("r", "y", lambda actor: (yield actor.recv("box")))
+    # x to y crosses fwd (weight 1) and back as reverse route (0.05 x 0.97e6 B/s is no limit): 0.97e7 B/s on fwd
+    # after 13.01 ms, whatever back's bandwidth does (SimGrid would move the penalty by 20537 / 1e8 - 20537 / 1e6,
+    # below 0, and abort)
+    assert sim.run() == pytest.approx(LAT + 1e7 / BW, rel=1e-12)
