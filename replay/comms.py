@@ -54,17 +54,10 @@ class Comm(Request):
         self.sender: Party | None = None
         self.receiver: Party | None = None
         self.activity: Activity | None = None
+
     def expire(self, timeout: float) -> None:
         """A party's timeout came first: the transfer stops, and both parties get an :class:`ActivityTimeout`."""
-        if self.done:
-            return
-        if self.activity is not None:
-            self.engine.cancel(self.activity)
-        for queue in (self.box.sends, self.box.receives):
-            if self in queue:
-                queue.remove(self)
-        self.release()
-        self.fail(ActivityTimeout(f"transfer on mailbox {self.mailbox!r} timed out after {timeout:g} s"))
+        self._stop(ActivityTimeout(f"transfer on mailbox {self.mailbox!r} timed out after {timeout:g} s"))
 
     @property
     def mailbox(self) -> str:
@@ -93,19 +86,18 @@ class Comm(Request):
         :class:`ActivityFailed`."""
         killed = next((p for p in (self.sender, self.receiver) if p is not None and p.cause), None)
         who = f"its peer {killed.name!r} was killed ({killed.cause})" if killed is not None else "its peer was killed"
-        self._stop(who)
+        self._stop(self._failed(who))
 
     def abandon(self, party: Party) -> None:
         """``party`` ended without waiting for it (SimGrid cancels an ending actor's communications)."""
         status = party.status
         how = (f"was killed ({party.cause})" if status == "killed" else f"failed ({party.cause})" if status == "failed"
                else "ended without waiting for it")
-        self._stop(f"its peer {party.name!r} {how}")
+        self._stop(self._failed(f"its peer {party.name!r} {how}"))
 
     def lost(self, cause: str) -> None:
         """The transfer failed (a link of its route, or the host of a party, went off)."""
-        self.release()
-        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {cause}"))
+        self._stop(self._failed(cause))
 
     def release(self) -> None:
         """The communication is over for its parties."""
@@ -113,7 +105,11 @@ class Comm(Request):
             if party is not None:
                 party.posted.pop(self, None)
 
-    def _stop(self, why: str) -> None:
+    def _failed(self, why: str) -> ActivityFailed:
+        return ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {why}")
+
+    def _stop(self, error: ActivityFailed) -> None:
+        """Stop the transfer (or take the post back from its mailbox) and fail it with ``error``."""
         if self.done:
             return
         if self.activity is not None:
@@ -122,7 +118,7 @@ class Comm(Request):
             if self in queue:
                 queue.remove(self)
         self.release()
-        self.fail(ActivityFailed(f"transfer on mailbox {self.mailbox!r} failed: {why}"))
+        self.fail(error)
 
 
 class Mailbox:
@@ -204,8 +200,7 @@ class Mailboxes:
         def done(_: Activity) -> None:
             if record is not None:
                 engine.emit(events.CommEnded(engine.now, *record))
-            sender.posted.pop(comm, None)
-            receiver.posted.pop(comm, None)
+            comm.release()
             comm.finish(value)
 
         comm.activity = self.network.transfer(
