@@ -252,11 +252,7 @@ class VirtualMachine(ComputeHost):
         self.check(Op.SHUTDOWN)
         self._refuse_issuer(issuer, "shut down")
         self._abort_work("shut down")
-        for resident in list(self.residents):
-            resident.kill(f"VM {self.name!r} was shut down")
-        for activity in list(self.cpu.activities):  # executions started asynchronously
-            self.engine.cancel(activity)
-            self.exec_ended(activity)
+        self._empty(f"VM {self.name!r} was shut down")
         self.transition(Op.SHUTDOWN)
         self._frozen = False
         self._power_off()
@@ -269,11 +265,7 @@ class VirtualMachine(ComputeHost):
         if self.state is not VmState.CREATED:
             self.shutdown(issuer)
         self.transition(Op.DESTROY)
-        self._pm.guests.pop(self, None)
-        self._listener.vm_destroyed(self)
-        engine = self.engine
-        if engine.traced:
-            engine.emit(events.VmDestroyed(engine.now, self.name, self.pm.name))
+        self._remove()
 
     def pm_failed(self, cause: str) -> None:
         """Its PM went off: the VM is lost (DESTROYED), its actors killed, a migration or save under way ended."""
@@ -282,14 +274,22 @@ class VirtualMachine(ComputeHost):
         lost = f"VM {self.name!r} was lost: {cause}"
         self.lost = f"it was lost: {cause}"
         self._abort_work("lost", failure=lost)
-        for resident in list(self.residents):
-            resident.kill(lost)
-        for activity in list(self.cpu.activities):
-            self.engine.cancel(activity)
-            self.exec_ended(activity)
+        self._empty(lost)
         self._frozen = False
         self._power_off()
         self.transition(Op.DESTROY)
+        self._remove()
+
+    def _empty(self, cause: str) -> None:
+        """Kill the actors inside for ``cause``, and stop the executions left (started asynchronously)."""
+        for resident in list(self.residents):
+            resident.kill(cause)
+        for activity in list(self.cpu.activities):
+            self.engine.cancel(activity)
+            self.exec_ended(activity)
+
+    def _remove(self) -> None:
+        """The VM is DESTROYED: it leaves its PM, and actors waiting for it learn it is gone."""
         self._pm.guests.pop(self, None)
         self._listener.vm_destroyed(self)
         engine = self.engine
