@@ -64,3 +64,15 @@ def shade_off(ax: Any, spans: Sequence[tuple[float, float]], low: float | None =
             ax.broken_barh([(start, end - start)], (low, high - low), zorder=4, **OFF_STYLE)
         drawn += 1
     return drawn
+
+
+def style_panel(ax: Any, label: str, span: float, last: bool) -> None:
+    """The look every time panel shares: its name at the left, the run's time span, a light grid, and the time
+    axis's labels on the last panel only."""
+    ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10, fontweight="bold")
+    ax.set_xlim(0.0, span * 1.01)
+    ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="y", labelsize=8)
+    if not last:
+        ax.tick_params(axis="x", labelbottom=False)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tracing.analysis import report
-from tracing.drawing import MIN_PANEL_POINTS, OFF_STYLE, listing, natural_key, shade_off
+from tracing.drawing import MIN_PANEL_POINTS, OFF_STYLE, listing, natural_key, shade_off, style_panel
 from tracing.drawing import load_matplotlib as _matplotlib
 from tracing.errors import AnalysisError
 from tracing.paje_types import VM_STATE_VALUES
@@ -333,13 +333,7 @@ def draw_utilization(axes: Sequence[Axes], series: pl.DataFrame, moves: pl.DataF
             ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0, decimals=0))
         else:
             ax.set_ylim(0.0, max(max(ys, default=0.0) * 1.1, 1e-9))
-        ax.set_ylabel(host, rotation=0, ha="right", va="center", fontsize=10, fontweight="bold")
-        ax.set_xlim(0.0, span * 1.01)
-        ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", labelsize=8)
-        if index < len(hosts) - 1:
-            ax.tick_params(axis="x", labelbottom=False)
+        style_panel(ax, host, span, last=index == len(hosts) - 1)
     if len(axes):
         axes[-1].set_xlabel("simulated time (s)")
         if title:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tracing.drawing import MIN_PANEL_POINTS, listing, load_matplotlib, natural_key
+from tracing.drawing import MIN_PANEL_POINTS, listing, load_matplotlib, natural_key, style_panel
 from tracing.energy import human_energy, human_power
 from tracing.tidy import sum_in_order
 
@@ -210,13 +210,7 @@ def draw_power(axes: Sequence[Axes], power: pl.DataFrame, energy: pl.DataFrame, 
         small = ax.get_position().height * ax.figure.get_figheight() * 72 < 2 * MIN_PANEL_POINTS  # 0 and a peak
         ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(1 if small else 3))
         ax.yaxis.set_major_formatter(_watts_ticks(mpl))
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10, fontweight="bold")
-        ax.set_xlim(0.0, span * 1.01)
-        ax.grid(axis="both", color=(0.85, 0.85, 0.85), lw=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        ax.tick_params(axis="y", labelsize=8)
-        if index < len(axes) - 1:
-            ax.tick_params(axis="x", labelbottom=False)
+        style_panel(ax, name, span, last=index == len(axes) - 1)
     if len(axes):
         axes[-1].set_xlabel("simulated time (s)")
 
