@@ -36,7 +36,7 @@ from rich.table import Table
 from replay.availability import RandomFailures
 from replay.errors import ReplayError
 from replay.migration import MigrationOptions
-from replay.platform import DEFAULT_PLATFORM_NAME
+from replay.platform import DEFAULT_PLATFORM_NAME, DEFAULT_PMS
 from replay.session import ReplaySession, RunResult, validate
 from replay.units import parse_quantity
 
@@ -84,6 +84,12 @@ PlatformOpt = Annotated[
     typer.Option("--platform", "-p", metavar="FILE", help="SimGrid platform XML (default: the embedded platform)."),
 ]
 DeployOpt = Annotated[Path | None, typer.Option("--deploy", "-d", metavar="FILE", help="SimGrid deployment XML.")]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option(metavar="NAME[:key=value,...]",
+                 help="A policy in the loop: none, first-fit, best-fit, worst-fit, threshold, mad, iqr, lr, or a "
+                      "module:Class of your own (docs/consolidation.md)."),
+]
 
 
 def _fail(error: ReplayError) -> typer.Exit:
@@ -146,6 +152,7 @@ def run(
                                                "time of mean MTBF s, and back up after one of mean MTTR s."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of --fail-hosts (the same seed, the same failures).")] = 0,
+    policy: PolicyOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Replay a trace and print a short result table."""
@@ -164,6 +171,7 @@ def run(
                 network_model=network_model.value,
                 migration=MigrationOptions(on_stall=on_stall.value),
                 random_failures=_random_failures(fail_hosts, seed),
+                policy=policy,
             )
             check_outputs(outputs, _inputs(session, platform, deploy))
             with group:
@@ -301,6 +309,9 @@ def _result_table(result: RunResult) -> Table:
     table.add_row("actions", str(counts["actions"]))
     if result.energy is not None:
         table.add_row("energy", _joules(result.energy["total"]))
+    if result.sla is not None:
+        table.add_row("SLATAH, PDM", f"{result.sla['slatah']:.4%}, {result.sla['pdm']:.4%}")
+        table.add_row("SLAV", f"{result.sla['slav']:.3g}")
     table.add_row("wall time", f"{result.wall_time:.3f} s")
     table.add_row("events per second", f"{rate:,.0f}")
     return table
@@ -339,11 +350,12 @@ def _print(renderable: RenderableType, what: str) -> None:
 
 
 @app.command("validate")
-def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None) -> None:
+def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None,
+                 policy: PolicyOpt = None) -> None:
     """Check a trace without running it: syntax, names, messages that can never match, VM operation order."""
     try:
         _check_inputs(traces, platform, deploy)
-        actors, actions = validate(traces or [], platform=platform, deploy=deploy)
+        actors, actions = validate(traces or [], platform=platform, deploy=deploy, policy=policy)
     except ReplayError as error:
         raise _fail(error) from None
     _print(f"ok: {actions} actions of {actors} actors", "the result")
@@ -408,7 +420,7 @@ def import_cmd(
         with unwind_on_signals():
             _check_inputs(None, platform, None)
             options = parse_options(place=place.value, vms=vms, seed=seed, start=start, duration=duration, speed=speed,
-                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else "pm-*"))
+                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else DEFAULT_PMS))
             extra = inputs[1:] if fmt is ImportFormat.azure and readings else []  # --readings r1 r2 ...
             dataset = open_dataset(fmt.value, inputs[:1] if extra else inputs, options,
                                    readings=[*(readings or []), *extra])

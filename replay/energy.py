@@ -4,7 +4,8 @@ A host with wattages (``wattage_per_state``: one ``Idle:Epsilon:AllCores`` range
 current power state, ``Idle`` when its load is 0 and ``Epsilon + load x (AllCores - Epsilon)`` otherwise, where
 the load is the rate used on its CPU over the capacity of that state (cores x the state's speed, whatever its
 availability profile says), clamped to 1, as SimGrid's host energy plugin computes it; ``wattage_off`` while
-off. A VM has no energy of its own: its share of its PM is one of the rates on the PM's CPU, so its load counts
+off, and ``wattage_boot`` (default: ``Idle``) while it boots after a policy switched it on. A VM has no energy
+of its own: its share of its PM is one of the rates on the PM's CPU, so its load counts
 there, and goes with it when it migrates. A link with a ``wattage_range``
 (``Idle:Busy``) draws ``Idle + (Busy - Idle) x usage / bandwidth``, the usage being SimGrid's (the sum of weight x
 rate over its flows, or the largest on a FATPIPE link), as the link energy plugin computes it; ``wattage_off``
@@ -99,6 +100,9 @@ class EnergyMeter:
         if not ranges:
             return 0.0
         if not host.on:
+            if host.booting:
+                boot = host.spec.wattage_boot
+                return boot if boot is not None else ranges[host.pstate].idle
             return host.spec.wattage_off
         # the load is over the power state's full speed, availability (speed profile) aside, as SimGrid's
         # plugin divides by Host::get_speed(); a state of speed 0 counts as fully loaded, as there

@@ -197,8 +197,17 @@ class Engine:
         return bool(self._listeners)
 
     def meter(self, resource: Resource, callback: Callable[[Resource], None]) -> None:
-        """Call ``callback(resource)`` each time the problem holding ``resource`` is re-solved (energy meters)."""
-        resource.meter = callback
+        """Call ``callback(resource)`` each time the problem holding ``resource`` is re-solved (energy meters, the
+        policies' usage monitor); a second meter of a resource is called after the first."""
+        first = resource.meter
+        if first is None:
+            resource.meter = callback
+        else:
+            def both(r: Resource) -> None:
+                first(r)
+                callback(r)
+
+            resource.meter = both
         self._metered = True
 
     def after_events(self, hook: Callable[[], None]) -> None:

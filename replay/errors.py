@@ -53,6 +53,10 @@ class WorkloadError(ReplayError, ValueError):
     not fit the format, a VM that no PM can take."""
 
 
+class PolicyError(ReplayError, ValueError):
+    """A policy that cannot be loaded, a bad policy option, or a decision the model refuses."""
+
+
 class LookupFailure(ReplayError, KeyError):
     """A name (host, link, VM, actor, route) that the platform or the run does not know."""
 

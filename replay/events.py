@@ -257,6 +257,32 @@ class HostStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class HostBooting:
+    """When a policy switches an off host on: it boots until ``until`` (its ``boot_delay`` later), drawing its
+    ``wattage_boot``, and is then on (a :class:`HostStateChanged`)."""
+
+    time: float
+    host: str
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """A decision of the policy in the loop (``replay run --policy``), when it is applied: ``action`` is
+    ``place``, ``migrate``, ``power_off`` or ``power_on``; ``vm`` the VM placed or migrated (empty for a power
+    decision); ``host`` the PM placed on, migrated from or switched; ``dst`` the destination of a migration;
+    ``reason`` why (``placement``, ``overload``, ``underload``, ``empty``, ``needed``, or the policy's own word)."""
+
+    time: float
+    policy: str
+    action: str
+    vm: str
+    host: str
+    dst: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class LinkStateChanged:
     """When a link goes off (``on`` false: the transfers crossing it fail) or comes back on."""
 

@@ -262,6 +262,8 @@ class PhysicalHost(ComputeHost):
         self.ratio = 1.0
         #: False while the host is off (no actor, no VM, no execution; it draws ``wattage_off``)
         self.on = True
+        #: True while it boots, off, after a policy switched it on (it draws ``wattage_boot``)
+        self.booting = False
 
     @property
     def pstate_count(self) -> int:
@@ -325,11 +327,22 @@ class PhysicalHost(ComputeHost):
         if engine.traced:
             engine.emit(events.HostStateChanged(engine.now, self.name, False, cause))
 
+    def boot(self) -> None:
+        """Begin to boot (off until :meth:`turn_on`, drawing ``wattage_boot``): a policy switched it on."""
+        if self.on or self.booting:
+            return
+        self.booting = True
+        engine = self.engine
+        engine.touch(self.cpu)  # an energy meter reads the boot watts
+        if engine.traced:
+            engine.emit(events.HostBooting(engine.now, self.name, engine.now + self.spec.boot_delay))
+
     def turn_on(self) -> None:
         """Come back on, empty (SimGrid's ``Host::turn_on``), at the speed of its power state and availability."""
         if self.on:
             return
         self.on = True
+        self.booting = False
         engine = self.engine
         engine.set_capacity(self.cpu, self.core_speed * self.cores)
         engine.touch(self.cpu)

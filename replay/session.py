@@ -7,6 +7,7 @@ directory), then beside the deployment file.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -16,10 +17,13 @@ from typing import Any
 
 from replay.actors import Actor
 from replay.availability import RandomFailures
-from replay.errors import PlatformError
+from replay.errors import PlatformError, PolicyError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
-from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform
+from replay.platform import DEFAULT_PMS, ActorSpec, Platform, default_platform, load_deployment, load_platform
+from replay.policies import BUILTINS, Policy, load_policy
+from replay.policies.loop import PolicyLoop
+from replay.policies.metrics import sla_report
 from replay.replayer import ActionDone, Replayer
 from replay.simulation import Simulation
 from replay.trace import BUILTIN, Registry, TraceCheck, TraceSource, open_trace
@@ -43,13 +47,15 @@ class RunResult:
 
     energy: dict[str, Any] | None = None
     demand: dict[str, float] | None = None
+    sla: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """``actors``: each actor's host, end date, status (``done``, ``killed``, ``failed``, ``blocked``) and
         ``cause``; ``vms``: each VM's final state and host (and, in a run with ``load`` actions, its
         ``demand_flops`` and ``served_flops``); ``migrations``: the reports; ``energy`` (joules: ``total``,
         ``hosts``, ``links``) when the platform has wattages; ``demand`` (``flops``, ``served``,
-        ``unserved_fraction``) in a run with ``load`` actions; ``counts``."""
+        ``unserved_fraction``) in a run with ``load`` actions; ``sla`` (:mod:`replay.policies.metrics`) in a
+        run with a policy; ``counts``."""
         summary = {
             "simulated_time": self.simulated_time,
             "actors": self.actors,
@@ -60,6 +66,8 @@ class RunResult:
             summary["energy"] = self.energy
         if self.demand is not None:
             summary["demand"] = self.demand
+        if self.sla is not None:
+            summary["sla"] = self.sla
         summary["counts"] = self.counts
         return summary
 
@@ -74,6 +82,7 @@ class ReplaySession:
     sim: Simulation
     replayer: Replayer
     listeners: list[Callable[[ActionDone], None]] = field(default_factory=list)
+    policy: PolicyLoop | None = None
 
     @classmethod
     def open(
@@ -86,17 +95,25 @@ class ReplaySession:
         migration: MigrationOptions | None = None,
         random_failures: RandomFailures | None = None,
         registry: Registry = BUILTIN,
+        policy: str | None = None,
     ) -> ReplaySession:
-        """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up."""
+        """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up
+        (with the policy ``policy`` names in the loop: ``NAME[:key=value,...]`` or ``module:Class``)."""
         plat = load_platform(platform) if platform is not None else default_platform()
+        chosen = load_policy(policy, BUILTINS) if policy is not None else None
         deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-        walk = TraceCheck(plat, vm_order=False)
+        walk = TraceCheck(plat, vm_order=False, placement=chosen is not None and _places(chosen[0]))
         source = open_source(traces, deployment, deploy, registry, walk.walk)
         walk.finish(source.actors())
         model = MODELS[network_model] if isinstance(network_model, str) else network_model
         sim = Simulation(plat, network_model=model, migration=migration, random_failures=random_failures)
         replayer = Replayer(sim, source, deployment=deployment)
-        return cls(plat, deployment, source, sim, replayer)
+        loop = None
+        if chosen is not None:
+            made, label, pattern = chosen
+            pattern = pattern or ("*" if platform is not None else DEFAULT_PMS)
+            loop = PolicyLoop(sim, made, label, managed_hosts(plat, pattern, policy or ""))
+        return cls(plat, deployment, source, sim, replayer, policy=loop)
 
     def run(self) -> RunResult:
         """Replay the whole trace; raises the project's errors (a deadlock included) with their file:line."""
@@ -116,7 +133,25 @@ class ReplaySession:
             "migrations": len(migrations),
         }
         energy = self.sim.energy.report(end) if self.sim.energy is not None else None
-        return RunResult(end, actors, vms, migrations, counts, wall, energy, demand)
+        sla = None
+        if self.policy is not None:
+            self.policy.monitor.finish(end)
+            sla = sla_report(self.policy.monitor, self.sim.migrations, energy["total"] if energy else None,
+                             demand["unserved_fraction"] if demand else 0.0, self.policy.counts)
+        return RunResult(end, actors, vms, migrations, counts, wall, energy, demand, sla)
+
+
+def _places(policy: Policy) -> bool:
+    return type(policy).place is not Policy.place
+
+
+def managed_hosts(platform: Platform, pattern: str, spec: str) -> list[str]:
+    """The hosts of ``platform`` a policy manages: those whose name matches the glob ``pattern``."""
+    names = [name for name in platform.hosts if fnmatch.fnmatchcase(name, pattern)]
+    if not names:
+        raise PolicyError(f"--policy {spec}: option hosts: expected a glob matching hosts of {platform.source}, "
+                          f"found none matching {pattern!r}")
+    return names
 
 
 def _vm_summary(vm: VirtualMachine, loads: bool) -> dict[str, Any]:
@@ -181,11 +216,16 @@ def validate(
     platform: PathArg | None = None,
     deploy: PathArg | None = None,
     registry: Registry = BUILTIN,
+    policy: str | None = None,
 ) -> tuple[int, int]:
-    """Check a trace without running it (VM operation order included); return (actors, actions)."""
+    """Check a trace without running it (VM operation order included); return (actors, actions). With a
+    ``policy`` that places VMs, ``vm_create <vm> auto`` is allowed."""
     plat = load_platform(platform) if platform is not None else default_platform()
+    chosen = load_policy(policy, BUILTINS) if policy is not None else None
+    if chosen is not None:
+        managed_hosts(plat, chosen[2] or ("*" if platform is not None else DEFAULT_PMS), policy or "")
     deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
-    walk = TraceCheck(plat, vm_order=True)
+    walk = TraceCheck(plat, vm_order=True, placement=chosen is not None and _places(chosen[0]))
     source = open_source(traces, deployment, deploy, registry, walk.walk)
     walk.finish(source.actors())
     return len(source.actors()), walk.count

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -34,9 +35,12 @@ from replay.lifecycle import VmState
 from replay.migration import Migration, MigrationOptions
 from replay.network import Network, NetworkModel
 from replay.platform import Platform, default_platform
-from replay.process import Process, Request
+from replay.process import Process, Request, Wait
 from replay.units import Seconds
 from replay.vm import VirtualMachine, VmConfig
+
+#: a placement policy: (VM name, its config, its properties) -> a request done, its value the VM, once it exists
+Placer = Callable[[str, VmConfig, dict[str, str] | None], Request]
 
 
 class Simulation:
@@ -74,9 +78,18 @@ class Simulation:
                 if link.wattage_range is not None:
                     resource = self.network.link_resource(link)
                     self.energy.watch_link(link, resource, lambda r=resource: r not in self.network.links_off)
+        #: told of each migration that starts (the VM, its destination) and ends (its report): the policy loop
+        self.migration_started: list[Callable[[VirtualMachine, PhysicalHost], None]] = []
+        self.migration_ended: list[Callable[[events.MigrationReport], None]] = []
+        #: told when a VM runs (start, resume, restore, the end of a move) and when one is destroyed or lost
+        self.vm_started: list[Callable[[VirtualMachine], None]] = []
+        self.vm_gone: list[Callable[[VirtualMachine], None]] = []
+        #: chooses the PM of a ``vm_create <vm> auto`` (a placement policy; see :meth:`place_vm`)
+        self.placer: Placer | None = None
         #: how many times a host or a link went off during the run (actors left waiting are then an outcome, not
         #: a deadlock: see :meth:`run`)
         self.outages = 0
+        self._boots: dict[str, Wait] = {}
         self.engine.stalled = self._stalled
         follow_profiles(self)
         if random_failures is not None:
@@ -134,9 +147,20 @@ class Simulation:
             made = replace(config or VmConfig(), **fields) if fields else config or VmConfig()
         except ValueError as error:
             raise ValueError(f"VM {name!r}: {error}") from None
-        vm = VirtualMachine(self.engine, name, where, made, listener=self.scheduler, properties=properties)
+        vm = VirtualMachine(self.engine, name, where, made, listener=self, properties=properties)
         self.vms[name] = vm
         return vm
+
+    def vm_runs(self, vm: VirtualMachine) -> None:
+        """A VM runs (started, resumed, restored, moved): its actors get in, then the hooks are told."""
+        self.scheduler.vm_runs(vm)
+        for hook in self.vm_started:
+            hook(vm)
+
+    def vm_destroyed(self, vm: VirtualMachine) -> None:
+        self.scheduler.vm_destroyed(vm)
+        for hook in self.vm_gone:
+            hook(vm)
 
     def migrate_vm(self, vm: VirtualMachine, dst: str | PhysicalHost, issuer: Actor | None = None) -> Process:
         """Live-migrate ``vm`` to ``dst`` (see :mod:`replay.migration`); the process ends with the report.
@@ -152,9 +176,28 @@ class Simulation:
             options=self.migration_options,
             key=str(next(self._keys)),
             ack_to=issuer.host if issuer is not None else None,
-            on_end=self.migrations.append,
+            on_end=self._migration_ended,
         )
-        return migration.start()
+        process = migration.start()
+        for hook in self.migration_started:
+            hook(vm, where)
+        return process
+
+    def _migration_ended(self, report: events.MigrationReport) -> None:
+        self.migrations.append(report)
+        for hook in self.migration_ended:
+            hook(report)
+
+    def place_vm(self, name: str, config: VmConfig | None = None, *, properties: dict[str, str] | None = None
+                 ) -> Request:
+        """Create VM ``name`` on the PM the placement policy chooses (``vm_create <vm> auto``). The request is
+        done, its value the VM, once the VM exists: at once, or when the chosen PM has booted."""
+        if self.placer is None:
+            raise StateError(f"cannot create VM {name!r} on 'auto': that needs a placement policy "
+                             "(replay run --policy)")
+        if name in self.platform.hosts or (name in self.vms and self.vms[name].state is not VmState.DESTROYED):
+            raise StateError(f"cannot create VM {name!r}: a host or VM of that name already exists")
+        return self.placer(name, config or VmConfig(), properties)
 
     def demand(self) -> dict[str, float] | None:
         """What the ``load`` actions asked and got, in all (VMs and PMs): ``flops``, ``served`` and
@@ -187,6 +230,39 @@ class Simulation:
         pm.turn_on()
         self.network.host_on(name)
         self.scheduler.host_on(pm)
+
+    def power_on(self, name: str) -> Request:
+        """Switch the physical host ``name`` on, as a policy does: it boots for its ``boot_delay`` (drawing its
+        ``wattage_boot``), then is on, empty. The request is done when it is on (at once if it already is)."""
+        pm = self.pm(name)
+        request = Wait(f"the boot of host {name!r}")
+        if pm.on:
+            request.finish(pm)
+            return request
+        if pm.booting:
+            self._boots[name].then(lambda done: request.finish(pm))
+            return request
+        pm.boot()
+        self._boots[name] = request
+
+        def booted() -> None:
+            del self._boots[name]
+            self.host_on(name)
+            request.finish(pm)
+
+        self.engine.schedule(pm.spec.boot_delay, booted)
+        return request
+
+    def power_off(self, name: str, cause: str) -> None:
+        """Switch the physical host ``name`` off, as a policy does (a decision, not a failure): it must hold no
+        VM and no actor."""
+        pm = self.pm(name)
+        if pm.guests or pm.residents:
+            raise StateError(f"cannot switch host {name!r} off: it holds {len(pm.guests)} VM(s) and "
+                             f"{len(pm.residents)} actor(s)")
+        if pm.on:
+            pm.turn_off(cause)
+            self.network.host_off(name, cause)
 
     def link_off(self, name: str, cause: str = "") -> None:
         """Turn the link ``name`` off (both directions of a SPLITDUPLEX link, or ``<name>_UP``/``_DOWN`` alone):

@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 DEFAULT_PLATFORM_NAME = "default.xml"
+#: the hosts of the embedded platform that are PMs (its ``controller`` and ``storage`` are not)
+DEFAULT_PMS = "pm-*"
 
 
 def default_platform() -> Platform:

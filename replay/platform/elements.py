@@ -52,7 +52,9 @@ class Host:
 
     ``ramsize`` (bytes, the memory VMs may use), ``disk_bandwidth`` (bytes/s, for saving and restoring VMs),
     ``overcommit`` (whether VMs may ask for more than ``ramsize``), ``wattages`` (one :class:`PowerRange` per power
-    state; empty: no energy profile) and ``wattage_off`` are the typed values of the properties of the same names,
+    state; empty: no energy profile), ``wattage_off``, ``boot_delay`` (seconds a host switched on by a policy takes
+    to boot; 0: at once) and ``wattage_boot`` (watts drawn while booting; None: the idle watts of its power state)
+    are the typed values of the properties of the same names,
     read once by the loader (:mod:`replay.platform.properties`). Like ``properties``, they take no part in
     equality and hashing.
 
@@ -74,6 +76,8 @@ class Host:
     overcommit: bool = field(default=False, compare=False)
     wattages: tuple[PowerRange, ...] = field(default=(), compare=False)
     wattage_off: Watts = field(default=0.0, compare=False)
+    boot_delay: Seconds = field(default=0.0, compare=False)
+    wattage_boot: Watts | None = field(default=None, compare=False)
     speed_profile: Profile | None = field(default=None, compare=False)
     state_profile: Profile | None = field(default=None, compare=False)
 

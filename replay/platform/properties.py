@@ -15,6 +15,9 @@ property               on    field                  value
                                                     per power state, comma-separated, in watts (SimGrid's host energy
                                                     plugin); as many as the host has speeds
 ``wattage_off``        host  ``wattage_off``        watts drawn when the host is off
+``boot_delay``         host  ``boot_delay``         seconds, a SimGrid time (``150s``, ``2m``), >= 0: how long the host
+                                                    takes to boot when a policy switches it on (our extension)
+``wattage_boot``       host  ``wattage_boot``       watts drawn while it boots (our extension; default: its idle watts)
 ``wattage_range``      link  ``wattage_range``      ``Idle:Busy`` watts (SimGrid's link energy plugin; its old name
                                                     ``watt_range`` is read too)
 ``wattage_off``        link  ``wattage_off``        watts drawn when the link is off
@@ -27,6 +30,7 @@ tuple, 0 or False). Adding a typed property is adding a row to a table below and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
@@ -34,7 +38,7 @@ from typing import Any, NamedTuple
 from replay.errors import PlatformError, UnitError
 from replay.platform.attribute_values import parse_flag, parse_quantity
 from replay.platform.elements import PowerRange
-from replay.units import Watts, parse_bandwidth, parse_power, parse_size
+from replay.units import Watts, parse_bandwidth, parse_power, parse_size, parse_time
 
 __all__ = ["HOST_PROPERTIES", "LINK_PROPERTIES", "Property", "read_host_properties", "read_link_properties"]
 
@@ -51,6 +55,13 @@ def _watts(text: str, what: str, at: str) -> Watts:
         value = parse_power(text.strip(), f"{at}{what}: ")
     except UnitError as error:
         raise PlatformError(str(error)) from None
+    return value
+
+
+def _delay(text: str, what: str, at: str) -> float:
+    value = parse_quantity(parse_time, text, what, at, positive=False)
+    if not 0 <= value < math.inf:
+        raise PlatformError(f"{at}{what}: expected a finite duration >= 0, found '{text}'")
     return value
 
 
@@ -88,6 +99,8 @@ HOST_PROPERTIES: dict[str, Property] = {
     "overcommit": Property("overcommit", parse_flag),
     "wattage_per_state": Property("wattages", _wattage_per_state),
     "wattage_off": Property("wattage_off", _watts),
+    "boot_delay": Property("boot_delay", _delay),
+    "wattage_boot": Property("wattage_boot", _watts),
 }
 """Host property name -> the ``Host`` field it fills and its parser."""
 

@@ -52,8 +52,10 @@ class _Mailbox:
 class TraceCheck:
     """One walk over a trace's actions, in order: :meth:`walk` each action, then :meth:`finish`."""
 
-    def __init__(self, platform: Platform, *, vm_order: bool = True) -> None:
+    def __init__(self, platform: Platform, *, vm_order: bool = True, placement: bool = False) -> None:
         self.platform = platform
+        #: whether a placement policy runs (``vm_create <vm> auto`` is then allowed)
+        self.placement = placement
         self.hosts = platform.hosts
         self.vm_order = vm_order
         self.count = 0

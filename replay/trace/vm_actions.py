@@ -87,7 +87,8 @@ _VM_OPTIONS = _vm_options()
 _DEFAULT_CONFIG = VmConfig()
 
 
-#: The PM of a ``vm_create`` that leaves the choice to a placement policy (``replay import --place auto``).
+#: The PM of a ``vm_create`` that leaves the choice to the placement policy of the run (``replay run --policy``;
+#: ``replay import --place auto`` writes it). A platform host called ``auto`` is that host.
 AUTO = "auto"
 
 
@@ -134,14 +135,23 @@ class VmCreate(VmAction):
             raise p.error(f"bad options in 'vm_create': {error}") from None
         return cls(vm, pm, config, **p.origin)  # type: ignore[arg-type]
 
-    def run(self, ctx: ReplayContext) -> None:
+    def run(self, ctx: ReplayContext) -> Steps | None:
+        if self.pm == AUTO and AUTO not in ctx.sim.platform.hosts:
+            return self._placed(ctx)
         ctx.sim.create_vm(self.vm, self.pm, self.config)
+        return None
+
+    def _placed(self, ctx: ReplayContext) -> Steps:
+        yield ctx.sim.place_vm(self.vm, self.config)
 
     def check(self, walk: TraceCheck) -> None:
         if self.pm == AUTO and AUTO not in walk.hosts:
-            raise StateError(f"{self.path}:{self.line}: 'vm_create {self.vm} auto' asks a placement policy to choose "
-                             "the PM, and this version has none yet: name a PM of the platform instead")
-        walk.platform_host(self, self.pm, "pm")
+            if not walk.placement:
+                raise StateError(f"{self.path}:{self.line}: 'vm_create {self.vm} auto' asks a placement policy to "
+                                 "choose the PM: run with --policy (e.g. --policy first-fit), or name a PM of the "
+                                 "platform")
+        else:
+            walk.platform_host(self, self.pm, "pm")
         walk.created(self, self.vm, self.pm)
 
     def _args(self) -> tuple[str, ...]:

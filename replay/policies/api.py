@@ -1,0 +1,195 @@
+"""What a policy sees and what it decides: the read-only view of the data center and the decisions.
+
+A policy is a :class:`Policy` subclass. The loop (:mod:`replay.policies.loop`) calls it at its decision points
+with a fresh :class:`View`: every ``interval`` seconds (:meth:`Policy.tick`), when a VM starts running
+(:meth:`Policy.vm_started`), when a host's utilization rises above ``overload`` between ticks
+(:meth:`Policy.host_overloaded`), and to place each ``vm_create <vm> auto`` (:meth:`Policy.place`). It returns
+decisions, which the loop applies through the same VM and host operations as a trace (same checks, same errors,
+same tracing), one after the other, in the order given.
+
+Utilization is *requested* CPU over capacity, as in CloudSim's power package: what the executions inside ask
+(a ``load`` its fraction of the vCPUs, a ``compute`` one full core each), not what the sharing gives them, so it
+may exceed 1 on an overloaded host. Histories hold one value per tick, oldest first, the last
+:data:`HISTORY_LENGTH` ticks (CloudSim's length); a VM's history follows it when it migrates, and a host's is the
+sum of the histories of the VMs on it now, as CloudSim computes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from replay.platform.elements import PowerRange
+from replay.units import Bytes, FlopsPerSecond, Seconds, Watts
+
+#: the ticks of history a view keeps per VM (CloudSim's ``PowerHostUtilizationHistory``)
+HISTORY_LENGTH = 30
+
+
+@dataclass(frozen=True, slots=True)
+class VmView:
+    """A VM as the policy sees it. ``requested`` is in flop/s; ``history`` in flop/s per tick, oldest first."""
+
+    name: str
+    host: str
+    state: str
+    cores: int
+    ram: Bytes
+    core_speed: FlopsPerSecond
+    requested: FlopsPerSecond
+    history: np.ndarray
+    #: the destination of its migration in flight ("" when it does not migrate)
+    migrating_to: str = ""
+
+    @property
+    def capacity(self) -> FlopsPerSecond:
+        return self.cores * self.core_speed
+
+    @property
+    def utilization(self) -> float:
+        """Requested CPU over the VM's capacity (its vCPUs at its PM's core speed)."""
+        return self.requested / self.capacity if self.capacity > 0 else 0.0
+
+    @property
+    def migrating(self) -> bool:
+        return bool(self.migrating_to)
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    """A PM as the policy sees it. ``vms`` are the VMs it holds (a VM migrating here counts on both ends, as its
+    room is taken on both); ``requested`` is what its VMs and executions ask now, in flop/s."""
+
+    name: str
+    on: bool
+    booting: bool
+    cores: int
+    core_speed: FlopsPerSecond
+    ram: Bytes
+    vms: tuple[str, ...]
+    used_cores: int
+    used_ram: Bytes
+    requested: FlopsPerSecond
+    history: np.ndarray
+    #: actors living on the host (one never switches a host with actors off)
+    actors: int
+    #: whether the policy may switch it off when empty (no actor ever started there)
+    may_power_off: bool
+    power_range: PowerRange | None
+    wattage_off: Watts
+    boot_delay: Seconds
+
+    @property
+    def capacity(self) -> FlopsPerSecond:
+        return self.cores * self.core_speed
+
+    @property
+    def utilization(self) -> float:
+        return self.requested / self.capacity if self.capacity > 0 else (math.inf if self.requested else 0.0)
+
+    @property
+    def free_cores(self) -> int:
+        return self.cores - self.used_cores
+
+    @property
+    def free_ram(self) -> Bytes:
+        return self.ram - self.used_ram
+
+    @property
+    def empty(self) -> bool:
+        return not self.vms and not self.actors
+
+    def fits(self, cores: int, ram: Bytes) -> bool:
+        """Whether a VM of ``cores`` vCPUs and ``ram`` bytes has room here (cores, then RAM)."""
+        return self.free_cores >= cores and self.free_ram >= ram
+
+    def power(self, utilization: float) -> Watts:
+        """The watts it would draw on at ``utilization`` (SimGrid's host model, clamped to 1); 0 without wattages."""
+        if self.power_range is None:
+            return 0.0
+        return self.power_range.at(min(max(utilization, 0.0), 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class VmRequest:
+    """A ``vm_create <vm> auto`` to place."""
+
+    name: str
+    cores: int
+    ram: Bytes
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The data center at a decision point: the PMs the policy manages (platform order), the living VMs on them
+    and the migrations in flight."""
+
+    now: Seconds
+    hosts: Mapping[str, HostView]
+    vms: Mapping[str, VmView]
+    interval: Seconds
+
+    def vms_on(self, host: str) -> list[VmView]:
+        return [self.vms[name] for name in self.hosts[host].vms if name in self.vms]
+
+
+@dataclass(frozen=True, slots=True)
+class Migrate:
+    """Live-migrate ``vm`` to ``dst`` (switched on first if it is off)."""
+
+    vm: str
+    dst: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PowerOff:
+    """Switch the empty host ``host`` off."""
+
+    host: str
+    reason: str = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class PowerOn:
+    """Switch the host ``host`` on (it boots for its ``boot_delay``)."""
+
+    host: str
+    reason: str = "needed"
+
+
+Decision = Migrate | PowerOff | PowerOn
+
+
+class Policy:
+    """The base of every policy: decides nothing until a subclass says otherwise.
+
+    Class attributes a subclass may set: ``interval`` (seconds between ticks; 0: no tick), ``overload`` (a
+    utilization above which :meth:`host_overloaded` is called between ticks; None: never), ``switch_off``
+    (whether the loop switches off the hosts left empty, those where no actor ever started, and switches them on
+    when a placement or a migration needs them). ``OPTIONS`` maps the options ``--policy NAME:key=value`` may
+    set to their readers (:mod:`replay.policies.options`); their values are given to ``__init__`` by keyword.
+    """
+
+    name: ClassVar[str] = "policy"
+    OPTIONS: ClassVar[Mapping[str, object]] = {}
+    interval: Seconds = 300.0
+    overload: float | None = None
+    switch_off: bool = False
+
+    def place(self, view: View, vm: VmRequest) -> str | None:
+        """The PM for ``vm`` (switched on first if it is off), or None when none has room."""
+        raise NotImplementedError(f"policy {self.name!r} does not place VMs: name the PM in the trace")
+
+    def tick(self, view: View) -> Iterable[Decision]:
+        return ()
+
+    def vm_started(self, view: View, vm: VmView) -> Iterable[Decision]:
+        return ()
+
+    def host_overloaded(self, view: View, host: HostView) -> Iterable[Decision]:
+        return ()

@@ -1,0 +1,155 @@
+"""Requested CPU, and the integrals behind the SLA metrics: active and saturated time per PM, requested, served
+and migration-lost work per VM.
+
+What a VM *requests* is what its executions ask: a ``load`` its bound (its fraction of a vCPU), any other
+execution one full core, the sum capped at its vCPUs and its user bound; a VM that does not run (created,
+suspended, saved) requests nothing, while a VM frozen for stop-and-copy still requests what its paused
+executions ask, as its users still want it. A PM requests what its own executions ask plus what its VMs request.
+
+The integrals are exact: the requested and served rates only change when the sharing problem of a CPU is
+re-solved, and the monitor is told of every re-solve (:meth:`replay.engine.Engine.meter`), so it adds
+``rate x duration`` at each change, as the energy meter does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from replay.engine import Resource
+from replay.hosts import PhysicalHost
+from replay.lifecycle import VmState
+from replay.simulation import Simulation
+from replay.units import Flops, FlopsPerSecond, Seconds
+from replay.vm import VirtualMachine
+
+#: a PM is saturated when it requests at least this share of its capacity (rounding aside)
+SATURATED = 1.0 - 1e-9
+
+_ASKING = (VmState.RUNNING, VmState.MIGRATING)
+
+
+def vm_requested(vm: VirtualMachine) -> FlopsPerSecond:
+    """What ``vm`` asks now (see the module docstring)."""
+    if vm.state not in _ASKING:
+        return 0.0
+    speed = vm.core_speed
+    asked = sum((min(activity.bound, speed) for activity in vm.cpu.activities), 0.0)
+    return min(asked, vm.cores * speed, vm.user_bound)
+
+
+def pm_requested(pm: PhysicalHost) -> FlopsPerSecond:
+    """What ``pm`` asks now: its own executions, and its VMs."""
+    speed = pm.core_speed
+    shares = {guest.share for guest in pm.guests if isinstance(guest, VirtualMachine) and guest.share is not None}
+    own = sum((min(a.bound, speed) for a in pm.cpu.activities if a not in shares), 0.0)
+    return own + sum((vm_requested(guest) for guest in pm.guests if isinstance(guest, VirtualMachine)), 0.0)
+
+
+@dataclass(slots=True)
+class PmGauge:
+    """A PM's requested rate and capacity since ``since``; its active and saturated seconds until then."""
+
+    requested: FlopsPerSecond
+    capacity: FlopsPerSecond
+    since: Seconds
+    active: Seconds = 0.0
+    saturated: Seconds = 0.0
+
+    def advance(self, now: Seconds) -> None:
+        if self.requested > 0.0:
+            span = now - self.since
+            self.active += span
+            if self.requested >= SATURATED * self.capacity:
+                self.saturated += span
+        self.since = now
+
+
+@dataclass(slots=True)
+class VmGauge:
+    """A VM's requested and served rates since ``since``; the work requested, served and lost to migrations until
+    then."""
+
+    requested: FlopsPerSecond
+    served: FlopsPerSecond
+    since: Seconds
+    requested_work: Flops = 0.0
+    served_work: Flops = 0.0
+    lost_to_migrations: Flops = 0.0
+    #: (requested, served) work when its migration in flight began
+    migration_start: tuple[Flops, Flops] | None = None
+
+    def advance(self, now: Seconds) -> None:
+        span = now - self.since
+        self.requested_work += self.requested * span
+        self.served_work += self.served * span
+        self.since = now
+
+
+class DemandMonitor:
+    """Keeps the gauges of the PMs ``pms`` and of every VM that runs; tells ``changed(pm)`` each time a PM's
+    requested rate may have changed."""
+
+    def __init__(self, sim: Simulation, pms: Iterable[PhysicalHost],
+                 changed: Callable[[PhysicalHost], None] | None = None) -> None:
+        self.sim = sim
+        self.engine = sim.engine
+        self.changed = changed
+        self.pms: dict[str, PmGauge] = {}
+        self.vms: dict[VirtualMachine, VmGauge] = {}
+        for pm in pms:
+            self.pms[pm.name] = PmGauge(pm_requested(pm), _capacity(pm), self.engine.now)
+            self.engine.meter(pm.cpu, lambda _, pm=pm: self._pm_changed(pm))
+        sim.vm_started.append(self._watch)
+        sim.migration_started.append(lambda vm, dst: self._migration_began(vm))
+        sim.migration_ended.append(lambda report: self._migration_over(sim.vms[report.vm]))
+
+    def _watch(self, vm: VirtualMachine) -> None:
+        """Meter ``vm`` from its first run on."""
+        if vm in self.vms:
+            return
+        gauge = self.vms[vm] = VmGauge(0.0, 0.0, self.engine.now)
+
+        def resolved(_: Resource) -> None:
+            gauge.advance(self.engine.now)
+            gauge.requested = vm_requested(vm)
+            gauge.served = sum((activity.rate for activity in vm.cpu.activities), 0.0)
+            self._pm_changed(vm.pm)
+
+        self.engine.meter(vm.cpu, resolved)
+        self.engine.touch(vm.cpu)
+
+    def _pm_changed(self, pm: PhysicalHost) -> None:
+        gauge = self.pms.get(pm.name)
+        if gauge is None:
+            return
+        gauge.advance(self.engine.now)
+        gauge.requested = pm_requested(pm)
+        gauge.capacity = _capacity(pm)
+        if self.changed is not None:
+            self.changed(pm)
+
+    def _migration_began(self, vm: VirtualMachine) -> None:
+        gauge = self.vms.get(vm)
+        if gauge is not None:
+            gauge.advance(self.engine.now)
+            gauge.migration_start = (gauge.requested_work, gauge.served_work)
+
+    def _migration_over(self, vm: VirtualMachine) -> None:
+        gauge = self.vms.get(vm)
+        if gauge is not None and gauge.migration_start is not None:
+            gauge.advance(self.engine.now)
+            requested, served = gauge.migration_start
+            gauge.lost_to_migrations += max((gauge.requested_work - requested) - (gauge.served_work - served), 0.0)
+            gauge.migration_start = None
+
+    def finish(self, now: Seconds) -> None:
+        """Bring every integral to ``now`` (the end of the run)."""
+        for pm_gauge in self.pms.values():
+            pm_gauge.advance(now)
+        for vm_gauge in self.vms.values():
+            vm_gauge.advance(now)
+
+
+def _capacity(pm: PhysicalHost) -> FlopsPerSecond:
+    return pm.cores * pm.core_speed if pm.on else 0.0
