@@ -267,6 +267,17 @@ class HostBooting:
 
 
 @dataclass(frozen=True, slots=True)
+class DemandChanged:
+    """In a run with a policy: when the CPU requested by a PM (``kind`` host) or a VM (``kind`` vm) changes, in
+    flop/s (what its executions ask, :mod:`replay.policies.demand`; ``ResourceUsed`` says what they get)."""
+
+    time: float
+    kind: ResourceKind
+    name: str
+    requested: float
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyDecision:
     """A decision of the policy in the loop (``replay run --policy``), when it is applied: ``action`` is
     ``place``, ``migrate``, ``power_off`` or ``power_on``; ``vm`` the VM placed or migrated (empty for a power

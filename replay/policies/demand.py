@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from replay.engine import Resource
+from replay.events import DemandChanged, ResourceKind
 from replay.hosts import PhysicalHost
 from replay.lifecycle import VmState
 from replay.simulation import Simulation
@@ -112,7 +113,10 @@ class DemandMonitor:
 
         def resolved(_: Resource) -> None:
             gauge.advance(self.engine.now)
-            gauge.requested = vm_requested(vm)
+            requested = vm_requested(vm)
+            if requested != gauge.requested and self.engine.traced:
+                self.engine.emit(DemandChanged(self.engine.now, ResourceKind.VM, vm.name, requested))
+            gauge.requested = requested
             gauge.served = sum((activity.rate for activity in vm.cpu.activities), 0.0)
             self._pm_changed(vm.pm)
 
@@ -124,7 +128,10 @@ class DemandMonitor:
         if gauge is None:
             return
         gauge.advance(self.engine.now)
-        gauge.requested = pm_requested(pm)
+        requested = pm_requested(pm)
+        if requested != gauge.requested and self.engine.traced:
+            self.engine.emit(DemandChanged(self.engine.now, ResourceKind.HOST, pm.name, requested))
+        gauge.requested = requested
         gauge.capacity = _capacity(pm)
         if self.changed is not None:
             self.changed(pm)
