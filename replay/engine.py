@@ -210,6 +210,12 @@ class Engine:
             resource.meter = both
         self._metered = True
 
+    @property
+    def settled(self) -> bool:
+        """Whether every rate is up to date (no re-solve pending): what an after-events hook that reads rates waits
+        for, since the hooks run again after each re-solve."""
+        return not self._dirty
+
     def after_events(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` each time the events of a date have been handled (before the next solve)."""
         self._after_events.append(hook)

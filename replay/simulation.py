@@ -81,6 +81,8 @@ class Simulation:
         #: told of each migration that starts (the VM, its destination) and ends (its report): the policy loop
         self.migration_started: list[Callable[[VirtualMachine, PhysicalHost], None]] = []
         self.migration_ended: list[Callable[[events.MigrationReport], None]] = []
+        #: told of each VM created
+        self.vm_created: list[Callable[[VirtualMachine], None]] = []
         #: told when a VM runs (start, resume, restore, the end of a move) and when one is destroyed or lost
         self.vm_started: list[Callable[[VirtualMachine], None]] = []
         self.vm_gone: list[Callable[[VirtualMachine], None]] = []
@@ -149,6 +151,8 @@ class Simulation:
             raise ValueError(f"VM {name!r}: {error}") from None
         vm = VirtualMachine(self.engine, name, where, made, listener=self, properties=properties)
         self.vms[name] = vm
+        for hook in self.vm_created:
+            hook(vm)
         return vm
 
     def vm_runs(self, vm: VirtualMachine) -> None:

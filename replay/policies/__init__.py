@@ -6,6 +6,8 @@ module:Class[:key=value,...]`` a user's :class:`Policy` subclass. See ``docs/con
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from replay.policies.api import (
     HISTORY_LENGTH,
     Decision,
@@ -27,7 +29,7 @@ class NoPolicy(Policy):
     """Decides nothing, places nothing: the SLA metrics of a run whose trace names every PM."""
 
     name = "none"
-    OPTIONS = COMMON_OPTIONS
+    OPTIONS: ClassVar[dict[str, Option]] = {"hosts": COMMON_OPTIONS["hosts"]}
     interval = 0.0
 
 

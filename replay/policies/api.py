@@ -17,7 +17,7 @@ sum of the histories of the VMs on it now, as CloudSim computes it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -62,7 +62,8 @@ class VmView:
 @dataclass(frozen=True, slots=True)
 class HostView:
     """A PM as the policy sees it. ``vms`` are the VMs it holds (a VM migrating here counts on both ends, as its
-    room is taken on both); ``requested`` is what its VMs and executions ask now, in flop/s."""
+    room is taken on both); ``requested`` is what its VMs and executions ask now, in flop/s; ``history`` its
+    utilization at the last ticks (the VMs on it now), oldest first."""
 
     name: str
     on: bool
@@ -77,7 +78,7 @@ class HostView:
     history: np.ndarray
     #: actors living on the host (one never switches a host with actors off)
     actors: int
-    #: whether the policy may switch it off when empty (no actor ever started there)
+    #: whether the loop may switch it off when empty (no actor ever started there)
     may_power_off: bool
     power_range: PowerRange | None
     wattage_off: Watts
@@ -115,6 +116,55 @@ class HostView:
 
 
 @dataclass(frozen=True, slots=True)
+class HostTable:
+    """Every managed PM as columns (one row per host, platform order), for policies that work on arrays.
+
+    ``ram`` is ``inf`` for a host without ``ramsize``; ``used_cores`` and ``used_ram`` count the VMs it holds,
+    those migrating here and those placed while it boots. The power columns are SimGrid's range of its current
+    power state (all 0 without wattages, ``powered`` False)."""
+
+    names: tuple[str, ...]
+    cores: np.ndarray
+    core_speed: np.ndarray
+    ram: np.ndarray
+    used_cores: np.ndarray
+    used_ram: np.ndarray
+    requested: np.ndarray
+    on: np.ndarray
+    booting: np.ndarray
+    actors: np.ndarray
+    may_power_off: np.ndarray
+    powered: np.ndarray
+    idle: np.ndarray
+    epsilon: np.ndarray
+    all_cores: np.ndarray
+    wattage_off: np.ndarray
+    boot_delay: np.ndarray
+
+    @property
+    def capacity(self) -> np.ndarray:
+        return self.cores * self.core_speed
+
+
+@dataclass(frozen=True, slots=True)
+class VmTable:
+    """Every living VM on a managed PM as columns. ``host`` and ``migrating_to`` are row numbers of the
+    :class:`HostTable` (-1: none); ``history`` holds :data:`HISTORY_LENGTH` requested flop/s per VM, oldest
+    first, zeros before its first tick (its last ``samples`` values are its own)."""
+
+    names: tuple[str, ...]
+    state: tuple[str, ...]
+    host: np.ndarray
+    migrating_to: np.ndarray
+    cores: np.ndarray
+    ram: np.ndarray
+    core_speed: np.ndarray
+    requested: np.ndarray
+    history: np.ndarray
+    samples: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class VmRequest:
     """A ``vm_create <vm> auto`` to place."""
 
@@ -123,15 +173,77 @@ class VmRequest:
     ram: Bytes
 
 
-@dataclass(frozen=True, slots=True)
 class View:
     """The data center at a decision point: the PMs the policy manages (platform order), the living VMs on them
-    and the migrations in flight."""
+    and the migrations in flight, as objects (``hosts``, ``vms``: mappings by name, made when first read) or as
+    columns (``host_table``, ``vm_table``). A view is valid during the call it is given to."""
 
-    now: Seconds
-    hosts: Mapping[str, HostView]
-    vms: Mapping[str, VmView]
-    interval: Seconds
+    def __init__(self, now: Seconds, interval: Seconds, host_table: HostTable,
+                 vm_table: Callable[[], VmTable]) -> None:
+        self.now = now
+        self.interval = interval
+        self.host_table = host_table
+        self._vm_table = vm_table
+        self._vms: VmTable | None = None
+        self._hosts: dict[str, HostView] | None = None
+        self._vm_views: dict[str, VmView] | None = None
+        self._host_history: np.ndarray | None = None
+
+    @property
+    def vm_table(self) -> VmTable:
+        if self._vms is None:
+            self._vms = self._vm_table()
+        return self._vms
+
+    def host_history(self) -> np.ndarray:
+        """Each host's utilization at the last ticks (rows of :data:`HISTORY_LENGTH`, oldest first): the sum of
+        the histories of the VMs on it now, over its capacity, as CloudSim computes it."""
+        if self._host_history is None:
+            vms, hosts = self.vm_table, self.host_table
+            total = np.zeros((len(hosts.names), HISTORY_LENGTH))
+            np.add.at(total, vms.host, vms.history)
+            capacity = hosts.capacity
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self._host_history = np.where(capacity[:, None] > 0, total / capacity[:, None], 0.0)
+        return self._host_history
+
+    @property
+    def vms(self) -> Mapping[str, VmView]:
+        if self._vm_views is None:
+            table, names = self.vm_table, self.host_table.names
+            self._vm_views = {}
+            for row, name in enumerate(table.names):
+                samples = int(table.samples[row])
+                history = table.history[row, HISTORY_LENGTH - samples:] if samples else np.zeros(0)
+                dst = int(table.migrating_to[row])
+                self._vm_views[name] = VmView(name, names[table.host[row]], table.state[row], int(table.cores[row]),
+                                              float(table.ram[row]), float(table.core_speed[row]),
+                                              float(table.requested[row]), history, names[dst] if dst >= 0 else "")
+        return self._vm_views
+
+    @property
+    def hosts(self) -> Mapping[str, HostView]:
+        if self._hosts is None:
+            t, vms = self.host_table, self.vm_table
+            held: list[list[str]] = [[] for _ in t.names]
+            for row, name in enumerate(vms.names):
+                held[vms.host[row]].append(name)
+                if vms.migrating_to[row] >= 0:
+                    held[vms.migrating_to[row]].append(name)
+            history = self.host_history()
+            self._hosts = {}
+            for row, name in enumerate(t.names):
+                power = (PowerRange(float(t.idle[row]), float(t.epsilon[row]), float(t.all_cores[row]))
+                         if t.powered[row] else None)
+                samples = max((self.vms[vm].history.size for vm in held[row] if self.vms[vm].host == name),
+                              default=0)
+                self._hosts[name] = HostView(
+                    name, bool(t.on[row]), bool(t.booting[row]), int(t.cores[row]), float(t.core_speed[row]),
+                    float(t.ram[row]), tuple(held[row]), int(t.used_cores[row]), float(t.used_ram[row]),
+                    float(t.requested[row]), history[row, HISTORY_LENGTH - samples:] if samples else np.zeros(0),
+                    int(t.actors[row]), bool(t.may_power_off[row]), power, float(t.wattage_off[row]),
+                    float(t.boot_delay[row]))
+        return self._hosts
 
     def vms_on(self, host: str) -> list[VmView]:
         return [self.vms[name] for name in self.hosts[host].vms if name in self.vms]

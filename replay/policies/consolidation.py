@@ -36,69 +36,97 @@ from typing import ClassVar
 import numpy as np
 
 from replay.policies import detectors
-from replay.policies.api import Decision, Migrate, Policy, View, VmRequest, VmView
+from replay.policies.api import HISTORY_LENGTH, Decision, Migrate, Policy, View, VmRequest
 from replay.policies.options import Option, bandwidth, choice, duration, flag, level, positive
-from replay.policies.placement import COMMON_OPTIONS
+from replay.policies.placement import COMMON_OPTIONS, free_cores
 
 _TIE = 1e-9  # watts: rises closer than this are equal
 
 
 class Plan:
-    """The data center as this tick's decisions change it: the VMs of each host and what the hosts request."""
+    """The data center as this tick's decisions change it: the VMs of each host (rows of the view's VM table),
+    the room left and what the hosts request; a VM migrating somewhere counts there already."""
 
-    def __init__(self, view: View) -> None:
-        self.view = view
-        self.names = list(view.hosts)
-        self.index = {name: rank for rank, name in enumerate(self.names)}
-        hosts = list(view.hosts.values())
-        self.capacity = np.array([h.capacity for h in hosts])
-        self.requested = np.array([h.requested for h in hosts])
-        self.free_cores = np.array([h.free_cores for h in hosts], dtype=float)
-        self.free_ram = np.array([h.free_ram for h in hosts])
-        self.on = np.array([h.on for h in hosts])
-        self.awake = np.array([h.on or h.booting for h in hosts])
-        self.members: list[list[VmView]] = [[] for _ in hosts]
-        for vm in view.vms.values():
-            self.members[self.index[vm.host]].append(vm)
-            if vm.migrating_to in self.index:  # it will be there: its load counts now
-                rank = self.index[vm.migrating_to]
-                self.members[rank].append(vm)
-                self.requested[rank] += vm.requested
-        powered = [h.power_range for h in hosts]
-        self.idle = np.array([p.idle if p else 0.0 for p in powered])
-        self.epsilon = np.array([p.epsilon if p else 0.0 for p in powered])
-        self.all_cores = np.array([p.all_cores if p else 0.0 for p in powered])
-        self.off_watts = np.array([h.wattage_off if h.power_range else 0.0 for h in hosts])
+    def __init__(self, view: View, overcommit: float = 1.0) -> None:
+        hosts, vms = view.host_table, view.vm_table
+        self.names = hosts.names
+        self.index = {name: rank for rank, name in enumerate(hosts.names)}
+        self.vms = vms
+        self.capacity = hosts.capacity.astype(float)
+        self.free_cores = free_cores(hosts, overcommit).astype(float)
+        self.free_ram = hosts.ram - hosts.used_ram
+        self.on = hosts.on
+        self.awake = hosts.on | hosts.booting
+        self.idle, self.epsilon, self.all_cores = hosts.idle, hosts.epsilon, hosts.all_cores
+        self.off_watts = hosts.wattage_off
+        self.requested = hosts.requested.copy()
+        self.load = np.zeros((len(hosts.names), HISTORY_LENGTH))  # flop/s at the last ticks
+        np.add.at(self.load, vms.host, vms.history)
+        self.members: list[list[int]] = [[] for _ in hosts.names]
+        for row, host in enumerate(vms.host.tolist()):
+            self.members[host].append(row)
+        #: how many VMs each host holds (arriving ones included)
+        self.count = np.array([len(members) for members in self.members])
+        for row in np.flatnonzero(vms.migrating_to >= 0).tolist():
+            self._add(row, int(vms.migrating_to[row]), room=False)
 
     def utilization(self, rank: int) -> float:
         capacity = self.capacity[rank]
         return float(self.requested[rank] / capacity) if capacity > 0 else math.inf
 
-    def history(self, rank: int) -> np.ndarray:
-        """The host's history now: the sum of its VMs' histories (the latest values aligned), over its capacity."""
-        vms = self.members[rank]
-        longest = max((len(vm.history) for vm in vms), default=0)
-        total = np.zeros(longest)
-        for vm in vms:
-            total[longest - len(vm.history):] += vm.history
-        capacity = self.capacity[rank]
-        return total / capacity if capacity > 0 else total
+    def utilizations(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.capacity > 0, self.requested / self.capacity, np.inf)
 
-    def move(self, vm: VmView, src: int | None, dst: int | None) -> None:
+    def history(self, rank: int) -> np.ndarray:
+        """The host's utilization at the last ticks, oldest first: its VMs' histories, summed, over its capacity."""
+        capacity = self.capacity[rank]
+        return self.load[rank] / capacity if capacity > 0 else self.load[rank]
+
+    def histories(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.capacity[:, None] > 0, self.load / self.capacity[:, None], self.load)
+
+    def own(self, rank: int) -> list[int]:
+        """The VMs on host ``rank`` that may leave it: its own, not migrating."""
+        vms = self.vms
+        return [row for row in self.members[rank] if vms.host[row] == rank and vms.migrating_to[row] < 0]
+
+    def move(self, row: int, src: int | None, dst: int | None) -> None:
         if src is not None:
-            self.members[src].remove(vm)
-            self.requested[src] -= vm.requested
-            self.free_cores[src] += vm.cores
-            self.free_ram[src] += vm.ram
+            self._remove(row, src)
         if dst is not None:
-            self.members[dst].append(vm)
-            self.requested[dst] += vm.requested
-            self.free_cores[dst] -= vm.cores
-            self.free_ram[dst] -= vm.ram
+            self._add(row, dst)
+
+    def _add(self, row: int, rank: int, *, room: bool = True) -> None:
+        vms = self.vms
+        self.members[rank].append(row)
+        self.count[rank] += 1
+        self.requested[rank] += vms.requested[row]
+        self.load[rank] += vms.history[row]
+        if room:
+            self.free_cores[rank] -= vms.cores[row]
+            self.free_ram[rank] -= vms.ram[row]
+
+    def _remove(self, row: int, rank: int) -> None:
+        vms = self.vms
+        self.members[rank].remove(row)
+        self.count[rank] -= 1
+        self.requested[rank] -= vms.requested[row]
+        self.load[rank] -= vms.history[row]
+        self.free_cores[rank] += vms.cores[row]
+        self.free_ram[rank] += vms.ram[row]
+
+    def power(self, ranks: np.ndarray, utilization: np.ndarray) -> np.ndarray:
+        """Watts of the hosts ``ranks`` on at ``utilization`` (SimGrid's host model, clamped to 1)."""
+        load = np.clip(utilization, 0.0, 1.0)
+        epsilon, all_cores = self.epsilon[ranks], self.all_cores[ranks]
+        return np.where(load > 0, epsilon + load * (all_cores - epsilon), self.idle[ranks])
 
 
 class Consolidation(Policy):
-    """The base of the consolidation policies; a subclass gives the detector (:meth:`overloaded`)."""
+    """The base of the consolidation policies; a subclass gives the detector (:meth:`overloaded`) and a quick
+    screen of the hosts that may be overloaded (:meth:`suspects`)."""
 
     OPTIONS: ClassVar[dict[str, Option]] = {
         **COMMON_OPTIONS,
@@ -109,7 +137,8 @@ class Consolidation(Policy):
     }
 
     def __init__(self, *, interval: float = 300.0, select: str = "mmt", lower: float = 0.35,
-                 switch_off: bool = True) -> None:
+                 switch_off: bool = True, overcommit: float = 1.0) -> None:
+        self.overcommit = overcommit
         self.interval = interval
         self.select = select
         self.lower = lower
@@ -118,104 +147,105 @@ class Consolidation(Policy):
     def overloaded(self, plan: Plan, rank: int) -> bool:
         raise NotImplementedError
 
+    def suspects(self, plan: Plan) -> np.ndarray:
+        """A mask of the hosts that may be overloaded (a superset of them: each is then asked for certain)."""
+        return np.ones(len(plan.names), dtype=bool)
+
     # -- placement -------------------------------------------------------------------------------------------
     def place(self, view: View, vm: VmRequest) -> str | None:
-        plan = Plan(view)
-        arriving = VmView(vm.name, "", "created", vm.cores, vm.ram, 0.0, 0.0, np.zeros(0))
-        rank = self._destination(plan, arriving, None, np.zeros(len(plan.names), dtype=bool), allow_off=True)
+        plan = Plan(view, self.overcommit)
+        rank = self._destination(plan, _Arrival(vm.cores, vm.ram), np.zeros(len(plan.names), dtype=bool),
+                                 allow_off=True)
         return None if rank is None else plan.names[rank]
 
     # -- the tick --------------------------------------------------------------------------------------------
     def tick(self, view: View) -> Iterable[Decision]:
-        plan = Plan(view)
-        count = len(plan.names)
-        overloaded = [rank for rank in range(count) if plan.on[rank] and plan.members[rank]
-                      and self.overloaded(plan, rank)]
-        excluded = np.zeros(count, dtype=bool)
+        plan = Plan(view, self.overcommit)
+        loaded = plan.on & (plan.count > 0)
+        overloaded = [rank for rank in np.flatnonzero(loaded & self.suspects(plan)).tolist()
+                      if self.overloaded(plan, rank)]
+        excluded = np.zeros(len(plan.names), dtype=bool)
         excluded[overloaded] = True
-        decisions: list[Decision] = []
-        leaving: list[tuple[VmView, int]] = []
+        leaving: list[tuple[int, int]] = []
         for rank in overloaded:
-            while (vm := self._shed(plan, rank)) is not None:
-                plan.move(vm, rank, None)
-                leaving.append((vm, rank))
+            while (row := self._shed(plan, rank)) is not None:
+                plan.move(row, rank, None)
+                leaving.append((row, rank))
                 if not self.overloaded(plan, rank):
                     break
-        destinations: set[int] = set()
-        for vm, src in sorted(leaving, key=lambda pair: -pair[0].requested):
-            dst = self._destination(plan, vm, None, excluded, allow_off=True)
+        decisions: list[Decision] = []
+        destinations: list[int] = []
+        vms = plan.vms
+        for row, src in sorted(leaving, key=lambda pair: -vms.requested[pair[0]]):
+            dst = self._destination(plan, _Leaving(plan, row), excluded, allow_off=True)
             if dst is None:
-                plan.move(vm, None, src)
+                plan.move(row, None, src)
                 continue
-            plan.move(vm, None, dst)
-            destinations.add(dst)
-            decisions.append(Migrate(vm.name, plan.names[dst], "overload"))
+            plan.move(row, None, dst)
+            destinations.append(dst)
+            decisions.append(Migrate(vms.names[row], plan.names[dst], "overload"))
         decisions += self._consolidate(plan, excluded, destinations)
         return decisions
 
-    def _shed(self, plan: Plan, rank: int) -> VmView | None:
-        """The VM the overloaded host gives up next: one of its own, not migrating."""
-        name = plan.names[rank]
-        movable = [vm for vm in plan.members[rank] if vm.host == name and not vm.migrating]
-        if not movable:
+    def _shed(self, plan: Plan, rank: int) -> int | None:
+        """The VM the overloaded host gives up next."""
+        rows = plan.own(rank)
+        if not rows:
             return None
+        vms = plan.vms
         if self.select == "mmt":
-            return min(movable, key=lambda vm: vm.ram)
-        return min(movable, key=lambda vm: vm.utilization)
+            return min(rows, key=lambda row: vms.ram[row])
+        return min(rows, key=lambda row: vms.requested[row] / (vms.cores[row] * vms.core_speed[row]))
 
-    def _consolidate(self, plan: Plan, excluded: np.ndarray, destinations: set[int]) -> list[Decision]:
+    def _consolidate(self, plan: Plan, excluded: np.ndarray, destinations: list[int]) -> list[Decision]:
+        """Evacuate the underloaded hosts, least utilized first (see the module docstring)."""
         decisions: list[Decision] = []
         tried = excluded.copy()
-        tried[list(destinations)] = True
+        tried[destinations] = True
         evacuated = excluded.copy()
-        while True:
-            rank = self._underloaded(plan, tried)
-            if rank is None:
-                return decisions
+        vms = plan.vms
+        utilization = plan.utilizations()
+        order = np.lexsort((np.arange(len(plan.names)), utilization))
+        candidates = [rank for rank in order.tolist() if plan.on[rank] and plan.count[rank]
+                      and 0 < utilization[rank] < self.lower]
+        # the free cores of the hosts VMs may go to: when they cannot take a host's VMs, no need to look further
+        spare = float(plan.free_cores[plan.awake & ~evacuated & (plan.count > 0)].sum())
+        for rank in candidates:
+            if tried[rank] or any(vms.migrating_to[row] >= 0 or vms.host[row] != rank for row in plan.members[rank]):
+                continue
             tried[rank] = True
+            rows = sorted(plan.members[rank], key=lambda row: -vms.requested[row])
+            needed = float(vms.cores[rows].sum())
+            if spare - plan.free_cores[rank] < needed:
+                continue
             evacuated[rank] = True
-            vms = sorted(plan.members[rank], key=lambda vm: -vm.requested)
-            moves: list[tuple[VmView, int]] = []
-            for vm in vms:
-                dst = self._destination(plan, vm, rank, evacuated, allow_off=False)
+            moves: list[tuple[int, int]] = []
+            for row in rows:
+                dst = self._destination(plan, _Leaving(plan, row), evacuated, allow_off=False)
                 if dst is None:
                     break
-                plan.move(vm, rank, dst)
-                moves.append((vm, dst))
-            if len(moves) < len(vms):  # not all fit: the host stays as it is
-                for vm, dst in reversed(moves):
-                    plan.move(vm, dst, rank)
+                plan.move(row, rank, dst)
+                moves.append((row, dst))
+            if len(moves) < len(rows):  # not all fit: the host stays as it is
+                for row, dst in reversed(moves):
+                    plan.move(row, dst, rank)
                 evacuated[rank] = False
                 continue
-            for vm, dst in moves:
+            before = plan.free_cores[rank] - needed  # its free cores before its VMs left, counted in the pool
+            spare -= before + needed  # it leaves the pool, and its VMs take cores of the destinations
+            for row, dst in moves:
                 tried[dst] = True
-                decisions.append(Migrate(vm.name, plan.names[dst], "underload"))
+                decisions.append(Migrate(vms.names[row], plan.names[dst], "underload"))
+        return decisions
 
-    def _underloaded(self, plan: Plan, tried: np.ndarray) -> int | None:
-        best: int | None = None
-        best_utilization = math.inf
-        for rank, vms in enumerate(plan.members):
-            if tried[rank] or not plan.on[rank] or not vms:
-                continue
-            name = plan.names[rank]
-            if any(vm.migrating or vm.host != name for vm in vms):
-                continue
-            utilization = plan.utilization(rank)
-            if 0 < utilization < self.lower and utilization < best_utilization:
-                best, best_utilization = rank, utilization
-        return best
-
-    def _destination(self, plan: Plan, vm: VmView, src: int | None, excluded: np.ndarray, *,
+    def _destination(self, plan: Plan, vm: _Arrival | _Leaving, excluded: np.ndarray, *,
                      allow_off: bool) -> int | None:
         """PABFD: the host where ``vm`` fits, not overloaded by it, whose power rises least (see the module)."""
         fits = (plan.free_cores >= vm.cores) & (plan.free_ram >= vm.ram) & ~excluded
         if not allow_off:  # evacuating onto an empty host would save nothing (CloudSim counts those as off)
-            fits &= plan.awake & np.array([bool(vms) for vms in plan.members])
-        if src is not None:
-            fits[src] = False
-        here = plan.index.get(vm.host)
-        if here is not None:
-            fits[here] = False
+            fits &= plan.awake & (plan.count > 0)
+        if vm.host >= 0:
+            fits[vm.host] = False
         ranks = np.flatnonzero(fits)
         if not len(ranks):
             return None
@@ -223,30 +253,45 @@ class Consolidation(Policy):
         with np.errstate(divide="ignore", invalid="ignore"):
             before = np.where(capacity > 0, plan.requested[ranks] / capacity, 0.0)
             after = np.where(capacity > 0, (plan.requested[ranks] + vm.requested) / capacity, np.inf)
-        power_before = np.where(plan.awake[ranks], _power(plan, ranks, before), plan.off_watts[ranks])
-        rise = _power(plan, ranks, after) - power_before
+        awake = plan.awake[ranks]
+        rise = plan.power(ranks, after) - np.where(awake, plan.power(ranks, before), plan.off_watts[ranks])
         rise = np.round(rise / _TIE) * _TIE
-        order = np.lexsort((ranks, ~plan.awake[ranks], rise))
-        for position in order:
+        for position in np.lexsort((ranks, ~awake, rise)).tolist():
             rank = int(ranks[position])
-            if plan.requested[rank] > 0 and self._overloaded_with(plan, rank, vm):
+            if plan.requested[rank] > 0 and vm.overloads(self, plan, rank):
                 continue
             return rank
         return None
 
-    def _overloaded_with(self, plan: Plan, rank: int, vm: VmView) -> bool:
-        plan.move(vm, None, rank)
+
+class _Arrival:
+    """A VM to place: it requests nothing yet and has no history."""
+
+    host = -1
+    requested = 0.0
+
+    def __init__(self, cores: int, ram: float) -> None:
+        self.cores, self.ram = cores, ram
+
+    def overloads(self, policy: Consolidation, plan: Plan, rank: int) -> bool:
+        return policy.overloaded(plan, rank)
+
+
+class _Leaving:
+    """A VM of the plan looking for a destination (taken off its host for now)."""
+
+    def __init__(self, plan: Plan, row: int) -> None:
+        vms = plan.vms
+        self.row = row
+        self.host = int(vms.host[row])
+        self.cores, self.ram, self.requested = int(vms.cores[row]), float(vms.ram[row]), float(vms.requested[row])
+
+    def overloads(self, policy: Consolidation, plan: Plan, rank: int) -> bool:
+        plan.move(self.row, None, rank)
         try:
-            return self.overloaded(plan, rank)
+            return policy.overloaded(plan, rank)
         finally:
-            plan.move(vm, rank, None)
-
-
-def _power(plan: Plan, ranks: np.ndarray, utilization: np.ndarray) -> np.ndarray:
-    """Watts of the hosts ``ranks`` on at ``utilization`` (SimGrid's host model, clamped to 1)."""
-    load = np.clip(utilization, 0.0, 1.0)
-    epsilon, all_cores = plan.epsilon[ranks], plan.all_cores[ranks]
-    return np.where(load > 0, epsilon + load * (all_cores - epsilon), plan.idle[ranks])
+            plan.move(self.row, rank, None)
 
 
 class Threshold(Consolidation):
@@ -264,6 +309,9 @@ class Threshold(Consolidation):
     def overloaded(self, plan: Plan, rank: int) -> bool:
         return detectors.static_threshold(plan.utilization(rank), self.upper).overloaded
 
+    def suspects(self, plan: Plan) -> np.ndarray:
+        return plan.utilizations() > self.upper
+
 
 class _Adaptive(Consolidation):
     SAFETY: ClassVar[float] = 1.0
@@ -276,6 +324,13 @@ class _Adaptive(Consolidation):
         super().__init__(**common)  # type: ignore[arg-type]
         self.safety = self.SAFETY if safety is None else safety
         self.fallback = fallback
+
+    def suspects(self, plan: Plan) -> np.ndarray:
+        """MAD and IQR are at most the range of the history (zeros included), so the threshold is at least
+        ``1 - safety x range``; with a short history it is the fallback."""
+        history = plan.histories()
+        spread = history.max(axis=1) - history.min(axis=1)
+        return plan.utilizations() > np.minimum(self.fallback, 1 - self.safety * spread) - 1e-9
 
 
 class Mad(_Adaptive):
@@ -319,9 +374,25 @@ class LocalRegression(_Adaptive):
         super().__init__(**options)  # type: ignore[arg-type]
         self.bandwidth = bandwidth
 
+    def _ahead(self, largest: float) -> int:
+        return detectors.migration_intervals(largest, self.bandwidth, self.interval or 300.0)
+
     def overloaded(self, plan: Plan, rank: int) -> bool:
-        largest = max((vm.ram for vm in plan.members[rank]), default=0.0)
-        ahead = detectors.migration_intervals(largest, self.bandwidth, self.interval or 300.0)
-        return detectors.local_regression(plan.history(rank), self.safety, ahead, self.fallback,
+        largest = max((float(plan.vms.ram[row]) for row in plan.members[rank]), default=0.0)
+        return detectors.local_regression(plan.history(rank), self.safety, self._ahead(largest), self.fallback,
                                           utilization=plan.utilization(rank)).overloaded
+
+    def suspects(self, plan: Plan) -> np.ndarray:
+        """The fallback's verdict, or the least-squares line through the last 10 values (the same line as
+        CloudSim's, to rounding) predicting an overload, with a margin for that rounding."""
+        y = plan.histories()[:, -detectors.LR_LENGTH:]
+        x = np.arange(1.0, detectors.LR_LENGTH + 1)
+        slope = ((x - x.mean()) * (y - y.mean(axis=1, keepdims=True))).sum(axis=1) / ((x - x.mean()) ** 2).sum()
+        intercept = y.mean(axis=1) - slope * x.mean()
+        largest = np.zeros(len(plan.names))
+        vms = plan.vms
+        np.maximum.at(largest, vms.host, vms.ram)
+        ahead = np.array([self._ahead(ram) for ram in largest.tolist()])
+        predicted = intercept + slope * (detectors.LR_LENGTH + ahead)
+        return (plan.utilizations() > self.fallback - 1e-9) | (predicted * self.safety >= 1 - 1e-6)
 

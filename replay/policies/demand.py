@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from replay.engine import Resource
 from replay.events import DemandChanged, ResourceKind
 from replay.hosts import PhysicalHost
@@ -39,12 +41,19 @@ def vm_requested(vm: VirtualMachine) -> FlopsPerSecond:
     return min(asked, vm.cores * speed, vm.user_bound)
 
 
-def pm_requested(pm: PhysicalHost) -> FlopsPerSecond:
-    """What ``pm`` asks now: its own executions, and its VMs."""
-    speed = pm.core_speed
-    shares = {guest.share for guest in pm.guests if isinstance(guest, VirtualMachine) and guest.share is not None}
-    own = sum((min(a.bound, speed) for a in pm.cpu.activities if a not in shares), 0.0)
-    return own + sum((vm_requested(guest) for guest in pm.guests if isinstance(guest, VirtualMachine)), 0.0)
+def pm_requested(pm: PhysicalHost, vm_rates: Callable[[VirtualMachine], float] = vm_requested) -> FlopsPerSecond:
+    """What ``pm`` asks now: its VMs (each as ``vm_rates`` says), and its own executions."""
+    total = 0.0
+    shares = 0
+    for guest in pm.guests:
+        if isinstance(guest, VirtualMachine):
+            total += vm_rates(guest)
+            shares += guest.share is not None
+    if len(pm.cpu.activities) > shares:
+        speed = pm.core_speed
+        vms = {guest.share for guest in pm.guests if isinstance(guest, VirtualMachine)}
+        total += sum((min(a.bound, speed) for a in pm.cpu.activities if a not in vms), 0.0)
+    return total
 
 
 @dataclass(slots=True)
@@ -69,7 +78,7 @@ class PmGauge:
 @dataclass(slots=True)
 class VmGauge:
     """A VM's requested and served rates since ``since``; the work requested, served and lost to migrations until
-    then."""
+    then. Only what it is served while it migrates matters (for the PDM), so ``served`` is 0 otherwise."""
 
     requested: FlopsPerSecond
     served: FlopsPerSecond
@@ -98,9 +107,17 @@ class DemandMonitor:
         self.changed = changed
         self.pms: dict[str, PmGauge] = {}
         self.vms: dict[VirtualMachine, VmGauge] = {}
+        #: each PM's requested rate, in the order of ``pms`` (as of the last re-solve)
+        self.requested = np.zeros(0)
+        self._rank: dict[str, int] = {}
+        #: the PMs whose requested rate may have changed at this date, brought up to date after the re-solves
+        self._stale: dict[PhysicalHost, None] = {}
         for pm in pms:
+            self._rank[pm.name] = len(self.pms)
             self.pms[pm.name] = PmGauge(pm_requested(pm), _capacity(pm), self.engine.now)
-            self.engine.meter(pm.cpu, lambda _, pm=pm: self._pm_changed(pm))
+            self.engine.meter(pm.cpu, lambda _, pm=pm: self._stale.setdefault(pm))
+        self.requested = np.array([gauge.requested for gauge in self.pms.values()])
+        self.engine.after_events(self._refresh)
         sim.vm_started.append(self._watch)
         sim.migration_started.append(lambda vm, dst: self._migration_began(vm))
         sim.migration_ended.append(lambda report: self._migration_over(sim.vms[report.vm]))
@@ -112,35 +129,53 @@ class DemandMonitor:
         gauge = self.vms[vm] = VmGauge(0.0, 0.0, self.engine.now)
 
         def resolved(_: Resource) -> None:
-            gauge.advance(self.engine.now)
             requested = vm_requested(vm)
-            if requested != gauge.requested and self.engine.traced:
-                self.engine.emit(DemandChanged(self.engine.now, ResourceKind.VM, vm.name, requested))
+            served = _served(vm) if gauge.migration_start is not None else 0.0
+            if requested == gauge.requested and served == gauge.served:
+                return
+            gauge.advance(self.engine.now)
+            if requested != gauge.requested:
+                if self.engine.traced:
+                    self.engine.emit(DemandChanged(self.engine.now, ResourceKind.VM, vm.name, requested))
+                self._stale[vm.pm] = None
             gauge.requested = requested
-            gauge.served = sum((activity.rate for activity in vm.cpu.activities), 0.0)
-            self._pm_changed(vm.pm)
+            gauge.served = served
 
         self.engine.meter(vm.cpu, resolved)
         self.engine.touch(vm.cpu)
+
+    def _refresh(self) -> None:
+        """After the re-solves of a date (all at the same date, so the integrals lose nothing by waiting)."""
+        if self._stale:
+            stale, self._stale = self._stale, {}
+            for pm in stale:
+                self._pm_changed(pm)
 
     def _pm_changed(self, pm: PhysicalHost) -> None:
         gauge = self.pms.get(pm.name)
         if gauge is None:
             return
         gauge.advance(self.engine.now)
-        requested = pm_requested(pm)
+        requested = pm_requested(pm, self._vm_rate)
         if requested != gauge.requested and self.engine.traced:
             self.engine.emit(DemandChanged(self.engine.now, ResourceKind.HOST, pm.name, requested))
         gauge.requested = requested
+        self.requested[self._rank[pm.name]] = requested
         gauge.capacity = _capacity(pm)
         if self.changed is not None:
             self.changed(pm)
 
+    def _vm_rate(self, vm: VirtualMachine) -> FlopsPerSecond:
+        """A VM's requested rate as of its last re-solve (each VM re-solved tells its PM again)."""
+        gauge = self.vms.get(vm)
+        return gauge.requested if gauge is not None else 0.0
+
     def _migration_began(self, vm: VirtualMachine) -> None:
         gauge = self.vms.get(vm)
-        if gauge is not None:
+        if gauge is not None:  # what it is served counts from now on, until the migration is over
             gauge.advance(self.engine.now)
             gauge.migration_start = (gauge.requested_work, gauge.served_work)
+            gauge.served = _served(vm)
 
     def _migration_over(self, vm: VirtualMachine) -> None:
         gauge = self.vms.get(vm)
@@ -149,6 +184,7 @@ class DemandMonitor:
             requested, served = gauge.migration_start
             gauge.lost_to_migrations += max((gauge.requested_work - requested) - (gauge.served_work - served), 0.0)
             gauge.migration_start = None
+            gauge.served = 0.0
 
     def finish(self, now: Seconds) -> None:
         """Bring every integral to ``now`` (the end of the run)."""
@@ -156,6 +192,10 @@ class DemandMonitor:
             pm_gauge.advance(now)
         for vm_gauge in self.vms.values():
             vm_gauge.advance(now)
+
+
+def _served(vm: VirtualMachine) -> FlopsPerSecond:
+    return sum((activity.rate for activity in vm.cpu.activities), 0.0)
 
 
 def _capacity(pm: PhysicalHost) -> FlopsPerSecond:

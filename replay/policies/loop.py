@@ -1,10 +1,15 @@
 """The policy in the loop: calls a :class:`~replay.policies.api.Policy` at its decision points and applies what it
 decides through the model's own operations.
 
-Decision points run after the events of their date (an engine after-events hook, after the actors of that date
-have run), so that a tick at a date where loads change sees the new loads, whatever the order of the timers.
-The tick is a background timer: it does not keep a run going by itself. Every decision applied is a
-:class:`~replay.events.PolicyDecision` record, so the Paje and CSV traces say why a VM moved.
+Decision points run after the events of their date, once every rate is up to date (an engine after-events hook
+that waits until the engine is settled): a tick at a date where loads change sees the new loads, whatever the
+order of the timers, and the requested rates the monitor keeps are current. The tick is a background timer: it
+does not keep a run going by itself. Every decision applied is a :class:`~replay.events.PolicyDecision`
+record, so the Paje and CSV traces say why a VM moved.
+
+The loop keeps the columns of the view up to date as things happen (the room each VM takes, from its creation
+to its end, on both ends of its migrations), so that a view costs a few array copies, not a walk over the data
+center; the objects of a view are made only if the policy reads them.
 
 Power management (a policy's ``switch_off``): a managed host left empty (no VM, no actor, nothing arriving) is
 switched off after the events of the date; a host where an actor started is never switched off, since its
@@ -13,7 +18,6 @@ actors may come back to it. A placement or a migration to an off host switches i
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 
 import numpy as np
@@ -25,19 +29,21 @@ from replay.lifecycle import VmState
 from replay.policies.api import (
     HISTORY_LENGTH,
     Decision,
-    HostView,
+    HostTable,
     Migrate,
     Policy,
     PowerOff,
     PowerOn,
     View,
     VmRequest,
-    VmView,
+    VmTable,
 )
-from replay.policies.demand import DemandMonitor, pm_requested, vm_requested
+from replay.policies.demand import DemandMonitor
 from replay.process import Request, Wait
 from replay.simulation import Simulation
 from replay.vm import VirtualMachine, VmConfig
+
+_ASKING = (VmState.RUNNING, VmState.MIGRATING)
 
 
 class PolicyLoop:
@@ -48,29 +54,39 @@ class PolicyLoop:
         self.engine = sim.engine
         self.policy = policy
         self.label = label
-        self.pms: dict[str, PhysicalHost] = {name: sim.pm(name) for name in hosts}
-        self.monitor = DemandMonitor(sim, self.pms.values(), self._pm_changed)
-        #: requested flop/s of each VM at the last ticks, oldest first
-        self.history: dict[VirtualMachine, deque[float]] = {}
-        #: migrations in flight: VM -> destination
+        self.pms = [sim.pm(name) for name in hosts]
+        self.rank = {pm.name: rank for rank, pm in enumerate(self.pms)}
+        self.monitor = DemandMonitor(sim, self.pms, self._pm_changed)
+        self.counts = {"place": 0, "migrate": 0, "power_off": 0, "power_on": 0}
+        count = len(self.pms)
+        self.used_cores = np.zeros(count)
+        self.used_ram = np.zeros(count)
+        #: each living VM on a managed host: its row in the history
+        self.rows: dict[VirtualMachine, int] = {}
+        self.history = np.zeros((16, HISTORY_LENGTH))
+        self.samples = np.zeros(16, dtype=np.int64)
+        self._free_rows: list[int] = list(range(15, -1, -1))
+        #: migrations in flight (or waiting for their destination to boot): VM -> destination
         self.in_flight: dict[VirtualMachine, PhysicalHost] = {}
         #: room held on booting hosts for the VMs placed there: host -> [(cores, ram)]
         self.held: dict[str, list[tuple[int, float]]] = {}
-        self.counts = {"place": 0, "migrate": 0, "power_off": 0, "power_on": 0}
+        self._static = _static_columns(self.pms)
+        #: whether no managed host can change its power state's wattages (one range each)
+        self._fixed_power = all(len(pm.spec.wattages) <= 1 for pm in self.pms)
         self._homes: set[str] | None = None
         self._due = False
-        self._maybe_empty: dict[PhysicalHost, None] = {}
+        self._maybe_empty: dict[PhysicalHost, None] = dict.fromkeys(self.pms)
         self._started: list[VirtualMachine] = []
         self._overloaded: dict[PhysicalHost, bool] = {}
         self._busy = False
         sim.placer = self._place
+        sim.vm_created.append(self._created)
+        sim.vm_gone.append(self._gone)
         sim.migration_started.append(self._migration_began)
         sim.migration_ended.append(self._migration_over)
-        sim.vm_gone.append(lambda vm: self._maybe_empty.setdefault(vm.pm))
         if _overrides(policy, "vm_started"):
             sim.vm_started.append(self._started.append)
         self.engine.after_events(self._decide)
-        self._maybe_empty.update(dict.fromkeys(self.pms.values()))
         if policy.interval > 0:
             self.engine.schedule(policy.interval, self._tick, background=True)
 
@@ -80,8 +96,9 @@ class PolicyLoop:
         self.engine.schedule(self.policy.interval, self._tick, background=True)
 
     def _decide(self) -> None:
-        """After the events of a date: the tick, the VMs started, the hosts overloaded, the hosts left empty."""
-        if self._busy:
+        """After the events of a date, rates settled: the tick, the VMs started, the hosts overloaded, the hosts
+        left empty."""
+        if self._busy or not self.engine.settled:
             return
         self._busy = True
         try:
@@ -89,10 +106,10 @@ class PolicyLoop:
                 self._due = False
                 self._sample()
                 self._apply(self.policy.tick(self.view()))
-                self._maybe_empty.update(dict.fromkeys(self.pms.values()))
+                self._maybe_empty.update(dict.fromkeys(self.pms))
             while self._started:
                 vm = self._started.pop(0)
-                if vm.state in (VmState.RUNNING, VmState.MIGRATING) and vm.pm.name in self.pms:
+                if vm.state in _ASKING and vm in self.rows:
                     view = self.view()
                     self._apply(self.policy.vm_started(view, view.vms[vm.name]))
             for pm, pending in list(self._overloaded.items()):
@@ -100,8 +117,8 @@ class PolicyLoop:
                     self._overloaded[pm] = False
                     view = self.view()
                     self._apply(self.policy.host_overloaded(view, view.hosts[pm.name]))
-            if self.policy.switch_off and self._maybe_empty:
-                for pm in list(self._maybe_empty):
+            if self.policy.switch_off:
+                for pm in self._maybe_empty:
                     if self._may_switch_off(pm):
                         self._apply([PowerOff(pm.name)])
             self._maybe_empty.clear()
@@ -114,68 +131,93 @@ class PolicyLoop:
         if threshold is None:
             return
         gauge = self.monitor.pms[pm.name]
-        above = gauge.capacity > 0 and gauge.requested > threshold * gauge.capacity
-        if not above:
+        if not (gauge.capacity > 0 and gauge.requested > threshold * gauge.capacity):
             self._overloaded.pop(pm, None)
         elif pm not in self._overloaded:
             self._overloaded[pm] = True
 
     def _sample(self) -> None:
-        for vm in self.sim.vms.values():
-            if vm.state in (VmState.RUNNING, VmState.MIGRATING):
-                self.history.setdefault(vm, deque(maxlen=HISTORY_LENGTH)).append(vm_requested(vm))
+        """Each running VM's requested CPU joins its history (the oldest value leaves)."""
+        gauges = self.monitor.vms
+        rows = [row for vm, row in self.rows.items() if vm.state in _ASKING]
+        values = [gauges[vm].requested if vm in gauges else 0.0 for vm in self.rows if vm.state in _ASKING]
+        if rows:
+            history = self.history
+            history[rows, :-1] = history[rows, 1:]
+            history[rows, -1] = values
+            self.samples[rows] = np.minimum(self.samples[rows] + 1, HISTORY_LENGTH)
 
     # -- the view ----------------------------------------------------------------------------------------------
     def view(self) -> View:
         """The data center now, as the policy sees it."""
-        vms: dict[str, VmView] = {}
-        on_host: dict[str, list[VirtualMachine]] = {name: [] for name in self.pms}
-        for vm in self.sim.vms.values():
-            if vm.state is VmState.DESTROYED or vm.pm.name not in self.pms:
-                continue
-            dst = self.in_flight.get(vm)
-            on_host[vm.pm.name].append(vm)
-            if dst is not None and dst.name in on_host:
-                on_host[dst.name].append(vm)
-            history = np.array(self.history.get(vm, ()), dtype=float)
-            history.flags.writeable = False
-            vms[vm.name] = VmView(vm.name, vm.pm.name, vm.state.value, vm.cores, vm.ramsize, vm.core_speed,
-                                  vm_requested(vm), history, dst.name if dst is not None else "")
-        hosts = {name: self._host_view(pm, on_host[name], vms) for name, pm in self.pms.items()}
-        return View(self.engine.now, hosts, vms, self.policy.interval)
-
-    def _host_view(self, pm: PhysicalHost, guests: list[VirtualMachine], vms: dict[str, VmView]) -> HostView:
-        held = self.held.get(pm.name, [])
-        capacity = pm.cores * pm.core_speed
-        longest = max((len(vms[vm.name].history) for vm in guests if vm.pm is pm), default=0)
-        history = np.zeros(longest)
-        for vm in guests:
-            if vm.pm is pm:
-                values = vms[vm.name].history
-                history[longest - len(values):] += values
-        history = history / capacity if capacity > 0 else history
-        history.flags.writeable = False
-        spec = pm.spec
         homes = self._home_hosts()
-        return HostView(
-            pm.name, pm.on, pm.booting, pm.cores, pm.core_speed,
-            spec.ramsize if spec.ramsize is not None and not spec.overcommit else float("inf"),
-            tuple(vm.name for vm in guests),
-            sum(vm.cores for vm in guests) + sum(cores for cores, _ in held),
-            sum(vm.ramsize for vm in guests) + sum(ram for _, ram in held),
-            pm_requested(pm) if pm.on else 0.0,
-            history,
-            len(pm.residents),
-            pm.name not in homes,
-            spec.wattages[pm.pstate] if spec.wattages else None,
-            spec.wattage_off,
-            spec.boot_delay,
+        pms = self.pms
+        table = HostTable(
+            used_cores=self.used_cores.copy(),
+            used_ram=self.used_ram.copy(),
+            requested=np.where([pm.on for pm in pms], self.monitor.requested, 0.0),
+            on=np.array([pm.on for pm in pms]),
+            booting=np.array([pm.booting for pm in pms]),
+            actors=np.array([len(pm.residents) for pm in pms]),
+            may_power_off=np.array([pm.name not in homes for pm in pms]),
+            core_speed=np.array([pm.core_speed for pm in pms]),
+            **(self._static if self._fixed_power else _static_columns(pms)),
+        )
+        return View(self.engine.now, self.policy.interval, table, self._vm_table)
+
+    def _vm_table(self) -> VmTable:
+        vms = list(self.rows)
+        rows = list(self.rows.values())
+        gauges = self.monitor.vms
+        return VmTable(
+            names=tuple(vm.name for vm in vms),
+            state=tuple(vm.state.value for vm in vms),
+            host=np.array([self.rank[vm.pm.name] for vm in vms], dtype=np.int64),
+            migrating_to=np.array([self.rank.get(self.in_flight[vm].name, -1) if vm in self.in_flight else -1
+                                   for vm in vms], dtype=np.int64),
+            cores=np.array([vm.cores for vm in vms], dtype=np.int64),
+            ram=np.array([vm.ramsize for vm in vms], dtype=float),
+            core_speed=np.array([vm.core_speed for vm in vms], dtype=float),
+            requested=np.array([gauges[vm].requested if vm in gauges else 0.0 for vm in vms], dtype=float),
+            history=self.history[rows].reshape(len(rows), HISTORY_LENGTH),
+            samples=self.samples[rows],
         )
 
     def _home_hosts(self) -> set[str]:
         if self._homes is None:
             self._homes = {actor.placement for actor in self.sim.actors.values()}
         return self._homes
+
+    # -- the room VMs take -------------------------------------------------------------------------------------
+    def _take(self, pm: PhysicalHost, cores: int, ram: float, sign: int = 1) -> None:
+        rank = self.rank.get(pm.name)
+        if rank is not None:
+            self.used_cores[rank] += sign * cores
+            self.used_ram[rank] += sign * ram
+
+    def _created(self, vm: VirtualMachine) -> None:
+        if vm.pm.name not in self.rank:
+            return
+        self._take(vm.pm, vm.cores, vm.ramsize)
+        if not self._free_rows:
+            grown = len(self.samples)
+            self.history = np.vstack([self.history, np.zeros((grown, HISTORY_LENGTH))])
+            self.samples = np.concatenate([self.samples, np.zeros(grown, dtype=np.int64)])
+            self._free_rows = list(range(2 * grown - 1, grown - 1, -1))
+        self.rows[vm] = self._free_rows.pop()
+
+    def _gone(self, vm: VirtualMachine) -> None:
+        row = self.rows.pop(vm, None)
+        if row is None:
+            return
+        self._take(vm.pm, vm.cores, vm.ramsize, -1)
+        self.history[row] = 0.0
+        self.samples[row] = 0
+        self._free_rows.append(row)
+        dst = self.in_flight.pop(vm, None)
+        if dst is not None:
+            self._take(dst, vm.cores, vm.ramsize, -1)
+        self._maybe_empty[vm.pm] = None
 
     # -- decisions ---------------------------------------------------------------------------------------------
     def _apply(self, decisions: Iterable[Decision] | None) -> None:
@@ -210,6 +252,8 @@ class PolicyLoop:
         except LookupFailure as error:
             raise self._refused(decision, error) from None
         dst = self._pm(decision.dst, decision)
+        if vm in self.in_flight:
+            raise self._refused(decision, StateError(f"VM {vm.name!r} is already migrating"))
 
         def go() -> None:
             try:
@@ -219,15 +263,19 @@ class PolicyLoop:
             self._record("migrate", vm.name, vm.pm.name, dst.name, decision.reason)
             self.sim.migrate_vm(vm, dst)
 
-        def booted(_: Request) -> None:
-            self.in_flight.pop(vm, None)
-            go()
-
         if dst.on:
             go()
-        else:  # the VM's room on its destination is held while it boots
-            self.in_flight[vm] = dst
-            self._power_on(dst, "needed").then(booted)
+            return
+        # its room on the destination is held while the destination boots
+        self.in_flight[vm] = dst
+        self._take(dst, vm.cores, vm.ramsize)
+
+        def booted(_: Request) -> None:
+            if self.in_flight.pop(vm, None) is not None:
+                self._take(dst, vm.cores, vm.ramsize, -1)
+                go()
+
+        self._power_on(dst, "needed").then(booted)
 
     def _power_off(self, decision: PowerOff) -> None:
         pm = self._pm(decision.host, decision)
@@ -263,11 +311,13 @@ class PolicyLoop:
         if pm.on:
             done.finish(self.sim.create_vm(name, pm, config, properties=properties))
             return done
-        held = self.held.setdefault(pm.name, [])
-        held.append((config.cores, config.ramsize))
+        room = (config.cores, config.ramsize)
+        self.held.setdefault(pm.name, []).append(room)
+        self._take(pm, *room)
 
         def booted(_: Request) -> None:
-            held.remove((config.cores, config.ramsize))
+            self.held[pm.name].remove(room)
+            self._take(pm, *room, -1)
             done.finish(self.sim.create_vm(name, pm, config, properties=properties))
 
         self._power_on(pm, "needed").then(booted)
@@ -275,15 +325,36 @@ class PolicyLoop:
 
     # -- migrations --------------------------------------------------------------------------------------------
     def _migration_began(self, vm: VirtualMachine, dst: PhysicalHost) -> None:
-        self.in_flight[vm] = dst
+        if vm in self.rows:
+            self.in_flight[vm] = dst
+            self._take(dst, vm.cores, vm.ramsize)
 
     def _migration_over(self, report: events.MigrationReport) -> None:
         vm = self.sim.vms[report.vm]
-        self.in_flight.pop(vm, None)
+        dst = self.in_flight.pop(vm, None)
+        if dst is None:
+            return
         source = self.sim.pm(report.src)
+        self._take(source if report.status == "done" else dst, vm.cores, vm.ramsize, -1)
         self._maybe_empty[source] = None
+
+
+def _static_columns(pms: list[PhysicalHost]) -> dict[str, object]:
+    """The columns of the host table that do not change during a run."""
+    ranges = [pm.spec.wattages[pm.pstate] if pm.spec.wattages else None for pm in pms]
+    return {
+        "names": tuple(pm.name for pm in pms),
+        "cores": np.array([pm.cores for pm in pms], dtype=np.int64),
+        "ram": np.array([pm.spec.ramsize if pm.spec.ramsize is not None and not pm.spec.overcommit else np.inf
+                         for pm in pms], dtype=float),
+        "powered": np.array([r is not None for r in ranges]),
+        "idle": np.array([r.idle if r else 0.0 for r in ranges]),
+        "epsilon": np.array([r.epsilon if r else 0.0 for r in ranges]),
+        "all_cores": np.array([r.all_cores if r else 0.0 for r in ranges]),
+        "wattage_off": np.array([pm.spec.wattage_off if r else 0.0 for pm, r in zip(pms, ranges, strict=True)]),
+        "boot_delay": np.array([pm.spec.boot_delay for pm in pms]),
+    }
 
 
 def _overrides(policy: Policy, method: str) -> bool:
     return getattr(type(policy), method) is not getattr(Policy, method)
-

@@ -43,6 +43,13 @@ def level(text: str) -> float:
     return value
 
 
+def at_least_one(text: str) -> float:
+    value = _number(text, "a number >= 1")
+    if not 1.0 <= value < math.inf:
+        raise ValueError("a number >= 1")
+    return value
+
+
 def positive(text: str) -> float:
     value = _number(text, "a number > 0")
     if not 0.0 < value < math.inf:

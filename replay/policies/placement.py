@@ -11,30 +11,37 @@ only chosen, and switched on, when no host on has room.
   (it spreads).
 
 Options: ``hosts=GLOB`` (the managed hosts, default every host; ``pm-*`` on the embedded platform),
-``switch_off=yes|no`` (default ``no``: switch
-off the hosts left empty, and on those needed).
+``overcommit=R`` (vCPUs a host may hold per core, default 1: no overcommitment), ``switch_off=yes|no``
+(default ``no``: switch off the hosts left empty, and on those needed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-from replay.policies.api import HostView, Policy, View, VmRequest
-from replay.policies.options import Option, flag, text
+import numpy as np
+
+from replay.policies.api import HostTable, Policy, View, VmRequest
+from replay.policies.options import Option, at_least_one, flag, text
 
 #: the options every built-in policy takes
 COMMON_OPTIONS: dict[str, Option] = {
+    "overcommit": Option(at_least_one, 1.0, "vCPUs a host may hold per core (1: none; 4: four vCPUs a core)"),
     "hosts": Option(text, None, "the hosts the policy manages, a glob of their names (default: every host; pm-* "
                                 "on the embedded platform)"),
 }
 
 
-def candidates(view: View, cores: int, ram: float, exclude: Sequence[str] = ()) -> list[HostView]:
-    """The hosts where ``cores`` and ``ram`` fit: those on or booting if any, else the off ones."""
-    fitting = [host for host in view.hosts.values() if host.name not in exclude and host.fits(cores, ram)]
-    awake = [host for host in fitting if host.on or host.booting]
-    return awake or fitting
+def free_cores(hosts: HostTable, overcommit: float) -> np.ndarray:
+    """The vCPUs each host may still take: ``overcommit`` per core, less those of the VMs it holds."""
+    return hosts.cores * overcommit - hosts.used_cores
+
+
+def candidates(hosts: HostTable, cores: int, ram: float, overcommit: float = 1.0) -> np.ndarray:
+    """The rows of the hosts where ``cores`` and ``ram`` fit: those on or booting if any, else the off ones."""
+    fits = (free_cores(hosts, overcommit) >= cores) & (hosts.ram - hosts.used_ram >= ram)
+    awake = fits & (hosts.on | hosts.booting)
+    return np.flatnonzero(awake if awake.any() else fits)
 
 
 class _Placement(Policy):
@@ -44,17 +51,23 @@ class _Placement(Policy):
     }
     interval = 0.0
 
-    def __init__(self, *, switch_off: bool = False) -> None:
+    def __init__(self, *, switch_off: bool = False, overcommit: float = 1.0) -> None:
         self.switch_off = switch_off
+        self.overcommit = overcommit
 
     def place(self, view: View, vm: VmRequest) -> str | None:
-        hosts = candidates(view, vm.cores, vm.ram)
-        if not hosts:
+        hosts = view.host_table
+        rows = candidates(hosts, vm.cores, vm.ram, self.overcommit)
+        if not len(rows):
             return None
-        return min(enumerate(hosts), key=lambda pair: (*self.rank(pair[1], vm), pair[0]))[1].name
+        cores_left = free_cores(hosts, self.overcommit)[rows] - vm.cores
+        free_ram = (hosts.ram - hosts.used_ram)[rows] - vm.ram
+        best = np.lexsort((rows, *self.keys(cores_left, free_ram)))[0]  # the last key sorts first
+        return hosts.names[rows[best]]
 
-    def rank(self, host: HostView, vm: VmRequest) -> tuple[float, float]:
-        return (0.0, 0.0)
+    def keys(self, free_cores: np.ndarray, free_ram: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The sort keys after platform order, least significant first."""
+        return ()
 
 
 class FirstFit(_Placement):
@@ -68,8 +81,8 @@ class BestFit(_Placement):
 
     name = "best-fit"
 
-    def rank(self, host: HostView, vm: VmRequest) -> tuple[float, float]:
-        return (host.free_cores - vm.cores, host.free_ram - vm.ram)
+    def keys(self, free_cores: np.ndarray, free_ram: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (free_ram, free_cores)
 
 
 class WorstFit(_Placement):
@@ -77,5 +90,5 @@ class WorstFit(_Placement):
 
     name = "worst-fit"
 
-    def rank(self, host: HostView, vm: VmRequest) -> tuple[float, float]:
-        return (-(host.free_cores - vm.cores), -(host.free_ram - vm.ram))
+    def keys(self, free_cores: np.ndarray, free_ram: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (-free_ram, -free_cores)
