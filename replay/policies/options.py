@@ -120,7 +120,7 @@ def load_policy(spec: str, builtins: Mapping[str, type[Policy]]) -> tuple[Policy
 def _split(spec: str, builtins: Mapping[str, type[Policy]]) -> tuple[str, dict[str, str]]:
     """``name`` and its ``key=value`` options; ``module:Class`` keeps its colon."""
     head, _, rest = spec.partition(":")
-    if rest and head not in builtins and "=" not in rest.partition(":")[0]:
+    if rest and head not in builtins and "=" not in rest.split(":")[0].split(",")[0]:
         cls, _, rest = rest.partition(":")
         head = f"{head}:{cls}"
     options: dict[str, str] = {}
