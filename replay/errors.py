@@ -22,6 +22,8 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from os import PathLike
 
 
@@ -93,3 +95,9 @@ class ActivityFailed(SimulationError):
 
 class ActivityTimeout(ActivityFailed):
     """A transfer that was not done within the ``timeout`` its actor gave (SimGrid's ``TimeoutException``)."""
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``choices`` to a misspelt ``word``, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -134,6 +134,21 @@ def test_the_model_is_below_the_replay_layer():
     assert {name: sorted(graph[name] & upper) for name in model if graph[name] & upper} == {}
 
 
+def test_policies_sit_between_the_model_and_the_replay_layer():
+    # Policies drive the model through its API (the facade, VMs, hosts); the model never knows them, and they
+    # never know the trace language, the replayer or the session that load them.
+    graph = import_graph()
+    policies = {name for name in graph if name.startswith("replay.policies")}
+    model = {name for name in graph if name.startswith("replay.") and not name.startswith(
+        ("replay.policies", "replay.trace", "replay.replayer", "replay.session", "replay.cli", "replay.workloads",
+         "replay.__main__"))} - {"replay"}
+    upper = {name for name in graph if name.startswith(("replay.trace", "replay.replayer", "replay.session",
+                                                         "replay.cli", "replay.workloads"))}
+    assert policies, "the policies package was not found"
+    assert {name: sorted(graph[name] & policies) for name in model if graph[name] & policies} == {}
+    assert {name: sorted(graph[name] & upper) for name in policies if graph[name] & upper} == {}
+
+
 def test_events_and_lifecycle_are_leaves_and_the_solver_is_pure():
     graph = import_graph()
     assert graph["replay.lifecycle"] <= {"replay.errors"}

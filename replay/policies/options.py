@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from replay.errors import PolicyError, UnitError
+from replay.errors import PolicyError, UnitError, did_you_mean
 from replay.policies.api import Policy
-from replay.trace.grammar import did_you_mean
 from replay.units import parse_bandwidth, parse_quantity
 
 

@@ -15,10 +15,9 @@ siblings) and reads them with a :class:`Place`, which turns every bad token into
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 
 from replay import units
@@ -44,11 +43,6 @@ _BOOLEANS: Final[Mapping[str, bool]] = {"yes": True, "true": True, "1": True, "n
 def shown(token: str, limit: int = 60) -> str:
     """``token`` quoted for a message, cut when long."""
     return f"'{token}'" if len(token) <= limit else f"'{token[:limit]}...' ({len(token)} characters)"
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def number_text(value: float) -> str:

@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
 from replay.actors import Actor
-from replay.errors import TraceSyntaxError, where
+from replay.errors import TraceSyntaxError, did_you_mean, where
 from replay.lifecycle import VmOperation
 from replay.process import Request, Steps
 from replay.simulation import Simulation
 from replay.trace.checks import TraceCheck
-from replay.trace.grammar import Place, arity, did_you_mean, expects, shown, tokens
+from replay.trace.grammar import Place, arity, expects, shown, tokens
 
 Op = VmOperation
 

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from replay.errors import StateError
+from replay.errors import StateError, did_you_mean
 from replay.lifecycle import VmOperation
 from replay.process import Steps
 from replay.trace.checks import TraceCheck
-from replay.trace.grammar import Place, did_you_mean, number_text, shown
+from replay.trace.grammar import Place, number_text, shown
 from replay.trace.records import Action, Registry, ReplayContext
 from replay.units import FlopsPerSecond
 from replay.vm import VmConfig
