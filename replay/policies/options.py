@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from replay.errors import PolicyError, UnitError, did_you_mean
@@ -141,7 +144,7 @@ def _import(name: str, builtins: Mapping[str, type[Policy]]) -> type[Policy]:
         raise PolicyError(f"--policy {name}: expected one of {', '.join(builtins)} or module:Class"
                           f"{did_you_mean(name, list(builtins))}")
     try:
-        module = importlib.import_module(module_name)
+        module = _import_module(module_name)
     except Exception as error:  # any import failure of the user's module is one line
         raise PolicyError(f"--policy {name}: cannot import module {module_name!r}: {error}") from None
     cls = getattr(module, class_name, None)
@@ -149,6 +152,17 @@ def _import(name: str, builtins: Mapping[str, type[Policy]]) -> type[Policy]:
         raise PolicyError(f"--policy {name}: expected a Policy subclass called {class_name!r} in module "
                           f"{module_name!r}, found {'nothing' if cls is None else repr(cls)}")
     return cls
+
+
+def _import_module(name: str) -> ModuleType:
+    """Import ``name`` as ``python -m`` would: from the current folder too (a console script's path lacks it)."""
+    if "" in sys.path or os.getcwd() in sys.path:
+        return importlib.import_module(name)
+    sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(os.getcwd())
 
 
 def _read_options(cls: type[Policy], name: str, given: dict[str, str]) -> dict[str, Any]:
