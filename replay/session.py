@@ -95,12 +95,13 @@ class ReplaySession:
         migration: MigrationOptions | None = None,
         random_failures: RandomFailures | None = None,
         registry: Registry = BUILTIN,
-        policy: str | None = None,
+        policy: str | Policy | None = None,
     ) -> ReplaySession:
         """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up
-        (with the policy ``policy`` names in the loop: ``NAME[:key=value,...]`` or ``module:Class``)."""
+        (with a policy in the loop: ``policy`` names it, ``NAME[:key=value,...]`` or ``module:Class``, or is one,
+        which then manages every host, ``pm-*`` on the embedded platform)."""
         plat = load_platform(platform) if platform is not None else default_platform()
-        chosen = load_policy(policy, BUILTINS) if policy is not None else None
+        chosen = _chosen(policy)
         deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
         walk = TraceCheck(plat, vm_order=False, placement=chosen is not None and _places(chosen[0]))
         source = open_source(traces, deployment, deploy, registry, walk.walk)
@@ -112,7 +113,7 @@ class ReplaySession:
         if chosen is not None:
             made, label, pattern = chosen
             pattern = pattern or ("*" if platform is not None else DEFAULT_PMS)
-            loop = PolicyLoop(sim, made, label, managed_hosts(plat, pattern, policy or ""))
+            loop = PolicyLoop(sim, made, label, managed_hosts(plat, pattern, label))
         return cls(plat, deployment, source, sim, replayer, policy=loop)
 
     def run(self) -> RunResult:
@@ -139,6 +140,15 @@ class ReplaySession:
             sla = sla_report(self.policy.monitor, self.sim.migrations, energy["total"] if energy else None,
                              demand["unserved_fraction"] if demand else 0.0, self.policy.counts)
         return RunResult(end, actors, vms, migrations, counts, wall, energy, demand, sla)
+
+
+def _chosen(policy: str | Policy | None) -> tuple[Policy, str, str | None] | None:
+    """The policy, its label and its hosts glob (None: not given)."""
+    if policy is None:
+        return None
+    if isinstance(policy, Policy):
+        return policy, type(policy).__name__, None
+    return load_policy(policy, BUILTINS)
 
 
 def _places(policy: Policy) -> bool:
@@ -216,14 +226,14 @@ def validate(
     platform: PathArg | None = None,
     deploy: PathArg | None = None,
     registry: Registry = BUILTIN,
-    policy: str | None = None,
+    policy: str | Policy | None = None,
 ) -> tuple[int, int]:
     """Check a trace without running it (VM operation order included); return (actors, actions). With a
     ``policy`` that places VMs, ``vm_create <vm> auto`` is allowed."""
     plat = load_platform(platform) if platform is not None else default_platform()
-    chosen = load_policy(policy, BUILTINS) if policy is not None else None
+    chosen = _chosen(policy)
     if chosen is not None:
-        managed_hosts(plat, chosen[2] or ("*" if platform is not None else DEFAULT_PMS), policy or "")
+        managed_hosts(plat, chosen[2] or ("*" if platform is not None else DEFAULT_PMS), chosen[1])
     deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
     walk = TraceCheck(plat, vm_order=True, placement=chosen is not None and _places(chosen[0]))
     source = open_source(traces, deployment, deploy, registry, walk.walk)

@@ -98,3 +98,16 @@ def test_same_inputs_same_trace_bytes(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_a_policy_object_from_python(tmp_path: Path) -> None:
+    # the Python API takes a Policy instance too; without a hosts= option it manages every host of the
+    # platform, so first-fit puts the 4-vCPU VM on the first host, h0
+    from replay.policies.placement import FirstFit
+
+    trace = tmp_path / "t.trace"
+    trace.write_text("a init h4\na vm_create v auto cores=4\na vm_start v\na sleep 1\n")
+    session = ReplaySession.open([trace], platform=platform(tmp_path), policy=FirstFit())
+    summary = session.run().summary()
+    assert summary["vms"]["v"]["host"] == "h0"
+    assert summary["sla"]["placements"] == 1
