@@ -473,14 +473,15 @@ class PlotWhat(enum.StrEnum):
     gantt = "gantt"
     utilization = "utilization"
     power = "power"
+    hosts = "hosts"
     all = "all"
 
 
 #: The reports ``--what all`` leaves out when their summary is empty: energy, on a platform without wattages (the
-#: runs of most platforms), and failures, for a run where nothing went off, so that ``all`` prints for them what
-#: it printed before energy and failures were modelled; asked by name (``--what energy``), an empty report still
-#: says why it is empty.
-ALL_SKIPS_EMPTY = ("energy", "failures")
+#: runs of most platforms), failures, for a run where nothing went off, and sla, for a run without a policy, so
+#: that ``all`` prints for them what it printed before energy, failures and policies were modelled; asked by name
+#: (``--what energy``), an empty report still says why it is empty.
+ALL_SKIPS_EMPTY = ("energy", "failures", "sla")
 
 
 TidyCsvArg = Annotated[
@@ -518,7 +519,7 @@ def analyze(
     ] = None,
 ) -> None:
     """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy,
-    failures."""
+    failures, the SLA of a policy in the loop."""
     from tracing import analysis, reports
 
     try:
@@ -621,8 +622,9 @@ def plot(
     ],
     what: Annotated[
         PlotWhat,
-        typer.Option(help="Gantt chart of VM states, host utilization, power (platforms with wattages), or all: the "
-                          "first two, and the stacked power when the run has some."),
+        typer.Option(help="Gantt chart of VM states, host utilization, power (platforms with wattages), hosts on and "
+                          "total power with a policy's switches, or all: the first two, and the stacked power when "
+                          "the run has some."),
     ] = PlotWhat.all,
     migrations: MigrationsOpt = None,
     platform: CapacityPlatformOpt = None,
@@ -636,7 +638,7 @@ def plot(
     ] = None,
     dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
 ) -> None:
-    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time, hosts on."""
     try:
         from tracing.plots import SIZES
         from tracing.plots import plot as draw

@@ -547,9 +547,10 @@ def test_report_gives_the_queries_frames(run):
     frames = analysis.report(run["csv"])
     assert list(frames) == ["run", "migrations", "state_times", "vm_states", "mean_utilization", "utilization",
                             "actor_activity", "actor_states", "energy", "power", "pstates", "failures", "outages",
-                            "lost"]
+                            "lost", "sla", "sla_hosts", "sla_vms", "sla_decisions", "decisions", "hosts_on"]
     assert frames["energy"].equals(tracing_energy(run["csv"]))  # the default platform's PMs have wattages
     assert all(frames[name].is_empty() for name in ("failures", "outages", "lost"))  # nothing went off
+    assert all(frames[name].is_empty() for name in ("sla", "sla_hosts", "sla_vms", "decisions"))  # no policy
     assert not frames["power"].is_empty()
     assert frames["migrations"].equals(analysis.migrations(run["csv"]))
     assert frames["state_times"].equals(analysis.state_times(run["csv"]))

@@ -6,15 +6,17 @@
 * :mod:`tracing.paje_model`: the one translation of :mod:`replay.events` records into Paje operations
   (containers, states, variables, links, events), shared by the writers below so they never disagree; the
   operations and the names they use are in :mod:`tracing.paje_types`, hosts and links going off and their
-  capacities in :mod:`tracing.paje_availability`.
+  capacities in :mod:`tracing.paje_availability`, a policy's decisions and the CPU requested in
+  :mod:`tracing.paje_policy`.
 * :mod:`tracing.paje`: ``PajeWriter``, Paje traces that PajeNG and ViTE read (SimGrid 3.32's header).
 * :mod:`tracing.csv_writer`: ``CsvWriter``, one tidy CSV for polars; ``MigrationsCsvWriter``, one row per
   migration; their columns and types are those of :mod:`tracing.schema`, which the analysis reads them with.
 
 After a run, :mod:`tracing.analysis` analyses its CSVs in polars (the reports of :mod:`tracing.reports`, the
 queries of :mod:`tracing.tidy`, :mod:`tracing.states`, :mod:`tracing.migrations`, :mod:`tracing.utilization` and
-:mod:`tracing.capacity`, :mod:`tracing.energy`, :mod:`tracing.failures`)
-and :mod:`tracing.plots` draws them; neither is imported here, so that writing traces never imports polars.
+:mod:`tracing.capacity`, :mod:`tracing.energy`, :mod:`tracing.failures`, :mod:`tracing.decisions`,
+:mod:`tracing.sla`) and :mod:`tracing.plots` draws them; neither is imported here, so that writing traces never
+imports polars.
 
 Attach a writer with ``sim.engine.subscribe(writer.emit)`` inside ``with writer:``. The simulator never imports
 this package; the CLI is the one place that wires writers to a run.

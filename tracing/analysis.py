@@ -133,7 +133,8 @@ def report(trace_csv: PathArg, *, what: str | Iterable[str] = "all", migrations_
     ``mean_utilization`` and ``utilization`` (capacities from :func:`capacities_for` with ``platform``, and
     for VMs from ``vm_cores``, their cores by name: see :func:`vm_cores`),
     ``actor_activity`` and ``actor_states``, ``energy``, ``power`` and ``pstates``, ``failures``, ``outages`` and
-    ``lost`` (:mod:`tracing.failures`), and ``moves``. The reports are planned and finished in the
+    ``lost`` (:mod:`tracing.failures`), ``sla``, ``sla_hosts``, ``sla_vms``, ``sla_decisions``, ``decisions`` and
+    ``hosts_on`` (:mod:`tracing.sla`), and ``moves``. The reports are planned and finished in the
     registry's order, whatever the order asked.
     """
     asked = chosen(what)

@@ -8,7 +8,10 @@ What the tidy table says (:mod:`tracing.paje_availability` writes it):
   cause as its label (``host 'pm0' went off at t=2 s (host_off by admin)``: a trace action, a state profile, a
   random failure). A run where nothing went off has none of these rows, and the report is empty.
 * A VM is *lost* when its PM goes off: its ``MSG_VM`` container ends at the very date its PM's ``off`` state
-  begins (the model destroys it as the PM goes off; a VM destroyed by an action at that date would read as lost).
+  begins (the model destroys it as the PM goes off; a VM destroyed by an action at that date would read as lost),
+  unless a policy switched the PM off (``switched off by policy ...``): it only switches empty hosts off, after
+  the events of the date, so a VM that ended then was destroyed before. Those switch-offs are outages like the
+  others (the cause tells them apart).
 * An actor that did not end ``done`` (traces written with ``replay run --actors``) has a ``MSG_PROCESS_END``
   event at its end, labelled ``<status>: <cause>``: ``killed`` (its host or VM went off, its VM was shut down,
   its ``kill_time``), ``failed`` (a transfer of its failed: a link or a peer's host went off; an operation on a
@@ -56,6 +59,8 @@ _WHAT_ORDER = {"vm": 0, "actor": 1, "migration": 2}
 #: Python's ``repr`` writes it)
 _WENT_OFF = re.compile(r"""(host|link) (['"])(.+?)\2 went off at t=\S+ s""")
 _WHY = re.compile(_WENT_OFF.pattern + r" \((.*)\)$")
+#: how the model words a policy's switch-off (``switched off by policy threshold (empty)``)
+POLICY_SWITCH_OFF = "switched off by policy "
 
 
 # -- outages -------------------------------------------------------------------------------------------------------
@@ -105,8 +110,10 @@ def _top_state(lf: pl.LazyFrame, state_type: str, key: str) -> pl.LazyFrame:
 
 
 def _lost_vms(lf: pl.LazyFrame, outages: pl.LazyFrame) -> pl.LazyFrame:
-    hosts = outages.filter(pl.col("kind") == "host").select(pl.col("name").alias("host"),
-                                                             pl.col("down").alias("c_end"), "cause")
+    # a policy switches off empty hosts only: a VM destroyed at that date was not lost with it
+    switched = pl.col("cause").fill_null("").str.starts_with(POLICY_SWITCH_OFF)
+    hosts = outages.filter((pl.col("kind") == "host") & ~switched).select(pl.col("name").alias("host"),
+                                                                          pl.col("down").alias("c_end"), "cause")
     return (
         containers(lf, "MSG_VM", "vm").join(hosts, on=["host", "c_end"], how="inner")
         .join(_top_state(lf, "MSG_VM_STATE", "vm"), on=["vm", "c_end"], how="left")

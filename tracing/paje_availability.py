@@ -5,7 +5,9 @@
 record                      operations
 =========================== ===================================================================================
 ``HostStateChanged`` off    ``PushState`` ``HOST_STATE`` ``off`` on the host's ``HOST``, and a ``HOST_OFF`` point
-                            event whose value is the cause; on: ``PopState``
+                            event whose value is the cause; on: ``PopState`` (of ``booting`` too, if it booted)
+``HostBooting``             ``PushState`` ``HOST_STATE`` ``booting`` on top of its ``off``: a policy switched it
+                            on, and it is still off until it has booted (a ``HostStateChanged`` on)
 ``LinkStateChanged``        the same with ``LINK_STATE`` and ``LINK_OFF`` on the link's ``LINK`` (each half of a
                             SPLITDUPLEX link, ``<id>_UP`` and ``<id>_DOWN``, is a ``LINK`` of its own)
 ``HostSpeedChanged``        ``SetVariable speed``: the host's capacity, cores x the speed of one core now (its
@@ -40,6 +42,7 @@ from replay import events
 from replay.platform import Host, Platform
 from replay.platform.profiles import Profile
 from tracing.paje_types import (
+    BOOTING_VALUES,
     CAPACITY_COLOR,
     HOST_OFF,
     HOST_STATE,
@@ -72,6 +75,8 @@ class Availability:
         self.named = named
         #: resources off now, by container alias
         self._off: set[int] = set()
+        #: hosts booting now (``booting`` pushed on top of their ``off``), by container alias
+        self._booting: set[int] = set()
         #: each host's availability ratio (1 until a speed change says otherwise)
         self._ratio: dict[str, float] = {}
         #: (container alias, variable) -> the last value set
@@ -82,6 +87,7 @@ class Availability:
     def handlers(self) -> dict[type, Handler]:
         return {
             events.HostStateChanged: self._host_state_changed,
+            events.HostBooting: self._host_booting,
             events.LinkStateChanged: self._link_state_changed,
             events.HostSpeedChanged: self._host_speed_changed,
             events.LinkChanged: self._link_changed,
@@ -135,10 +141,26 @@ class Availability:
 
     def _come_on(self, name: str, kind: str, state: str, time: float, ops: list[Operation]) -> None:
         container = self.named.get(name)
-        if container is None or container.type.name != kind or container.alias not in self._off:
+        if container is None or container.type.name != kind:
             return
-        self._off.discard(container.alias)
-        ops.append(PopState(time, container, self.defs.late("state", state, container.type, time, ops)))
+        shown = [held for held in (self._booting, self._off) if container.alias in held]  # booting is on top
+        if not shown:
+            return
+        state_type = self.defs.late("state", state, container.type, time, ops)
+        for held in shown:
+            held.discard(container.alias)
+            ops.append(PopState(time, container, state_type))
+
+    def _host_booting(self, record: events.HostBooting, ops: list[Operation]) -> None:
+        """A host a policy switched on boots until ``record.until``, still off: ``booting`` over its ``off``."""
+        container = self.named.get(record.host)
+        if container is None or container.type.name != "HOST" or container.alias in self._booting:
+            return
+        self._booting.add(container.alias)
+        state_type = self.defs.late("state", HOST_STATE, container.type, record.time, ops, values=OFF_VALUES)
+        [(name, color)] = BOOTING_VALUES.items()
+        value = self.defs.late_value(state_type, name, color, record.time, ops)
+        ops.append(PushState(record.time, container, state_type, value))
 
     # -- capacities --------------------------------------------------------------------------------------------
     def _host_speed_changed(self, record: events.HostSpeedChanged, ops: list[Operation]) -> None:

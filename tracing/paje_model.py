@@ -39,6 +39,8 @@ Types follow SimGrid's MSG-era tracing (``src/msg/instr_msg_vm.c`` and ``src/sur
   receiver for every communication (``CommStarted`` to ``CommEnded``).
 * An actor that does not end ``done`` (``killed``, ``failed``, ``blocked``) gets a ``MSG_PROCESS_END`` point event
   on its container as it ends, valued ``<status>: <cause>``.
+* A policy in the loop (``replay run --policy``) is drawn by :mod:`tracing.paje_policy`: a ``POLICY`` event per
+  decision, the ``requested`` variable of hosts and VMs (``booting`` hosts are :mod:`tracing.paje_availability`'s).
 * Hosts and links going off and on, and their speed, bandwidth and latency changing, are drawn by
   :mod:`tracing.paje_availability` (``HOST_STATE``/``LINK_STATE`` ``off``, ``HOST_OFF``/``LINK_OFF`` events with
   the cause, ``speed``, ``bandwidth``, ``latency`` variables). These types, and ``MSG_PROCESS_END``, are defined
@@ -78,6 +80,7 @@ from replay.events import ResourceKind
 from replay.lifecycle import VmState
 from replay.platform import Platform, Zone
 from tracing.paje_availability import Availability
+from tracing.paje_policy import PolicyTrace
 from tracing.paje_types import (
     ACTOR_END,
     ACTOR_STATE_VALUES,
@@ -217,8 +220,10 @@ class PajeModel:
         self.started = False
         self.finished = False
         self._availability = Availability(platform, self.defs, self._named)
+        self._policy = PolicyTrace(self.defs, self._named, lambda name: (vm := self._vms.get(name)) and vm.container)
         self._handlers: dict[type, Callable[[Any, list[Operation]], None]] = {
             **self._availability.handlers(),
+            **self._policy.handlers(),
             events.VmCreated: self._vm_created,
             events.VmStateChanged: self._vm_state_changed,
             events.VmMoved: self._vm_moved,
@@ -466,6 +471,7 @@ class PajeModel:
         vm.stack = []
         ops.append(EndLink(time, self.root, link_type, MIGRATION_LINK_VALUE, vm.container, key))
         ops.append(SetVariable(time, vm.container, bundle.vm_power_used, vm.power))
+        self._policy.vm_moved(old, vm.container, time, ops)
         wanted = [name for name in VM_STACKS.get(vm.state, ()) if name != "migrate"]
         self._show_vm_state(vm, time, ops, wanted)
         for actor in vm.actors.values():

@@ -20,6 +20,7 @@ from replay.lifecycle import VmState
 __all__ = [
     "ACTOR_END",
     "ACTOR_STATE_VALUES",
+    "BOOTING_VALUES",
     "CAPACITY_COLOR",
     "COMM_LINK_VALUE",
     "HOST_OFF",
@@ -32,8 +33,11 @@ __all__ = [
     "MIGRATION_LINK_VALUE",
     "MIGRATION_STAGE_VALUES",
     "OFF_VALUES",
+    "POLICY",
     "POWER_COLOR",
     "PSTATE_COLOR",
+    "REQUESTED",
+    "REQUESTED_COLOR",
     "USED_COLOR",
     "VM_STACKS",
     "VM_STATE_VALUES",
@@ -262,6 +266,16 @@ class Definitions:
             ops.extend(DefineValue(time, value) for value in self.define_values(paje_type, values or {}))
         return paje_type
 
+    def late_value(self, paje_type: PajeType, name: str, color: str, time: float, ops: list[Operation]) -> PajeValue:
+        """The value ``name`` of ``paje_type``; the first call defines it (a :class:`DefineValue` in ``ops``), so
+        that a type defined before the value was needed (``HOST_STATE`` of a failure, then ``booting``) gets it
+        without changing the traces that never need it."""
+        value = self._values.get((paje_type.alias, name))
+        if value is None:
+            [value] = self.define_values(paje_type, {name: color})
+            ops.append(DefineValue(time, value))
+        return value
+
 
 def retarget(
     ops: list[Operation], time: float, container: Container, state_type: PajeType, stack: list[PajeValue],
@@ -336,6 +350,15 @@ OFF_VALUES: dict[str, str] = {"off": "0 0 0"}
 #: changes (SimGrid's names), and the ``latency`` (s) of a ``LINK``, with their colors.
 CAPACITY_COLOR = "0.2 0.6 0.2"
 LATENCY_COLOR = "0.6 0.6 0.2"
+#: A policy in the loop (``replay run --policy``, defined at their first use): a ``POLICY`` point event on a
+#: ``HOST`` for each decision applied, valued with what and why (``migrate vm3 pm-0 -> pm-5 (overload)``);
+#: ``booting`` on top of a host's ``off`` in ``HOST_STATE`` while it boots (amber, between ``off`` and running);
+#: the ``requested`` variable (flop/s) of a ``HOST`` or ``MSG_VM``: the CPU its executions ask, which
+#: ``power_used`` (what they get) may fall short of.
+POLICY = "POLICY"
+BOOTING_VALUES: dict[str, str] = {"booting": "1 0.75 0"}
+REQUESTED = "requested"
+REQUESTED_COLOR = "0.8 0.2 0.2"
 #: The point event at the end of an actor that did not end ``done``: its value is ``<status>: <cause>``.
 ACTOR_END = "MSG_PROCESS_END"
 

@@ -27,6 +27,7 @@ All are drawn from the tidy CSV (:mod:`tracing.analysis` reads it, once) with ma
   stack below them: it says what the placement shown above cost, in one panel, where power panels per host
   would repeat the utilization panels (a host's power is an affine function of its load in each power state)
   and take the room of the Gantt rows. A run without wattages gets the same ``all`` as ever.
+* **Hosts** (:mod:`tracing.hosts_plot`): how many hosts were on, with a policy's switches, above the total power.
 
 Output is deterministic: the Agg canvas (the global pyplot backend is left alone), matplotlib's default style
 whatever the user's matplotlibrc says, the size and dpi asked for (:data:`SIZES` and :data:`DPI` by default),
@@ -48,6 +49,7 @@ from tracing.analysis import report
 from tracing.drawing import MIN_PANEL_POINTS, OFF_STYLE, listing, natural_key, shade_off, style_panel
 from tracing.drawing import load_matplotlib as _matplotlib
 from tracing.errors import AnalysisError
+from tracing.hosts_plot import hosts_figure
 from tracing.paje_types import VM_STATE_VALUES
 from tracing.power_plot import MAX_STACK_HOSTS, choose_panels, draw_power, draw_power_stack, power_notes, ranked
 from tracing.sink import atomic_path
@@ -83,12 +85,12 @@ __all__ = [
 PathArg = str | os.PathLike[str]
 
 #: What :func:`plot` draws.
-PLOTS = ("gantt", "utilization", "power", "all")
+PLOTS = ("gantt", "utilization", "power", "hosts", "all")
 #: The files :func:`save_figure` writes, by suffix.
 FORMATS = (".png", ".svg", ".pdf")
 #: Default figure sizes in inches (width, height) for each plot; at :data:`DPI` dots per inch.
 SIZES: dict[str, tuple[float, float]] = {"gantt": (12.0, 6.0), "utilization": (12.0, 6.0), "power": (12.0, 8.0),
-                                         "all": (12.0, 11.0)}
+                                         "hosts": (12.0, 6.0), "all": (12.0, 11.0)}
 DPI = 100
 #: The most pixels a picture may have on a side (Agg draws at most 2^16).
 MAX_PIXELS = 2**15
@@ -395,7 +397,8 @@ def draw_state_counts(ax: Axes, states: pl.DataFrame, *, end: float, title: str 
 
 # -- figures ---------------------------------------------------------------------------------------------------------
 #: the room above and below a figure's plots, in inches (title; axis label and notes), by plot
-_MARGINS = {"gantt": (0.48, 0.6), "utilization": (0.48, 0.72), "power": (0.48, 0.72), "all": (0.55, 0.77)}
+_MARGINS = {"gantt": (0.48, 0.6), "utilization": (0.48, 0.72), "power": (0.48, 0.72), "hosts": (0.48, 0.72),
+            "all": (0.55, 0.77)}
 #: with too many VMs, the share of the Gantt area (counts panel and rows) given to the counts panel, at most
 #: this many points
 _COUNTS_SHARE = 0.25
@@ -436,7 +439,7 @@ def _checked_size(size: tuple[float, float], dpi: float) -> None:
 def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
            platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
            dpi: float = DPI) -> Figure:
-    """The figure of ``what`` (``gantt``, ``utilization``, ``power``, or ``all``: the Gantt chart and the
+    """The figure of ``what`` (``gantt``, ``utilization``, ``power``, ``hosts``, or ``all``: the Gantt chart and the
     utilization, stacked, sharing the time axis, and the stacked power below them when the run has some) for
     the tidy CSV ``trace_csv``, ``size`` inches (width, height; :data:`SIZES` by default) at ``dpi``;
     ``platform`` gives the hosts' capacities (see :func:`tracing.analysis.capacities_for`). A Gantt chart shows
@@ -448,7 +451,7 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
     _checked_size(size, dpi)
     scan_trace(trace_csv)  # a file that is not ours is said so first, matplotlib or not
     mpl = _matplotlib()
-    wanted = {"gantt": ["states"], "utilization": ["utilization"], "power": ["energy"],
+    wanted = {"gantt": ["states"], "utilization": ["utilization"], "power": ["energy"], "hosts": ["sla", "energy"],
               "all": ["states", "utilization", "energy"]}[what]
     frames = report(trace_csv, what=[*wanted, "moves", "off_periods"], migrations_csv=migrations_csv,
                     platform=platform)
@@ -467,6 +470,9 @@ def figure(trace_csv: PathArg, *, what: str = "all", migrations_csv: PathArg | b
         margins = {"left": 0.12, "right": 0.83, "top": 1 - above, "bottom": below}
         if what == "power":
             _power_figure(fig, frames, margins, points, end=end, name=name)
+            return fig
+        if what == "hosts":
+            _notes(fig, hosts_figure(fig, frames, margins, end=end, name=name))
             return fig
         # all, on a run with power: the stack below the rest, which has what is left
         stacked = what == "all" and not frames["power"].is_empty()
@@ -660,9 +666,9 @@ save_png = save_figure
 def plot(trace_csv: PathArg, output: PathArg, *, what: str = "all", migrations_csv: PathArg | bool | None = None,
          platform: Platform | PathArg | None = None, size: tuple[float, float] | None = None,
          dpi: float = DPI) -> Path:
-    """Draw ``what`` (``gantt``, ``utilization``, ``power``, ``all``) for the tidy CSV ``trace_csv`` into ``output`` (a
-    .png, .svg or .pdf file), ``size`` inches at ``dpi`` (:func:`figure`, then :func:`save_figure`); return its
-    path."""
+    """Draw ``what`` (``gantt``, ``utilization``, ``power``, ``hosts``, ``all``) for the tidy CSV ``trace_csv`` into
+    ``output`` (a .png, .svg or .pdf file), ``size`` inches at ``dpi`` (:func:`figure`, then :func:`save_figure`);
+    return its path."""
     target = _checked_output(output)  # before the work
     fig = figure(trace_csv, what=what, migrations_csv=migrations_csv, platform=platform, size=size, dpi=dpi)
     return save_figure(fig, target)

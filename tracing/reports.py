@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tracing.schema import AVAILABILITY_TYPES, ENERGY_VARIABLES, FAILURE_TYPES, VARIABLES
+from tracing.schema import AVAILABILITY_TYPES, ENERGY_VARIABLES, FAILURE_TYPES, POLICY_TYPES, VARIABLES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -276,4 +276,16 @@ register(Report(
     table=Lazy("tracing.failures:failures_table"),
     details=(Detail("outages", "Outages (s)", Lazy("tracing.failures:outages_table")),
              Detail("lost", "Lost with them: VMs, actors, migrations", Lazy("tracing.failures:lost_table"))),
+))
+register(Report(
+    name="sla",
+    needs=(*POLICY_TYPES, "HOST", "MSG_VM", "LINK", "power_used", "bandwidth_used", *ENERGY_VARIABLES,
+           *AVAILABILITY_TYPES, "MSG_VM_STATE", "MSG_VM_LINK", "MSG_VM_MIGRATION"),
+    frames=("sla", "sla_hosts", "sla_vms", "sla_decisions", "decisions", "hosts_on"),
+    plan=Lazy("tracing.sla:sla_plan"),
+    title="SLA of the policy in the loop",
+    table=Lazy("tracing.sla:sla_table"),
+    details=(Detail("sla_hosts", "Hosts: active, saturated (SLATAH), off", Lazy("tracing.sla:sla_hosts_table")),
+             Detail("sla_vms", "VMs: work lost to migrations (PDM)", Lazy("tracing.sla:sla_vms_table")),
+             Detail("sla_decisions", "Decisions by action and reason")),
 ))

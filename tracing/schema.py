@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tracing.paje_types import ACTOR_END, HOST_OFF, HOST_STATE, LINK_OFF, LINK_STATE
+from tracing.paje_types import ACTOR_END, HOST_OFF, HOST_STATE, LINK_OFF, LINK_STATE, POLICY, REQUESTED
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
     "AVAILABILITY_TYPES", "AVAILABILITY_VARIABLES", "CSV_COLUMNS", "ENERGY_VARIABLES", "FAILURE_TYPES", "MIGRATIONS",
-    "MIGRATION_COLUMNS", "TIDY", "VARIABLES", "CsvTable",
+    "MIGRATION_COLUMNS", "POLICY_TYPES", "TIDY", "VARIABLES", "CsvTable",
 ]
 
 
@@ -83,3 +83,8 @@ AVAILABILITY_TYPES = ("pstate", "speed", "bandwidth", HOST_STATE, LINK_STATE)
 #: The types written only when something goes off or ends badly: the ``off`` states of hosts and links, the
 #: events that give their causes, and the event at the end of an actor that did not end ``done``.
 FAILURE_TYPES = (HOST_STATE, LINK_STATE, HOST_OFF, LINK_OFF, ACTOR_END)
+
+#: The types written only in a run with a policy in the loop (``replay run --policy``): the ``requested``
+#: variable of hosts and VMs (flop/s, what their executions ask) and the ``POLICY`` events (each decision, with
+#: its reason); a host booting is a ``HOST_STATE`` row ``booting`` (over its ``off``).
+POLICY_TYPES = (REQUESTED, POLICY)
