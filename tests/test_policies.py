@@ -193,3 +193,20 @@ def test_placement_needs_a_policy_that_places(tmp_path: Path) -> None:
 def test_bad_policy_specs_are_one_line_errors(tmp_path: Path, spec: str, message: str) -> None:
     with pytest.raises(PolicyError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run(tmp_path, _creations([("v", 1)]), spec)
+
+
+def test_a_booted_host_left_empty_is_switched_off_again(tmp_path: Path) -> None:
+    # v (4 vCPUs) does not fit h0, which holds w (2 vCPUs): at 1 s h1 is switched on and boots for 20 s; v is
+    # created at 21 s, its actor sleeps 9 s and destroys it at 30 s; h1, empty again, is switched off at 30 s,
+    # not left on until the end (100 s).
+    extra = '\n    <prop id="boot_delay" value="20s"/>'
+    trace = ("a init h4\na vm_create w auto cores=2\na vm_start w\na sleep 100\n"
+             "b init h4\nb sleep 1\nb vm_create v auto cores=4\nb sleep 9\nb vm_destroy v\n")
+    path = tmp_path / "t.trace"
+    path.write_text(trace)
+    session = ReplaySession.open([path], platform=platform(tmp_path, extra),
+                                 policy="first-fit:switch_off=yes,hosts=h[0-3]")
+    seen = _decisions(session)
+    session.run()
+    assert [(d.time, d.action, d.host) for d in seen if d.host == "h1"] == [
+        (0.0, "power_off", "h1"), (1.0, "place", "h1"), (1.0, "power_on", "h1"), (30.0, "power_off", "h1")]

@@ -84,15 +84,18 @@ class VmGauge:
     served: FlopsPerSecond
     since: Seconds
     requested_work: Flops = 0.0
-    served_work: Flops = 0.0
     lost_to_migrations: Flops = 0.0
-    #: (requested, served) work when its migration in flight began
-    migration_start: tuple[Flops, Flops] | None = None
+    #: while it migrates: the work requested and served since its migration began
+    migrating: bool = False
+    window_requested: Flops = 0.0
+    window_served: Flops = 0.0
 
     def advance(self, now: Seconds) -> None:
         span = now - self.since
         self.requested_work += self.requested * span
-        self.served_work += self.served * span
+        if self.migrating:
+            self.window_requested += self.requested * span
+            self.window_served += self.served * span
         self.since = now
 
 
@@ -130,7 +133,7 @@ class DemandMonitor:
 
         def resolved(_: Resource) -> None:
             requested = vm_requested(vm)
-            served = _served(vm) if gauge.migration_start is not None else 0.0
+            served = _served(vm) if gauge.migrating else 0.0
             if requested == gauge.requested and served == gauge.served:
                 return
             gauge.advance(self.engine.now)
@@ -174,16 +177,16 @@ class DemandMonitor:
         gauge = self.vms.get(vm)
         if gauge is not None:  # what it is served counts from now on, until the migration is over
             gauge.advance(self.engine.now)
-            gauge.migration_start = (gauge.requested_work, gauge.served_work)
+            gauge.migrating = True
+            gauge.window_requested = gauge.window_served = 0.0
             gauge.served = _served(vm)
 
     def _migration_over(self, vm: VirtualMachine) -> None:
         gauge = self.vms.get(vm)
-        if gauge is not None and gauge.migration_start is not None:
+        if gauge is not None and gauge.migrating:
             gauge.advance(self.engine.now)
-            requested, served = gauge.migration_start
-            gauge.lost_to_migrations += max((gauge.requested_work - requested) - (gauge.served_work - served), 0.0)
-            gauge.migration_start = None
+            gauge.lost_to_migrations += max(gauge.window_requested - gauge.window_served, 0.0)
+            gauge.migrating = False
             gauge.served = 0.0
 
     def finish(self, now: Seconds) -> None:

@@ -289,7 +289,9 @@ class PolicyLoop:
     def _power_on(self, pm: PhysicalHost, reason: str) -> Request:
         if not pm.on and not pm.booting:
             self._record("power_on", "", pm.name, "", reason)
-        return self.sim.power_on(pm.name)
+        booted = self.sim.power_on(pm.name)
+        booted.then(lambda _: self._maybe_empty.setdefault(pm))  # if what needed it is gone meanwhile
+        return booted
 
     def _may_switch_off(self, pm: PhysicalHost) -> bool:
         return (pm.on and not pm.guests and not pm.residents and not self.held.get(pm.name)
@@ -337,6 +339,7 @@ class PolicyLoop:
         source = self.sim.pm(report.src)
         self._take(source if report.status == "done" else dst, vm.cores, vm.ramsize, -1)
         self._maybe_empty[source] = None
+        self._maybe_empty[dst] = None  # booted for a migration that aborted
 
 
 def _static_columns(pms: list[PhysicalHost]) -> dict[str, object]:
