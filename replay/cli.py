@@ -39,6 +39,7 @@ from replay.migration import MigrationOptions
 from replay.platform import DEFAULT_PLATFORM_NAME, DEFAULT_PMS
 from replay.session import ReplaySession, RunResult, validate
 from replay.units import parse_quantity
+from replay.variables import settings
 
 app = typer.Typer(
     add_completion=False,
@@ -84,6 +85,11 @@ PlatformOpt = Annotated[
     typer.Option("--platform", "-p", metavar="FILE", help="SimGrid platform XML (default: the embedded platform)."),
 ]
 DeployOpt = Annotated[Path | None, typer.Option("--deploy", "-d", metavar="FILE", help="SimGrid deployment XML.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="NAME=VALUE", help="Give the trace's (and deployment's) $NAME variable this value "
+                                                      "(repeatable)."),
+]
 PolicyOpt = Annotated[
     str | None,
     typer.Option(metavar="NAME[:key=value,...]",
@@ -153,6 +159,7 @@ def run(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of --fail-hosts (the same seed, the same failures).")] = 0,
     policy: PolicyOpt = None,
+    set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Replay a trace and print a short result table."""
@@ -172,6 +179,7 @@ def run(
                 migration=MigrationOptions(on_stall=on_stall.value),
                 random_failures=_random_failures(fail_hosts, seed),
                 policy=policy,
+                variables=settings(set_ or []),
             )
             check_outputs(outputs, _inputs(session, platform, deploy))
             with group:
@@ -351,11 +359,12 @@ def _print(renderable: RenderableType, what: str) -> None:
 
 @app.command("validate")
 def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None,
-                 policy: PolicyOpt = None) -> None:
+                 policy: PolicyOpt = None, set_: SetOpt = None) -> None:
     """Check a trace without running it: syntax, names, messages that can never match, VM operation order."""
     try:
         _check_inputs(traces, platform, deploy)
-        actors, actions = validate(traces or [], platform=platform, deploy=deploy, policy=policy)
+        actors, actions = validate(traces or [], platform=platform, deploy=deploy, policy=policy,
+                                   variables=settings(set_ or []))
     except ReplayError as error:
         raise _fail(error) from None
     _print(f"ok: {actions} actions of {actors} actors", "the result")

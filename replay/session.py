@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,13 +96,16 @@ class ReplaySession:
         random_failures: RandomFailures | None = None,
         registry: Registry = BUILTIN,
         policy: str | Policy | None = None,
+        variables: Mapping[str, str] | None = None,
     ) -> ReplaySession:
         """Load the platform, the deployment and the trace (actions of ``registry``), check them, and set up
         (with a policy in the loop: ``policy`` names it, ``NAME[:key=value,...]`` or ``module:Class``, or is one,
-        which then manages every host, ``pm-*`` on the embedded platform)."""
+        which then manages every host, ``pm-*`` on the embedded platform). ``variables`` are the values of the
+        ``$name`` variables of the trace and the deployment (``--set``)."""
         plat = load_platform(platform) if platform is not None else default_platform()
         chosen = _chosen(policy)
-        deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
+        registry = registry.with_variables(variables) if variables else registry
+        deployment = load_deployment(deploy, platform=plat, variables=variables) if deploy is not None else []
         walk = TraceCheck(plat, vm_order=False, placement=chosen is not None and _places(chosen[0]))
         source = open_source(traces, deployment, deploy, registry, walk.walk)
         walk.finish(source.actors())
@@ -227,6 +230,7 @@ def validate(
     deploy: PathArg | None = None,
     registry: Registry = BUILTIN,
     policy: str | Policy | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Check a trace without running it (VM operation order included); return (actors, actions). With a
     ``policy`` that places VMs, ``vm_create <vm> auto`` is allowed."""
@@ -234,7 +238,8 @@ def validate(
     chosen = _chosen(policy)
     if chosen is not None:
         managed_hosts(plat, chosen[2] or ("*" if platform is not None else DEFAULT_PMS), chosen[1])
-    deployment = load_deployment(deploy, platform=plat) if deploy is not None else []
+    registry = registry.with_variables(variables) if variables else registry
+    deployment = load_deployment(deploy, platform=plat, variables=variables) if deploy is not None else []
     walk = TraceCheck(plat, vm_order=True, placement=chosen is not None and _places(chosen[0]))
     source = open_source(traces, deployment, deploy, registry, walk.walk)
     walk.finish(source.actors())

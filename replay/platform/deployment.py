@@ -10,12 +10,14 @@ and the deployment can be given for both. Errors are :class:`~replay.errors.Plat
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from replay.errors import PlatformError, UnitError, where
 from replay.platform.xml_reader import check_element, parse_xml, read_xml
 from replay.units import Seconds, parse_number
+from replay.variables import substitute_lines
 
 if TYPE_CHECKING:
     from replay.platform.model import Platform
@@ -43,13 +45,19 @@ class ActorSpec:
     properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
-def load_deployment(path: str | os.PathLike[str], *, platform: Platform | None = None) -> list[ActorSpec]:
+def load_deployment(path: str | os.PathLike[str], *, platform: Platform | None = None,
+                    variables: Mapping[str, str] | None = None) -> list[ActorSpec]:
     """Read the actors of a deployment file, in document order.
 
     With ``platform``, every actor's host must be one of its hosts (as SimGrid checks when it creates the actor).
+    Its ``$name`` variables take their values in ``variables`` (:mod:`replay.variables`).
     """
     label = os.fspath(path)
-    return _read(read_xml(label), label, platform)
+    data = read_xml(label)
+    if b"$" in data:
+        text = substitute_lines(data.decode("utf-8", errors="surrogateescape"), variables or {}, label)
+        data = text.encode("utf-8", errors="surrogateescape")
+    return _read(data, label, platform)
 
 
 def load_deployment_string(text: str, source: str = "<string>", *, platform: Platform | None = None) -> list[ActorSpec]:

@@ -28,7 +28,7 @@ language (``BUILTIN.copy()``, then ``@registry.declare``).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
@@ -39,6 +39,7 @@ from replay.process import Request, Steps
 from replay.simulation import Simulation
 from replay.trace.checks import TraceCheck
 from replay.trace.grammar import Place, arity, expects, shown, tokens
+from replay.variables import substitute
 
 Op = VmOperation
 
@@ -88,9 +89,11 @@ class Action:
 class Registry:
     """The actions a trace may use, by keyword, in the order they were declared."""
 
-    def __init__(self, actions: Iterable[type[Action]] = ()) -> None:
+    def __init__(self, actions: Iterable[type[Action]] = (), variables: Mapping[str, str] | None = None) -> None:
         self._actions: dict[str, type[Action]] = {}
         self._arity: dict[str, tuple[int, int | None]] = {}
+        #: the values of the trace's ``$name`` variables (:mod:`replay.variables`)
+        self.variables: Mapping[str, str] = dict(variables or {})
         for action in actions:
             self.declare(action)
 
@@ -104,7 +107,11 @@ class Registry:
 
     def copy(self) -> Registry:
         """A registry with the same actions, to extend without changing this one."""
-        return Registry(self._actions.values())
+        return Registry(self._actions.values(), self.variables)
+
+    def with_variables(self, variables: Mapping[str, str]) -> Registry:
+        """This registry's actions, reading lines with ``variables`` set."""
+        return Registry(self._actions.values(), variables)
 
     def __contains__(self, keyword: object) -> bool:
         return keyword in self._actions
@@ -117,6 +124,8 @@ class Registry:
 
     def parse_line(self, text: str, path: str, line: int) -> Action | None:
         """Parse one line of a trace; None for a blank or comment line. Raises :class:`TraceSyntaxError`."""
+        if "$" in text and not text.lstrip().startswith("#"):
+            text = substitute(text, self.variables, path, line)
         words = tokens(text, path, line)
         if words is None:
             return None
