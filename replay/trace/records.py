@@ -79,8 +79,9 @@ class Action:
         """Ask ``walk`` about the names and VM states this action needs (nothing by default)."""
 
     def to_line(self) -> str:
-        """The trace line that parses back to this record (quantities in base units)."""
-        return " ".join((self.actor, self.keyword, *self._args()))
+        """The trace line that parses back to this record (quantities in base units; a ``$`` written ``$$``)."""
+        line = " ".join((self.actor, self.keyword, *self._args()))
+        return line.replace("$", "$$") if "$" in line else line
 
     def _args(self) -> tuple[str, ...]:
         return ()
