@@ -1,14 +1,18 @@
 """The performance yardstick: our engine against SimGrid 3.32's on a VM-heavy scenario.
 
 A flat cluster of N/10 PMs (4 cores of 1 Gf/s), N one-vCPU VMs of 1 GiB round-robin on them, each running one
-task of 1e10 to 1e11 flops, and N/100 live migrations at random dates in the first 100 s to random PMs. The
-scenario is written once as a platform, a deployment and an action trace, and replayed by both simulators:
-ours through ``ReplaySession`` (wall time of the run, parsing included), SimGrid through our reference
-replayer ``tools/simgrid_ref/build/replay_ref`` (wall time of the process).
+task of 1e10 to 1e11 flops, and N/K live migrations (K = ``--migration-every``, 100 by default; 10 is the
+harder mix) at random dates in the first 100 s to random PMs, all crossing the cluster's backbone. The scenario
+is written once as a platform, a deployment and an action trace, and replayed by both simulators: ours through
+``ReplaySession`` in a child process (wall time of the run, parsing included; peak resident memory of the
+process), SimGrid through our reference replayer ``tools/simgrid_ref/build/replay_ref`` (wall time of the
+process).
 
-    python tools/bench_vms.py [--sizes 1000,10000,100000] [--simgrid-max 10000] [--keep DIR] [--energy]
+    python tools/bench_vms.py [--sizes 1000,10000,100000] [--migration-every K] [--simgrid-max 10000]
+                              [--keep DIR] [--energy]
 
-It prints wall times, the ratio SimGrid / ours where both ran, and the growth exponent of our time. With
+It prints wall times, peak memory, events per second, the ratio SimGrid / ours where both ran, and the growth
+exponent of our time between two sizes (1: linear). With
 ``--energy`` the PMs also get wattages (``wattage_per_state``, so that every host's energy is accounted) and
 ours runs the same scenario with and without them: the last column is the cost of energy accounting, the ratio
 of the two wall times.
@@ -17,14 +21,14 @@ of the two wall times.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-
-from replay.session import ReplaySession
 
 REPO = Path(__file__).resolve().parents[1]
 REF = REPO / "tools" / "simgrid_ref" / "build" / "replay_ref"
@@ -42,8 +46,9 @@ def write_platform(path: Path, pms: int, *, energy: bool = False) -> Path:
     return path
 
 
-def write_scenario(folder: Path, n: int, seed: int = 42) -> tuple[Path, Path, Path]:
-    """Write platform.xml, deploy.xml and bench.trace for ``n`` VMs; return their paths."""
+def write_scenario(folder: Path, n: int, seed: int = 42, every: int = 100) -> tuple[Path, Path, Path]:
+    """Write platform.xml, deploy.xml and bench.trace for ``n`` VMs, one migration per ``every`` VMs; return their
+    paths."""
     rng = random.Random(seed)
     pms = max(2, n // 10)
     platform = write_platform(folder / "platform.xml", pms)
@@ -53,7 +58,7 @@ def write_scenario(folder: Path, n: int, seed: int = 42) -> tuple[Path, Path, Pa
     for i in range(n):
         lines += [f"t{i} init vm{i}", f"t{i} compute {rng.uniform(1e10, 1e11):.0f}"]
         deploy.append(f'<actor host="pm{i % pms}" function="t{i}"/>')
-    migrating = rng.sample(range(n), max(1, n // 100))
+    migrating = rng.sample(range(n), max(1, n // every))
     for k, v in enumerate(migrating):
         dst = (v % pms + 1 + rng.randrange(pms - 1)) % pms
         lines += [f"m{k} sleep {rng.uniform(0, 100):.6f}", f"m{k} vm_migrate vm{v} pm{dst}"]
@@ -68,11 +73,24 @@ def write_scenario(folder: Path, n: int, seed: int = 42) -> tuple[Path, Path, Pa
     return platform, deployment, trace
 
 
-def ours(platform: Path, deployment: Path, trace: Path) -> tuple[float, float]:
-    start = time.perf_counter()
-    session = ReplaySession.open([trace], platform=platform, deploy=deployment)
-    result = session.run()
-    return time.perf_counter() - start, result.simulated_time
+def ours(platform: Path, deployment: Path, trace: Path) -> tuple[float, float, float, int]:
+    """Our run in a child process: wall time, simulated end, peak resident MiB and events."""
+    script = (
+        "import json, resource, sys, time\n"
+        "from replay.session import ReplaySession\n"
+        "start = time.perf_counter()\n"
+        "session = ReplaySession.open([sys.argv[3]], platform=sys.argv[1], deploy=sys.argv[2])\n"
+        "result = session.run()\n"
+        "wall = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps([wall, result.simulated_time, peak, result.counts['events']]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(platform), str(deployment), str(trace)],
+                          capture_output=True, text=True, check=False, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"our run failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
+    wall, end, peak, events = json.loads(proc.stdout.strip().splitlines()[-1])
+    return wall, end, peak, events
 
 
 def simgrid(platform: Path, deployment: Path, trace: Path) -> tuple[float, float] | None:
@@ -94,20 +112,21 @@ def simgrid(platform: Path, deployment: Path, trace: Path) -> tuple[float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--migration-every", type=int, default=100, metavar="K", help="one migration per K VMs")
     parser.add_argument("--simgrid-max", type=int, default=10000, help="largest size also run with SimGrid")
     parser.add_argument("--keep", type=Path, help="write the scenarios here instead of a temporary folder")
     parser.add_argument("--energy", action="store_true", help="also time ours with energy accounting on")
     args = parser.parse_args()
     extra = f" {'energy s':>9} {'cost':>6}" if args.energy else ""
-    print(f"{'VMs':>7} {'ours s':>8} {'SimGrid s':>10} {'ratio':>6} {'growth k':>9} {'sim time ours / SimGrid':>26}"
-          + extra)
+    print(f"{'VMs':>8} {'ours s':>8} {'MiB':>7} {'events/s':>9} {'SimGrid s':>10} {'ratio':>6} {'growth k':>9} "
+          f"{'sim time ours / SimGrid':>26}" + extra)
     previous: tuple[int, float] | None = None
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.keep / str(n) if args.keep else Path(tmp)
             folder.mkdir(parents=True, exist_ok=True)
-            files = write_scenario(folder, n)
-            wall, end = ours(*files)
+            files = write_scenario(folder, n, every=args.migration_every)
+            wall, end, peak, events = ours(*files)
             ref = simgrid(*files) if n <= args.simgrid_max else None
             metered = None
             if args.energy:
@@ -116,11 +135,11 @@ def main() -> None:
         cost = f" {metered:>9.2f} {metered / wall:>6.3f}" if metered is not None else ""
         growth = f"{math.log(wall / previous[1]) / math.log(n / previous[0]):+.2f}" if previous else ""
         previous = (n, wall)
+        head = f"{n:>8} {wall:>8.2f} {peak:>7.0f} {events / wall:>9,.0f}"
         if ref is None:
-            print(f"{n:>7} {wall:>8.2f} {'-':>10} {'-':>6} {growth:>9} {end:>14.6f} / -{cost}")
+            print(f"{head} {'-':>10} {'-':>6} {growth:>9} {end:>14.6f} / -{cost}")
         else:
-            print(f"{n:>7} {wall:>8.2f} {ref[0]:>10.2f} {ref[0] / wall:>6.1f} {growth:>9} {end:>14.6f} / "
-                  f"{ref[1]:.6f}{cost}")
+            print(f"{head} {ref[0]:>10.2f} {ref[0] / wall:>6.1f} {growth:>9} {end:>14.6f} / {ref[1]:.6f}{cost}")
 
 
 if __name__ == "__main__":
