@@ -56,6 +56,16 @@ def number_text(value: float) -> str:
     return repr(float(value))
 
 
+def is_plain_number(text: str) -> bool:
+    """Whether ``text`` is a plain decimal number, without a unit."""
+    return _PLAIN_NUMBER.fullmatch(text) is not None
+
+
+def starts_with_number(text: str) -> bool:
+    """Whether ``text`` begins with a decimal number (a quantity with a unit, or a number followed by junk)."""
+    return _PLAIN_NUMBER.match(text) is not None
+
+
 def tokens(text: str, path: str, line: int) -> list[str] | None:
     """The tokens of one line (at least an actor and a keyword); None for a blank or comment line."""
     body = text.strip(STRIP)
