@@ -889,3 +889,21 @@ def test_repository_traces_parse() -> None:
         source = open_trace(trace)
         for actor in source.actors():
             assert len(drain(source, actor)) == source.action_count(actor)
+
+
+@pytest.mark.parametrize("text", ["1175000000f", "0f", ".5f", "5.f", "+2f", "1e9f", "1.5e+16f", "-1f", "1e400f",
+                                  "1Mf", "0x10f", "f", "1 f"])
+def test_the_quick_reading_of_flop_rates_agrees_with_the_unit_parser(text: str) -> None:
+    # `load <rate>f` is read without the unit machinery when it is a plain positive number and 'f' (scale 1):
+    # same value, and the same error otherwise
+    from replay.errors import UnitError
+    from replay.trace.grammar import _parse_quantity
+    from replay.units import parse_quantity
+
+    def read(parse):
+        try:
+            return parse(text, "speed")
+        except UnitError as error:
+            return str(error)
+
+    assert read(_parse_quantity) == read(parse_quantity)
