@@ -7,10 +7,10 @@ the commands in turn, ``--repeat`` times (A B C D, A B C D ...: a drift of the m
 the table gives each one's median and lowest wall time and its median over the baseline's, the run that only
 places (``--policy first-fit``). The goal: consolidation (``threshold``, ``lr``) adds less than 25 %.
 
-    python tools/bench_policies.py [--repeat 3] [--generated] [--duration T]
+    python tools/bench_policies.py [--day DIR] [--repeat 3] [--generated] [--duration T]
 
-The day is read from ``../shared/workloads/planetlab/20110303``; without it (or with ``--generated``) a day of
-the same shape is generated (``tools/planetlab_day.py``, seeded).
+The day is read from ``--day`` (default: ``../shared/workloads/planetlab/20110303``); without it (or with
+``--generated``) a day of the same shape is generated (``tools/planetlab_day.py``, seeded).
 """
 
 from __future__ import annotations
@@ -45,14 +45,16 @@ def wall(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command (default 3)")
+    parser.add_argument("--day", type=Path, default=DAY, help="the folder of the PlanetLab day 20110303 (default: "
+                                                              "../shared/workloads/planetlab/20110303)")
     parser.add_argument("--generated", action="store_true", help="use a generated day even if the real one is there")
     parser.add_argument("--duration", help="import only the first part of the day (e.g. 6h)")
     args = parser.parse_args()
     python = [sys.executable, "-m", "replay"]
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        real = DAY.is_dir() and not args.generated
-        day = DAY if real else generated_day(work / "day")
+        real = args.day.is_dir() and not args.generated
+        day = args.day if real else generated_day(work / "day")
         window = ["--duration", args.duration] if args.duration else []
         traces = {}
         for place in ("auto", "first-fit"):

@@ -13,11 +13,12 @@ other so that the wall times compare, and writes into ``--out`` (default ``docs/
 * ``consolidation-energy-sla.png``: energy, SLAV and unserved demand per policy;
 * ``consolidation-precopy.png``: migration durations and downtimes without and with dirty pages.
 
-    python tools/consolidation_study.py [--out docs] [--keep DIR] [--generated] [--duration T]
+    python tools/consolidation_study.py [--day DIR] [--out docs] [--keep DIR] [--generated] [--duration T]
 
-The day is read from ``../shared/workloads/planetlab/20110303`` beside the repository; without it (or with
-``--generated``) a day of the same shape is generated (``tools/planetlab_day.py``, seeded) and the outputs say
-so. ``--duration 6h`` imports the first hours only, for a quicker look. About 6 minutes on 2 CPUs for the day.
+The day is read from ``--day`` (default: ``../shared/workloads/planetlab/20110303`` beside the repository);
+without it (or with ``--generated``) a day of the same shape is generated (``tools/planetlab_day.py``, seeded)
+and the outputs say so. ``--duration 6h`` imports the first hours only, for a quicker look. About 3 minutes on
+2 CPUs for the day.
 """
 
 from __future__ import annotations
@@ -128,8 +129,9 @@ def draw(rows: list[dict[str, object]], migrations: dict[str, list[dict]], out: 
 
     base = [r for r in rows if r["trace"] == "dp0"]
     labels = [str(r["label"]).replace(", ", ",\n").replace(" (", "\n(") for r in base]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), dpi=100)
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.6), dpi=100)
     panels = [("energy (kWh)", [r["energy_kwh"] for r in base], "#4c72b0"),
+              ("migrations", [r["migrations"] for r in base], "#8172b3"),
               ("SLAV = SLATAH x PDM", [r["slav"] for r in base], "#dd8452"),
               ("unserved demand (%)", [100 * r["unserved_fraction"] for r in base], "#55a868")]
     for ax, (title, values, colour) in zip(axes, panels, strict=True):
@@ -144,19 +146,27 @@ def draw(rows: list[dict[str, object]], migrations: dict[str, list[dict]], out: 
     fig.savefig(out / "consolidation-energy-sla.png")
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), dpi=100)
     for trace, colour in (("dp0", "#4c72b0"), ("dirty", "#c44e52")):
         done = [m for m in migrations[trace] if m["status"] == "done"]
         name = TRACES[trace]
-        axes[0].scatter([m["duration"] for m in done], [m["rounds"] for m in done], s=10, alpha=0.5, color=colour,
-                        label=f"{name} ({len(done)} migrations)")
-        axes[1].hist([1e3 * m["downtime"] for m in done], bins=30, alpha=0.6, color=colour, label=name)
-    axes[0].set(xlabel="migration duration (s)", ylabel="pre-copy rounds (stage 2)")
-    axes[1].set(xlabel="downtime (ms)", ylabel="migrations", yscale="log")
+        axes[0].hist([m["duration"] for m in done], bins=range(0, 61, 2), histtype="step", lw=1.6, color=colour,
+                     label=name)
+        rounds = [m["rounds"] for m in done]
+        axes[1].hist(rounds, bins=[r - 0.5 for r in range(max(rounds, default=0) + 2)], histtype="step", lw=1.6,
+                     color=colour, label=name)
+        downtimes = sorted(1e3 * m["downtime"] for m in done)
+        axes[2].step(downtimes, [(k + 1) / len(downtimes) for k in range(len(downtimes))], where="post",
+                     color=colour, lw=1.6, label=name)
+    axes[0].set(xlabel="migration duration (s)", ylabel="migrations")
+    axes[1].set(xlabel="pre-copy rounds (stage 2)", ylabel="migrations", yscale="log")
+    axes[2].set(xlabel="downtime (ms)", ylabel="share of migrations (CDF)")
     for ax in axes:
-        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle("Pre-copy with and without dirty pages (all consolidating runs)", fontsize=10)
+        ax.tick_params(labelsize=8)
+    axes[2].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Pre-copy without and with dirty pages: the {len(migrations['dp0'])} migrations of the "
+                 "consolidating runs, each way", fontsize=10)
     fig.tight_layout()
     fig.savefig(out / "consolidation-precopy.png")
     plt.close(fig)
@@ -166,17 +176,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs", help="where the CSV, markdown and PNGs go")
     parser.add_argument("--keep", type=Path, help="keep the traces and summaries here")
+    parser.add_argument("--day", type=Path, default=DAY, help="the folder of the PlanetLab day 20110303 (default: "
+                                                              "../shared/workloads/planetlab/20110303)")
     parser.add_argument("--generated", action="store_true", help="use a generated day even if the real one is there")
     parser.add_argument("--duration", help="import only the first part of the day (e.g. 6h)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
-        real = DAY.is_dir() and not args.generated
+        real = args.day.is_dir() and not args.generated
         if not real:
-            print(f"the PlanetLab day is not at {DAY}" if not args.generated else "--generated", "-> a generated day "
-                  "of the same shape (tools/planetlab_day.py, seed 2011)", file=sys.stderr)
-        day = DAY if real else generated_day(Path(scratch) / "day")
+            why = "--generated" if args.generated else f"the PlanetLab day is not at {args.day}"
+            print(f"{why} -> a generated day of the same shape (tools/planetlab_day.py, seed 2011)", file=sys.stderr)
+        day = args.day if real else generated_day(Path(scratch) / "day")
         name = "20110303" + (f" (first {args.duration})" if args.duration else "") if real else "generated"
         python = [sys.executable, "-m", "replay"]
         for trace, options in TRACES.items():
