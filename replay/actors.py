@@ -147,6 +147,11 @@ class Actor(Process):
         :meth:`ComputeHost.load`); the request's value is the flops served."""
         return self.host.load(fraction, duration, name=self.name)
 
+    def load_rate(self, rate: FlopsPerSecond, duration: Seconds) -> Load:
+        """Ask ``rate`` flop/s for the whole host for ``duration`` seconds, whatever it gets (see
+        :meth:`ComputeHost.load_rate`); the request's value is the flops served."""
+        return self.host.load_rate(rate, duration, name=self.name)
+
     def sleep(self, duration: Seconds) -> Sleep:
         """Wait ``duration`` seconds of simulated time."""
         return Sleep(self.scheduler.engine, duration)

@@ -416,6 +416,9 @@ def import_cmd(
     vm_types: Annotated[str | None, typer.Option(
         metavar="MIPS:RAM,...", help="planetlab: VM types given round-robin, e.g. 2500:870MiB,500:613MiB (with "
                                      "--speed).", show_default=False)] = None,
+    vm_options: Annotated[str | None, typer.Option(
+        metavar="KEY=VALUE,...", help="vm_create options for every VM, e.g. dp_intensity=0.3,mig_speed=1Gbps.",
+        show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Turn a public workload dataset into an action trace: one actor per VM, a load per sample."""
@@ -429,7 +432,8 @@ def import_cmd(
         with unwind_on_signals():
             _check_inputs(None, platform, None)
             options = parse_options(place=place.value, vms=vms, seed=seed, start=start, duration=duration, speed=speed,
-                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else DEFAULT_PMS))
+                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else DEFAULT_PMS),
+                                    vm_options=vm_options)
             extra = inputs[1:] if fmt is ImportFormat.azure and readings else []  # --readings r1 r2 ...
             dataset = open_dataset(fmt.value, inputs[:1] if extra else inputs, options,
                                    readings=[*(readings or []), *extra])

@@ -121,9 +121,19 @@ class ComputeHost:
         computed (demand-driven, as CloudSim's utilization models: what is not served is lost)."""
         if not 0.0 <= fraction <= 1.0:
             raise ValueError(f"a load is a fraction of the capacity, from 0 to 1, got {fraction!r}")
-        if not 0.0 <= duration < math.inf:
-            raise ValueError(f"a load's duration must be a finite number of seconds >= 0, got {duration!r}")
-        return Load(self, fraction, duration, name)
+        _check_duration(duration)
+        rate = fraction * self.core_speed
+        return Load(self, rate, rate * self.cores * duration, duration, name)
+
+    def load_rate(self, rate: FlopsPerSecond, duration: Seconds, *, name: str = "load") -> Load:
+        """Ask ``rate`` flop/s for the whole host (a demand that does not depend on where a VM runs: a dataset's
+        MIPS) for ``duration`` seconds: as :meth:`load`, one execution per vCPU, each bounded by ``rate / cores``
+        and by a core's speed; the demand counted is ``rate x duration``, so what the cores cannot give is
+        unserved."""
+        if not 0.0 <= rate < math.inf:
+            raise ValueError(f"a load's rate must be a finite number of flop/s >= 0, got {rate!r}")
+        _check_duration(duration)
+        return Load(self, rate / self.cores, rate * duration, duration, name, absolute=True)
 
     def set_core_speed(self, speed: FlopsPerSecond) -> None:
         """Each core now computes ``speed`` flop/s: every execution's bound follows (one core, or its own bound if
@@ -147,6 +157,11 @@ class ComputeHost:
 
     def exec_resumed(self, activity: Activity) -> None:
         """A suspended execution runs again."""
+
+
+def _check_duration(duration: Seconds) -> None:
+    if not 0.0 <= duration < math.inf:
+        raise ValueError(f"a load's duration must be a finite number of seconds >= 0, got {duration!r}")
 
 
 class Exec(Request):
@@ -190,31 +205,39 @@ class Exec(Request):
 
 
 class Load(Request):
-    """A ``load``: its executions (none for a fraction of 0) and the timer that ends them; value: the flops served.
+    """A ``load``: its executions (none for a rate of 0) and the timer that ends them; value: the flops served.
 
-    Each execution may compute twice its share of the demand, so that none completes before the timer, whatever
-    the rounding; an execution is bounded by its share of the demand per second, so it cannot do more anyway.
+    ``rate`` is the bound of each execution (one per vCPU), ``demand`` the flops the whole load asks. Each
+    execution may compute twice its share of the demand, so that none completes before the timer, whatever the
+    rounding; an execution is bounded by its share of the demand per second, so it cannot do more anyway. The
+    bound is a user bound of the host: a change of core speed keeps it (capped by the new speed), as SimGrid
+    keeps an execution's bound.
     """
 
-    __slots__ = ("activities", "demand", "host", "rate", "started", "timer")
+    __slots__ = ("absolute", "activities", "demand", "host", "rate", "started", "timer")
 
-    def __init__(self, host: ComputeHost, fraction: float, duration: Seconds, name: str) -> None:
+    def __init__(self, host: ComputeHost, rate: FlopsPerSecond, demand: Flops, duration: Seconds, name: str, *,
+                 absolute: bool = False) -> None:
         super().__init__()
         self.host = host
         engine = host.engine
         self.started = engine.now
-        self.rate = fraction * host.core_speed  # per vCPU
-        self.demand = self.rate * host.cores * duration
+        self.rate = rate  # per vCPU
+        self.demand = demand
+        self.absolute = absolute
         self.activities: list[Activity] = []
         if self.rate > 0:
             for _ in range(host.cores):
                 activity = execution(name, host.cpu, host.core_speed, 2.0 * self.rate * duration, bound=self.rate)
+                host.user_bounds[activity] = self.rate
                 engine.start(activity)
                 host.exec_started(activity)
                 self.activities.append(activity)
         self.timer = engine.schedule(duration, self._end)
 
     def describe(self) -> str:
+        if self.absolute:
+            return f"load({self.rate * self.host.cores:g} flop/s) on {self.host.name}"
         return f"load({self.rate / self.host.core_speed if self.host.core_speed else 0:g}) on {self.host.name}"
 
     def _stop(self) -> float:
@@ -224,6 +247,7 @@ class Load(Request):
         for activity in self.activities:
             served += engine.done_work(activity)
             engine.cancel(activity)
+            host.user_bounds.pop(activity, None)
             host.exec_ended(activity)
         self.activities = []
         return served

@@ -99,6 +99,8 @@ VALID = [
     ("p0 sleep 2h", Sleep(7200.0, actor="p0")),
     ("p0 load 0.3 300", Load(0.3, 300.0, actor="p0")),
     ("p0 load 1 5m", Load(1.0, 300.0, actor="p0")),
+    ("p0 load 1175Mf 300", Load(0.0, 300.0, 1.175e9, actor="p0")),  # an absolute rate: flop/s for the whole VM
+    ("p0 load 0f 1", Load(0.0, 1.0, 0.0, actor="p0")),
     ("p0 finalize", Finalize(actor="p0")),
     ("p0 set_pstate Fafard 2", SetPstate("Fafard", 2, actor="p0")),
     ("p0 set_pstate Fafard 0", SetPstate("Fafard", 0, actor="p0")),
@@ -236,7 +238,20 @@ def test_hash_after_tokens_is_not_a_comment_as_in_simgrid() -> None:
 
 ERRORS = [
     ("p0 load 1.5 10", "trace.txt:3: bad fraction in 'load': expected a number from 0 to 1, found '1.5'"),
-    ("p0 load 0.5", "trace.txt:3: 'load' expects 2 arguments (<fraction> <seconds>), found 1"),
+    ("p0 load 12 300", "trace.txt:3: bad fraction in 'load': expected a number from 0 to 1, found '12'"),
+    ("p0 load -1Mf 300", "trace.txt:3: bad rate '-1Mf' in 'load': speed '-1Mf' is negative; expected a value >= 0"),
+    (
+        "p0 load 1Xf 300",
+        "trace.txt:3: bad rate '1Xf' in 'load': unknown unit 'Xf' in speed '1Xf'; allowed units: 'f' with a decimal "
+        "prefix (f, kf, Mf, Gf, Tf, Pf, Ef, Zf, Yf) or 'flops' with a spelled-out one (flops, kiloflops, megaflops, "
+        "gigaflops, teraflops, petaflops, exaflops, zetaflops, yottaflops)",
+    ),
+    (
+        "p0 load half 300",
+        "trace.txt:3: bad fraction in 'load': expected a number from 0 to 1 or a rate with a unit (1175Mf), found "
+        "'half'",
+    ),
+    ("p0 load 0.5", "trace.txt:3: 'load' expects 2 arguments (<fraction|rate> <seconds>), found 1"),
     ("p0 set_pstate h -1", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '-1'"),
     ("p0 set_pstate h 1.5", "trace.txt:3: bad pstate in 'set_pstate': expected a whole number from 0, found '1.5'"),
     (
@@ -874,3 +889,21 @@ def test_repository_traces_parse() -> None:
         source = open_trace(trace)
         for actor in source.actors():
             assert len(drain(source, actor)) == source.action_count(actor)
+
+
+@pytest.mark.parametrize("text", ["1175000000f", "0f", ".5f", "5.f", "+2f", "1e9f", "1.5e+16f", "-1f", "1e400f",
+                                  "1Mf", "0x10f", "f", "1 f"])
+def test_the_quick_reading_of_flop_rates_agrees_with_the_unit_parser(text: str) -> None:
+    # `load <rate>f` is read without the unit machinery when it is a plain positive number and 'f' (scale 1):
+    # same value, and the same error otherwise
+    from replay.errors import UnitError
+    from replay.trace.grammar import _parse_quantity
+    from replay.units import parse_quantity
+
+    def read(parse):
+        try:
+            return parse(text, "speed")
+        except UnitError as error:
+            return str(error)
+
+    assert read(_parse_quantity) == read(parse_quantity)

@@ -157,6 +157,75 @@ def test_load_bounds_are_checked():
     sim = Simulation(PLAT)
     with pytest.raises(ValueError, match=r"a load is a fraction of the capacity, from 0 to 1, got 1\.5"):
         sim.pm("one").load(1.5, 1.0)
+    with pytest.raises(ValueError, match=r"a load's rate must be a finite number of flop/s >= 0, got -1\.0"):
+        sim.pm("one").load_rate(-1.0, 1.0)
+
+
+def rated(sim, host: str, *steps: tuple[float, float], name: str = "w"):
+    """An actor on ``host`` doing absolute ``load`` steps (flop/s, seconds); returns the list its served flops go
+    to."""
+    served: list[float] = []
+
+    def body(actor):
+        for rate, duration in steps:
+            served.append((yield actor.load_rate(rate, duration)))
+
+    sim.add_actor(name, host, body)
+    return served
+
+
+def test_an_absolute_load_is_spread_over_the_vcpus_and_capped_by_a_core():
+    sim = Simulation(PLAT)
+    vm = sim.create_vm("v", "four", cores=2)
+    vm.start()
+    served = rated(sim, "v", (1.5e9, 10.0), (3e9, 10.0))
+    sim.run()
+    # 2 vCPUs of 1 Gf/s: 1.5 Gf/s is 0.75 Gf/s per vCPU, served in full (1.5e10); 3 Gf/s would be 1.5 Gf/s per
+    # vCPU, but an execution gets one core at most: 2 x 1 Gf/s x 10 s = 2e10 of the 3e10 asked
+    assert served == [pytest.approx(1.5e10), pytest.approx(2e10)]
+    assert (vm.demand_flops, vm.served_flops) == (pytest.approx(4.5e10), pytest.approx(3.5e10))
+
+
+def test_an_absolute_rate_keeps_its_bound_when_the_core_speed_changes():
+    sim = Simulation(platform('<host id="h" speed="1Gf,2Gf" pstate="0"/>'))
+    fraction = loads(sim, "h", (0.5, 10.0), name="f")
+    rate = rated(sim, "h", (0.6e9, 10.0), name="r")
+
+    def admin(actor):
+        yield actor.sleep(5.0)
+        sim.pm("h").set_pstate(1)
+
+    sim.add_actor("admin", "h", admin)
+    sim.run()
+    # one core: until 5 s, 1 Gf/s for bounds of 0.5 and 0.6 Gf/s, max-min gives 0.5 each (the fraction is
+    # 0.5 x 1 Gf/s, fixed at its start); from 5 s, 2 Gf/s: each gets its bound, 0.5 and 0.6 Gf/s (a speed change
+    # keeps an execution's bound, as SimGrid does). Fraction: 0.5e9 x 10 = 5e9, all its demand; rate:
+    # 0.5e9 x 5 + 0.6e9 x 5 = 5.5e9 of the 6e9 asked
+    assert fraction == [pytest.approx(5e9)] and rate == [pytest.approx(5.5e9)]
+    assert sim.pm("h").demand_flops == pytest.approx(5e9 + 6e9)
+
+
+def test_an_absolute_load_on_a_slow_pm_is_partly_unserved(tmp_path):
+    plat = tmp_path / "p.xml"
+    plat.write_text(
+        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+        '<platform version="4.1"><zone id="z" routing="Full">'
+        '<host id="slow" speed="1860Mf" core="2"/><host id="fast" speed="2660Mf" core="2"/>'
+        '<link id="l" bandwidth="1Gbps" latency="0"/><route src="slow" dst="fast"><link_ctn id="l"/></route>'
+        "</zone></platform>\n")
+    trace = tmp_path / "t.trace"
+    trace.write_text("a vm_create va slow\na vm_start va\na init va\na load 2500Mf 300\n"
+                     "b vm_create vb fast\nb vm_start vb\nb init vb\nb load 2500Mf 300\n")
+    out = tmp_path / "s.json"
+    result = CliRunner().invoke(app, ["run", str(trace), "--platform", str(plat), "--summary", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    vms = json.loads(out.read_text())["vms"]
+    # a CloudSim 2500-MIPS VM (one vCPU) at 100 % asks 2.5e9 x 300 = 7.5e11 flops wherever it runs; on a core of
+    # 1.86 Gf/s it gets 1.86e9 x 300 = 5.58e11, on one of 2.66 Gf/s all of it
+    assert (vms["va"]["demand_flops"], vms["va"]["served_flops"]) == (pytest.approx(7.5e11), pytest.approx(5.58e11))
+    assert (vms["vb"]["demand_flops"], vms["vb"]["served_flops"]) == (pytest.approx(7.5e11), pytest.approx(7.5e11))
+    # unserved: (7.5e11 - 5.58e11) / 1.5e12 = 0.128
+    assert json.loads(out.read_text())["demand"]["unserved_fraction"] == pytest.approx(0.128)
 
 
 def test_the_summary_reports_demand_per_vm_and_in_all(tmp_path):

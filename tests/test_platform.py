@@ -982,3 +982,23 @@ def test_mangled_platform_files_only_raise_platform_errors(edits):
                         plat.route(src, dst)
         except ReplayError:
             pass
+
+
+def test_the_consolidation_study_platform():
+    """traces/platforms/planetlab-two-types.xml (docs/consolidation.md): CloudSim's 400 G4 and 400 G5 hosts."""
+    plat = load_platform(PLATFORMS / "planetlab-two-types.xml")
+    assert len(plat.hosts) == 800
+    names = list(plat.hosts)
+    assert names[:2] == ["g4-0", "g4-1"] and names[400:402] == ["g5-0", "g5-1"]  # platform order: G4s, then G5s
+    g4, g5 = plat.hosts["g4-399"], plat.hosts["g5-0"]
+    assert (g4.speed, g4.cores, g4.ramsize, g4.wattage_off, g4.boot_delay) == (1.86e9, 2, 4 * 2**30, 0.0, 0.0)
+    assert (g5.speed, g5.cores, g5.ramsize) == (2.66e9, 2, 4 * 2**30)
+    assert (g4.wattages[0].idle, g4.wattages[0].all_cores, g5.wattages[0].idle, g5.wattages[0].all_cores) == (
+        86.0, 117.0, 93.7, 135.0)
+    # within a type: up link, backbone, down link (3 x 50 us); across: the core link and the other backbone too
+    for src, dst, hops in [("g4-0", "g4-399", 3), ("g4-0", "g5-0", 5), ("g5-7", "g4-3", 5), ("g5-1", "g5-2", 3)]:
+        links = plat.route(src, dst)
+        assert len(links) == hops
+        assert plat.route_latency(src, dst) == pytest.approx(hops * 50e-6)
+        assert min(link.bandwidth for link in links) == 125e6  # 1 Gbps private links; 10 Gbps elsewhere
+    assert [link.name for link in plat.route("g4-0", "g5-0")][1:4] == ["g4_backbone", "core", "g5_backbone"]

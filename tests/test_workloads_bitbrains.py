@@ -74,6 +74,16 @@ def test_speed_turns_mhz_into_a_fraction_of_the_vcpus_on_the_pm():
     assert report.capped == 1
 
 
+def test_speed_with_auto_placement_writes_rates_capped_at_the_provisioned_capacity():
+    text, report = imported("bitbrains", [RND], speed=1e6, place="auto")
+    # the usage in MHz x 1 Mf/MHz, in flop/s for the whole VM; vm-1's 6500 MHz is above its 5200 MHz provisioned:
+    # written 5200e6 and counted
+    assert [line for line in body(text).splitlines() if " load " in line] == [
+        "d-vm-0 load 2926000000f 600", "d-vm-0 load 5852000000f 300", "d-vm-0 load 0f 300",
+        "d-vm-1 load 1300000000f 300", "d-vm-1 load 5200000000f 300"]
+    assert (report.capped, report.rates) == (1, True)
+
+
 @pytest.mark.parametrize(("rows", "message"), [
     ([ROW, ROW], ":3: expected a timestamp after 1376314846 (the row before), found 1376314846"),
     ([ROW.replace(";\t4;", ";\tfour;")], ":2: bad CPU cores: expected an integer >= 1, found 'four'"),

@@ -188,3 +188,56 @@ def test_the_planetlab_day_end_to_end(tmp_path):
     # vm-0 asks its percentages of one 2 Gf/s core, 300 s each; 131 or 132 VMs share each 4-core PM
     assert summary["vms"]["vm-0"]["demand_flops"] == pytest.approx(sum(int(v) / 100 * 300 * 2e9 for v in values))
     assert 0 < summary["demand"]["served"] <= summary["demand"]["flops"]
+
+
+def test_vm_options_end_every_vm_create(tmp_path):
+    trace = tmp_path / "t.trace"
+    result = invoke("import", "planetlab", *INPUTS["planetlab"], "-o", trace, "-q",
+                    "--vm-options", "dp_intensity=0.3, mig_speed=1Gbps,max_downtime=100ms")
+    assert result.exit_code == 0, result.output
+    assert [line for line in trace.read_text().splitlines() if " vm_create " in line] == [
+        f"d-vm-{n} vm_create vm-{n} pm-{n} cores=1 ram=1GiB dp_intensity=0.3 mig_speed=1Gbps max_downtime=100ms"
+        for n in range(3)]
+    # the trace replays, its VMs made with those options: 1 Gbps = 125e6 B/s
+    summary = replayed(tmp_path, trace)
+    assert {vm["state"] for vm in summary["vms"].values()} == {"DESTROYED"}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ("dp_intensity=1.5",
+     "--vm-options: bad dp_intensity in 'vm_create': expected a fraction in [0, 1], found '1.5'"),
+    ("dp_intensty=0.3", "--vm-options: unknown vm_create option 'dp_intensty'; expected one of cores, ram, "
+                        "dp_intensity, working_set, mig_speed, max_downtime, bound, devsize, skip_stage1, "
+                        "skip_stage2, xfer_cpu_overhead, dpt_cpu_overhead; did you mean 'dp_intensity'?"),
+    ("mig_speed=fast", "--vm-options: bad mig_speed 'fast' in 'vm_create': cannot read bandwidth 'fast'"),
+    ("cores=2", "--vm-options: expected options other than cores and ram (the dataset, --ram or --vm-types give "
+                "them), found 'cores=2'"),
+    ("dp_intensity=0.3,,mig_speed=1Gbps", "--vm-options: expected key=value pairs separated by commas "
+                                          "(dp_intensity=0.3,mig_speed=1Gbps), found ''"),
+    ("max_downtime=1s,max_downtime=2s", "--vm-options: expected each vm_create option at most once, found "
+                                        "'max_downtime=2s' after 'max_downtime=1s'"),
+    # the VMs have the default 1 GiB: a working set must fit it
+    ("working_set=2GiB", "--vm-options (a VM of 1GiB): bad working_set in 'vm_create': expected at most ram "
+                         "(1073741824.0 bytes), found '2GiB' (2147483648.0 bytes)"),
+])
+def test_bad_vm_options_are_one_line_naming_the_option(tmp_path, options, message):
+    result = invoke("import", "planetlab", *INPUTS["planetlab"], "-o", tmp_path / "t.trace", "--vm-options", options)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "t.trace").exists()
+
+
+def test_absolute_rates_of_auto_placed_vms_replay_under_a_placement_policy(tmp_path):
+    trace = tmp_path / "auto.trace"
+    result = invoke("import", "planetlab", *INPUTS["planetlab"], "-o", trace, "-q", "--place", "auto",
+                    "--vm-types", "2500:870MiB,500:613MiB", "--speed", "1Mf")
+    assert result.exit_code == 0, result.output
+    summary = replayed(tmp_path, trace, "--policy", "first-fit")
+    # first-fit puts the three one-core VMs on pm-0 (4 cores of 2 Gf/s), one core each: every rate is below a
+    # core's speed, so all is served. vm-0 (2500 MIPS): 10 % x 600 s + 20 % x 300 s -> 2.5e9 x (60 + 60);
+    # vm-1 (500 MIPS): 50 % x 900 s + 100 % x 600 s -> 5e8 x (450 + 600);
+    # vm-2 (2500 MIPS): 7 % x 300 s -> 2.5e9 x 21
+    for name, flops in {"vm-0": 2.5e9 * 120, "vm-1": 5e8 * 1050, "vm-2": 2.5e9 * 21}.items():
+        assert summary["vms"][name]["demand_flops"] == pytest.approx(flops, rel=1e-12)
+        assert summary["vms"][name]["served_flops"] == pytest.approx(flops, rel=1e-12)
+    assert {vm["host"] for vm in summary["vms"].values()} == {"pm-0"}

@@ -122,6 +122,30 @@ def test_vm_types_and_speed_make_demands_absolute_on_the_pm_they_land_on():
     ]
 
 
+def test_vm_types_and_speed_with_auto_placement_write_absolute_rates():
+    text, report = imported("planetlab", [DAY], speed=1e6, place="auto",
+                            vm_types=(VmType(2500, 870 * MIB), VmType(500, 613 * MIB)))
+    lines = body(text).splitlines()
+    assert text.splitlines()[2].startswith("# each VM has an actor d-<vm>: it creates its VM, starts it, moves in, "
+                                           "asks `load <flop/s of the VM>f <seconds>` per sample")
+    assert [line for line in lines if " vm_create " in line] == [
+        "d-vm-0 vm_create vm-0 auto cores=1 ram=870MiB",  # types round-robin: 2500, 500, 2500 MIPS
+        "d-vm-1 vm_create vm-1 auto cores=1 ram=613MiB",
+        "d-vm-2 vm_create vm-2 auto cores=1 ram=870MiB",
+    ]
+    # the PM is not known: p % of MIPS x 1 Mf/MIPS is a rate in flop/s, p x MIPS x 1e6 / 100
+    assert [line for line in lines if " load " in line] == [
+        "d-vm-0 load 250000000f 600",  # 10 % x 2500 MIPS, twice
+        "d-vm-0 load 500000000f 300",  # 20 % x 2500
+        "d-vm-0 load 0f 300",
+        "d-vm-1 load 250000000f 900",  # 50 % x 500, three times
+        "d-vm-1 load 500000000f 600",  # 100 % x 500 (a percentage never exceeds 100: nothing capped)
+        "d-vm-2 load 0f 300",
+        "d-vm-2 load 175000000f 300",  # 7 % x 2500
+    ]
+    assert (report.capped, report.rates, report.pms_used) == (0, True, 0)
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("10\n101\n", ":2: bad CPU percentage: expected an integer from 0 to 100, found '101'"),
     ("10\n\n5\n", ":2: bad CPU percentage: expected an integer from 0 to 100, found nothing"),
@@ -149,7 +173,5 @@ def test_a_folder_without_files_and_a_missing_input(tmp_path):
 def test_options_that_do_not_fit_planetlab():
     with pytest.raises(WorkloadError, match="--vm-types and --speed go together"):
         imported("planetlab", [DAY], vm_types=(VmType(2500, MIB),))
-    with pytest.raises(WorkloadError, match="--speed: expected a PM for each VM"):
-        imported("planetlab", [DAY], vm_types=(VmType(2500, MIB),), speed=1e6, place="auto")
     with pytest.raises(WorkloadError, match="--seed draws a sample of --vms N VMs"):
         imported("planetlab", [DAY], seed=3)

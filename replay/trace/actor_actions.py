@@ -8,9 +8,9 @@ from typing import ClassVar, Self
 from replay.errors import StateError
 from replay.process import AllOf, Request, Steps
 from replay.trace.checks import TraceCheck
-from replay.trace.grammar import Place, number_text
+from replay.trace.grammar import Place, is_plain_number, number_text, shown, starts_with_number
 from replay.trace.records import Action, Registry, ReplayContext
-from replay.units import Bytes, Flops, Seconds
+from replay.units import Bytes, Flops, FlopsPerSecond, Seconds
 
 #: The actions of this module, in the order of the trace format's table.
 ACTIONS = Registry()
@@ -226,25 +226,40 @@ class Sleep(Action):
 class Load(Action):
     """Ask ``fraction`` (0 to 1) of the capacity of the actor's VM (its vCPUs x core speed) or host for
     ``duration`` seconds, whatever it gets: demand-driven, what is not served is lost. Ends at the end of the
-    interval; its value is the flops served."""
+    interval; its value is the flops served.
+
+    With a unit (``1175Mf``) the first argument is ``rate``, an absolute demand in flop/s for the whole VM, spread
+    over its vCPUs: a dataset's MIPS, which mean the same whatever PM the VM runs on (``fraction`` is then 0)."""
 
     keyword: ClassVar[str] = "load"
-    usage: ClassVar[str] = "<fraction> <seconds>"
+    usage: ClassVar[str] = "<fraction|rate> <seconds>"
     fraction: float
     duration: Seconds
+    rate: FlopsPerSecond | None = None
 
     @classmethod
     def parse(cls, p: Place, args: list[str]) -> Self:
+        duration = p.quantity(args[1], "time", "duration")
+        if not is_plain_number(args[0]) and starts_with_number(args[0]):
+            rate = p.quantity(args[0], "speed", "rate")
+            return cls(0.0, duration, rate, **p.origin)  # type: ignore[arg-type]
+        if not is_plain_number(args[0]):
+            raise p.error(f"bad fraction in 'load': expected a number from 0 to 1 or a rate with a unit (1175Mf), "
+                          f"found {shown(args[0])}")
         fraction = p.number(args[0], "fraction")
         p.checked(fraction, 0.0 <= fraction <= 1.0, "fraction", "a number from 0 to 1", args[0])
-        return cls(fraction, p.quantity(args[1], "time", "duration"), **p.origin)  # type: ignore[arg-type]
+        return cls(fraction, duration, **p.origin)  # type: ignore[arg-type]
 
     def run(self, ctx: ReplayContext) -> Steps:
-        served = yield ctx.actor.load(self.fraction, self.duration)
+        if self.rate is not None:
+            served = yield ctx.actor.load_rate(self.rate, self.duration)
+        else:
+            served = yield ctx.actor.load(self.fraction, self.duration)
         return served
 
     def _args(self) -> tuple[str, ...]:
-        return (number_text(self.fraction), number_text(self.duration))
+        first = number_text(self.fraction) if self.rate is None else f"{number_text(self.rate)}f"
+        return (first, number_text(self.duration))
 
 
 @ACTIONS.declare

@@ -37,6 +37,7 @@ _WHY_BAD = {
     '"': ("a double quote", ": no name may hold one (Paje traces quote names)"),
 }
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_FLOPS_KINDS: Final[frozenset[str]] = frozenset(("speed", "flops"))
 _BOOLEANS: Final[Mapping[str, bool]] = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
@@ -48,6 +49,16 @@ def shown(token: str, limit: int = 60) -> str:
 def number_text(value: float) -> str:
     """A float written so that it parses back to itself (``repr`` round-trips)."""
     return repr(float(value))
+
+
+def is_plain_number(text: str) -> bool:
+    """Whether ``text`` is a plain decimal number, without a unit."""
+    return _PLAIN_NUMBER.fullmatch(text) is not None
+
+
+def starts_with_number(text: str) -> bool:
+    """Whether ``text`` begins with a decimal number (a quantity with a unit, or a number followed by junk)."""
+    return _PLAIN_NUMBER.match(text) is not None
 
 
 def tokens(text: str, path: str, line: int) -> list[str] | None:
@@ -159,7 +170,12 @@ def _parse_quantity(text: str, kind: units.QuantityKind) -> float:
 
     A plain positive decimal number, by far the most common token, skips the unit machinery: it means the same
     in every kind (the base unit), and anything else (zero, sign, overflow, units) goes through the full parser.
+    So does a plain positive number of flop/s or flops in the base unit ``f`` (what ``replay import`` writes
+    for an absolute ``load``): its scale is 1.
     """
     if _PLAIN_NUMBER.fullmatch(text) is not None and 0.0 < (value := float(text)) < math.inf:
+        return value
+    if (kind in _FLOPS_KINDS and text[-1:] == "f" and _PLAIN_NUMBER.fullmatch(text, 0, len(text) - 1) is not None
+            and 0.0 < (value := float(text[:-1])) < math.inf):
         return value
     return units.parse_quantity(text, kind)

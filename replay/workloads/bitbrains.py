@@ -12,7 +12,9 @@ ignored, and so are the case and spacing of the names). Mapping:
   created once, with the most it is ever given); KB are KiB; a VM provisioned with 0 KB gets ``--ram``;
 * demand: ``CPU usage [MHZ] / CPU capacity provisioned [MHZ]`` of the row, a fraction of the VM's capacity (the
   ``[%]`` column says the same, rounded); with ``--speed`` (the flop/s of one MHz), the usage is an absolute
-  demand of ``MHz x speed`` flop/s, written as a fraction of the VM's vCPUs on its PM. Above 1, it is 1.
+  demand of ``MHz x speed`` flop/s, written as a fraction of the VM's vCPUs on its PM; above 1, it is 1. With
+  ``--place auto`` too (no PM yet) it is written as that rate (``load <MHz x speed>f``), at most the row's
+  provisioned capacity (``MHZ x speed``).
 
 The disk, network and memory-usage columns are checked as numbers and not used.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from replay.errors import WorkloadError
 from replay.workloads.dataset import Dataset
-from replay.workloads.model import PERIOD, ImportOptions, ImportReport, VmInfo, Window, absolute
+from replay.workloads.model import PERIOD, ImportOptions, ImportReport, VmInfo, Window, absolute, placed
 from replay.workloads.rows import At, Line, dataset_files, lines
 from replay.workloads.slabs import Cursor, by_slabs
 from replay.workloads.writer import TraceWriter
@@ -138,8 +140,12 @@ class Bitbrains(Dataset):
                         return
                     if row.date >= vm.end:
                         break
-                    fraction = row.usage / row.capacity if speed is None else absolute(vm, row.usage * speed)
-                    writer.sample(vm, row.date, fraction, PERIOD)
+                    if speed is None:
+                        writer.sample(vm, row.date, row.usage / row.capacity, PERIOD)
+                    elif placed(vm):
+                        writer.sample(vm, row.date, absolute(vm, row.usage * speed), PERIOD)
+                    else:
+                        writer.sample(vm, row.date, row.usage * speed, PERIOD, row.capacity * speed)
                     cursor.offset, cursor.number = line.end, line.number
             cursor.done = True
 

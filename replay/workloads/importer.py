@@ -18,6 +18,7 @@ from replay.workloads.azure import Azure
 from replay.workloads.bitbrains import Bitbrains
 from replay.workloads.dataset import Dataset
 from replay.workloads.model import ImportOptions, ImportReport, name_vms, need, select
+from replay.workloads.options import check_vm_options
 from replay.workloads.placement import place, platform_pms
 from replay.workloads.planetlab import PlanetLab
 from replay.workloads.swf import Swf
@@ -43,11 +44,9 @@ def open_dataset(
         need(fmt in ("bitbrains", "planetlab"),
              f"--speed: expected only with bitbrains (MHz) or planetlab with --vm-types (MIPS); {fmt} gives CPU as "
              "a fraction of the VM's own capacity")
-        need(options.place != "auto", "--speed: expected a PM for each VM to turn MHz into a fraction of its "
-                                      "capacity, found --place auto; use round-robin or first-fit")
     need(fmt != "planetlab" or bool(options.vm_types) == (options.speed is not None),
          "--vm-types and --speed go together with planetlab: the types' MIPS become flop/s by --speed")
-    report = ImportReport(fmt)
+    report = ImportReport(fmt, rates=options.rates)
     if fmt == "azure":
         return Azure(inputs, options, report, readings=readings)
     need(len(inputs) == 1 or fmt in ("planetlab", "bitbrains"),
@@ -66,11 +65,13 @@ def import_workload(dataset: Dataset, stream: TextIO, platform: Platform) -> Imp
         raise WorkloadError(f"expected VMs living in the window [{number(options.start)}, {end}) s of the dataset, "
                             "found none")
     name_vms(vms, options.vm_types)
+    for cores, ram in sorted({(vm.cores, vm.ram) for vm in vms}):
+        check_vm_options(options.vm_options, cores, ram)
     taken = next((vm.name for vm in vms if vm.name in platform.hosts), None)
     need(taken is None, f"{platform.source}: expected no host named like an imported VM, found host {taken!r}")
     report.pms_used = place(vms, pms, options.place, window.start)
     report.vms = len(vms)
-    writer = TraceWriter(stream, window, report)
+    writer = TraceWriter(stream, window, report, vm_options=options.vm_options)
     writer.header(vms, len(pms), options.place, inputs=_described(dataset.inputs))
     dataset.feed(vms, window, writer)
     return report

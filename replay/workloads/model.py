@@ -49,7 +49,9 @@ class ImportOptions:
 
     ``start`` and ``duration`` are seconds from the dataset's origin; ``speed`` is the flop/s of one MHz (or one
     MIPS of ``vm_types``): given, a sample's demand is absolute and becomes a fraction of the VM's capacity on its
-    PM; ``ram`` is the memory of a VM whose dataset gives none; ``pms`` a glob of the hosts that are PMs.
+    PM, or, with ``place`` ``auto`` (no PM yet), a rate in flop/s; ``ram`` is the memory of a VM whose dataset
+    gives none; ``pms`` a glob of the hosts that are PMs; ``vm_options`` the ``key=value`` options (checked)
+    appended to every ``vm_create``.
     """
 
     place: Placement = "round-robin"
@@ -61,6 +63,12 @@ class ImportOptions:
     ram: float = float(GIB)
     vm_types: tuple[VmType, ...] = ()
     pms: str = "*"
+    vm_options: tuple[str, ...] = ()
+
+    @property
+    def rates(self) -> bool:
+        """Whether loads are written as absolute rates (``load <flop/s>f``): absolute demands without a PM."""
+        return self.speed is not None and self.place == "auto"
 
     def window(self, origin: float) -> Window:
         start = origin + self.start
@@ -109,6 +117,8 @@ class ImportReport:
     samples: int = 0
     loads: int = 0
     capped: int = 0
+    #: whether the loads are rates in flop/s (capped at the VM's capacity), not fractions (capped at 1)
+    rates: bool = False
     end: float = 0.0
     skipped: Counter[str] = field(default_factory=Counter)
 
@@ -156,6 +166,11 @@ def absolute(vm: VmInfo, flops: float) -> float:
     """A demand of ``flops`` flop/s as a fraction of the VM's capacity on its PM (vCPUs x the PM's core speed)."""
     assert vm.pm_speed is not None, "absolute demands need a placed VM"
     return flops / (vm.cores * vm.pm_speed)
+
+
+def placed(vm: VmInfo) -> bool:
+    """Whether the VM has a PM (and an absolute demand becomes a fraction of its capacity there), not ``auto``."""
+    return vm.pm_speed is not None
 
 
 def need(condition: bool, message: str) -> None:

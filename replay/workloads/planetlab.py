@@ -5,7 +5,9 @@ lives from its first sample to the end of its last. The dataset gives neither co
 core and ``--ram`` (1 GiB by default), unless ``--vm-types`` gives CloudSim's VM types round-robin. A sample of
 ``p`` % is the fraction ``p / 100`` of the VM's core; with ``--vm-types MIPS:RAM,...`` and ``--speed`` (the
 flop/s of one MIPS) it is an absolute demand, ``p / 100 x MIPS x speed`` flop/s, written as a fraction of the
-core of the VM's PM (at most 1). A line must hold an integer from 0 to 100 (blanks around it are allowed).
+core of the VM's PM (at most 1), or with ``--place auto`` (no PM yet) as that rate, ``load <p x MIPS x speed /
+100>f`` (the run decides what a PM can give). A line must hold an integer from 0 to 100 (blanks around it are
+allowed).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from replay.errors import WorkloadError
 from replay.workloads.dataset import Dataset
-from replay.workloads.model import PERIOD, ImportOptions, ImportReport, VmInfo, Window, absolute
+from replay.workloads.model import PERIOD, ImportOptions, ImportReport, VmInfo, Window, absolute, placed
 from replay.workloads.rows import At, Line, dataset_files, lines
 from replay.workloads.slabs import Cursor, by_slabs
 from replay.workloads.writer import TraceWriter
@@ -65,10 +67,14 @@ class PlanetLab(Dataset):
                         return
                     if date >= vm.end:
                         break
-                    value = percent(path, line) / 100
+                    cpu = percent(path, line)
+                    value, cap = cpu / 100, 1.0
                     if vm.mips is not None and speed is not None:
-                        value = absolute(vm, value * vm.mips * speed)
-                    writer.sample(vm, date, value, PERIOD)
+                        if placed(vm):
+                            value = absolute(vm, value * vm.mips * speed)
+                        else:  # a rate: integer percents of integer MIPS give exact numbers this way
+                            value, cap = cpu * vm.mips * speed / 100, vm.mips * speed
+                    writer.sample(vm, date, value, PERIOD, cap)
                     cursor.offset, cursor.number = line.end, line.number
             cursor.done = True
 

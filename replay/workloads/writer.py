@@ -15,10 +15,13 @@ For VM ``vm-12`` on PM ``pm-3``, living from 600 s to 1500 s of the window::
     d-vm-12 vm_shutdown vm-12
     d-vm-12 vm_destroy vm-12
 
-``load <fraction> <duration>`` asks ``fraction`` of the VM's vCPUs for ``duration`` seconds. A sample at ``t``
-lasts until the VM's next sample or its nominal duration, whichever comes first, cut to the VM's life; the time
-of the life that no sample covers is a ``sleep``; consecutive samples of equal fraction that touch are one load.
-A fraction above 1 is written 1 (the VM cannot use more than its vCPUs) and counted in the report.
+``load <fraction> <duration>`` asks ``fraction`` of the VM's vCPUs for ``duration`` seconds; with ``rates``
+(absolute demands of VMs placed by the run) ``load <rate>f <duration>`` asks ``rate`` flop/s for the whole VM. A
+sample at ``t`` lasts until the VM's next sample or its nominal duration, whichever comes first, cut to the VM's
+life; the time of the life that no sample covers is a ``sleep``; consecutive samples of equal value that touch
+are one load. A value above its cap (a fraction above 1: the VM cannot use more than its vCPUs; a rate above the
+VM's own capacity) is written as the cap and counted in the report. Every ``vm_create`` ends with the import's
+``vm_options``.
 
 Every actor's lines are in its order, wherever they are in the file. The first lines of every actor come first
 (every actor starts at date 0 and asks for them at once); the rest follows in rough time order: a load is
@@ -89,10 +92,13 @@ class _Timeline:
 class TraceWriter:
     """Writes the trace of placed VMs to ``stream`` (a text file opened by the caller, who commits it)."""
 
-    def __init__(self, stream: TextIO, window: Window, report: ImportReport) -> None:
+    def __init__(self, stream: TextIO, window: Window, report: ImportReport, *, vm_options: Sequence[str] = ()
+                 ) -> None:
         self.stream = stream
         self.window = window
         self.report = report
+        self._unit = "f" if report.rates else ""
+        self._options = "".join(f" {option}" for option in vm_options)
         self._timelines: dict[int, _Timeline] = {}
 
     # -- the header --------------------------------------------------------------------------------------------
@@ -102,10 +108,11 @@ class TraceWriter:
         origin = self.window.start
         window = f"[{number(origin)}, {number(self.window.end)})" if self.window.end != float("inf") else (
             f"[{number(origin)}, end)")
+        asked = "<flop/s of the VM>f" if self.report.rates else "<fraction of the VM's vCPUs>"
         write(f"# replay import {self.report.format} {comment_text(inputs)}\n"
               f"# {len(vms)} VMs on {pms} PMs ({place}); window {window} s of the dataset is dates 0 on here\n"
-              "# each VM has an actor d-<vm>: it creates its VM, starts it, moves in, asks `load <fraction of the "
-              "VM's vCPUs> <seconds>` per sample, moves out, shuts the VM down and destroys it\n")
+              f"# each VM has an actor d-<vm>: it creates its VM, starts it, moves in, asks `load {asked} "
+              "<seconds>` per sample, moves out, shuts the VM down and destroys it\n")
         for vm in vms:
             write(f"# {vm.name}: {comment_text(vm.source)}\n{vm.actor} init {vm.host}\n")
             if vm.start > origin:
@@ -113,9 +120,10 @@ class TraceWriter:
             self.report.end = max(self.report.end, vm.end - origin)
 
     # -- the body ------------------------------------------------------------------------------------------------
-    def sample(self, vm: VmInfo, date: float, fraction: float, duration: float) -> None:
-        """VM ``vm`` asks ``fraction`` of its vCPUs from ``date`` (dataset seconds) for at most ``duration``
-        seconds; its samples come in increasing dates. A sample outside the VM's life is ignored, uncounted."""
+    def sample(self, vm: VmInfo, date: float, fraction: float, duration: float, cap: float = 1.0) -> None:
+        """VM ``vm`` asks ``fraction`` of its vCPUs (with ``rates``: that many flop/s, at most ``cap``) from
+        ``date`` (dataset seconds) for at most ``duration`` seconds; its samples come in increasing dates. A sample
+        outside the VM's life is ignored, uncounted."""
         if date >= vm.end or date + duration <= vm.start:
             return  # outside the VM's life (cut by the window)
         timeline = self._timelines.get(vm.index)
@@ -125,8 +133,8 @@ class TraceWriter:
         if last is not None:
             assert date > last, (vm.name, last, date)
             self._span(vm, timeline, last, min(last + timeline.last_duration, date), timeline.last_fraction)
-        if fraction > 1.0:
-            fraction = 1.0
+        if fraction > cap:
+            fraction = cap
             self.report.capped += 1
         timeline.last, timeline.last_fraction, timeline.last_duration = date, fraction, duration
         self.report.samples += 1
@@ -178,8 +186,8 @@ class TraceWriter:
         write = self.stream.write
         if timeline.run_start > timeline.cursor:
             write(f"{vm.actor} sleep {number(timeline.run_start - timeline.cursor)}\n")
-        fraction = number(timeline.run_fraction or 0.0)
-        write(f"{vm.actor} load {fraction} {number(timeline.run_end - timeline.run_start)}\n")
+        value = number(timeline.run_fraction or 0.0)
+        write(f"{vm.actor} load {value}{self._unit} {number(timeline.run_end - timeline.run_start)}\n")
         self.report.loads += 1
         timeline.cursor = timeline.run_end
         timeline.run_fraction = None
@@ -189,5 +197,5 @@ class TraceWriter:
             return
         timeline.created = True
         actor = vm.actor
-        self.stream.write(f"{actor} vm_create {vm.name} {vm.pm} cores={vm.cores} ram={size(vm.ram)}\n"
-                          f"{actor} vm_start {vm.name}\n{actor} init {vm.name}\n")
+        self.stream.write(f"{actor} vm_create {vm.name} {vm.pm} cores={vm.cores} ram={size(vm.ram)}"
+                          f"{self._options}\n{actor} vm_start {vm.name}\n{actor} init {vm.name}\n")
