@@ -119,9 +119,10 @@ class HostView:
 class HostTable:
     """Every managed PM as columns (one row per host, platform order), for policies that work on arrays.
 
-    ``ram`` is ``inf`` for a host without ``ramsize``; ``used_cores`` and ``used_ram`` count the VMs it holds,
-    those migrating here and those placed while it boots. The power columns are SimGrid's range of its current
-    power state (all 0 without wattages, ``powered`` False)."""
+    ``ram`` is ``inf`` for a host without ``ramsize``; ``used_cores``, ``used_ram`` and ``vm_count`` count the
+    VMs it holds, those migrating here and those placed while it boots; ``arriving`` is what the VMs migrating
+    here request (flop/s; ``requested`` counts only those on it). The power columns are SimGrid's range of its
+    current power state (all 0 without wattages, ``powered`` False)."""
 
     names: tuple[str, ...]
     cores: np.ndarray
@@ -129,7 +130,9 @@ class HostTable:
     ram: np.ndarray
     used_cores: np.ndarray
     used_ram: np.ndarray
+    vm_count: np.ndarray
     requested: np.ndarray
+    arriving: np.ndarray
     on: np.ndarray
     booting: np.ndarray
     actors: np.ndarray

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
 
 from replay.policies import detectors
-from replay.policies.api import HISTORY_LENGTH, Decision, Migrate, Policy, View, VmRequest
+from replay.policies.api import HISTORY_LENGTH, Decision, Migrate, Policy, View, VmRequest, VmTable
 from replay.policies.options import Option, bandwidth, choice, duration, flag, level, positive
 from replay.policies.placement import COMMON_OPTIONS, free_cores
 
@@ -48,10 +49,10 @@ class Plan:
     the room left and what the hosts request; a VM migrating somewhere counts there already."""
 
     def __init__(self, view: View, overcommit: float = 1.0) -> None:
-        hosts, vms = view.host_table, view.vm_table
+        hosts = view.host_table
+        self.view = view
         self.names = hosts.names
         self.index = {name: rank for rank, name in enumerate(hosts.names)}
-        self.vms = vms
         self.capacity = hosts.capacity.astype(float)
         self.free_cores = free_cores(hosts, overcommit).astype(float)
         self.free_ram = hosts.ram - hosts.used_ram
@@ -59,16 +60,37 @@ class Plan:
         self.awake = hosts.on | hosts.booting
         self.idle, self.epsilon, self.all_cores = hosts.idle, hosts.epsilon, hosts.all_cores
         self.off_watts = hosts.wattage_off
-        self.requested = hosts.requested.copy()
-        self.load = np.zeros((len(hosts.names), HISTORY_LENGTH))  # flop/s at the last ticks
-        np.add.at(self.load, vms.host, vms.history)
-        self.members: list[list[int]] = [[] for _ in hosts.names]
-        for row, host in enumerate(vms.host.tolist()):
-            self.members[host].append(row)
+        self.requested = hosts.requested + hosts.arriving
         #: how many VMs each host holds (arriving ones included)
-        self.count = np.array([len(members) for members in self.members])
-        for row in np.flatnonzero(vms.migrating_to >= 0).tolist():
-            self._add(row, int(vms.migrating_to[row]), room=False)
+        self.count = hosts.vm_count.copy()
+        self._members: list[list[int]] | None = None
+        self._load = np.zeros(0)
+
+    @cached_property
+    def vms(self) -> VmTable:
+        return self.view.vm_table
+
+    @property
+    def members(self) -> list[list[int]]:
+        """The VMs of each host, rows of the VM table (made when first needed: a placement seldom needs them)."""
+        if self._members is None:
+            vms = self.vms
+            self._members = [[] for _ in self.names]
+            for row, host in enumerate(vms.host.tolist()):
+                self._members[host].append(row)
+            self._load = np.zeros((len(self.names), HISTORY_LENGTH))  # flop/s at the last ticks
+            np.add.at(self._load, vms.host, vms.history)
+            for row in np.flatnonzero(vms.migrating_to >= 0).tolist():
+                rank = int(vms.migrating_to[row])
+                self._members[rank].append(row)
+                self._load[rank] += vms.history[row]
+        return self._members
+
+    @property
+    def load(self) -> np.ndarray:
+        """Each host's requested flop/s at the last ticks (its VMs' histories summed)."""
+        self.members  # noqa: B018 - made with them
+        return self._load
 
     def utilization(self, rank: int) -> float:
         capacity = self.capacity[rank]
@@ -208,15 +230,13 @@ class Consolidation(Policy):
         order = np.lexsort((np.arange(len(plan.names)), utilization))
         candidates = [rank for rank in order.tolist() if plan.on[rank] and plan.count[rank]
                       and 0 < utilization[rank] < self.lower]
-        # the free cores of the hosts VMs may go to: when they cannot take a host's VMs, no need to look further
-        spare = float(plan.free_cores[plan.awake & ~evacuated & (plan.count > 0)].sum())
+        room = _Room(plan, evacuated)
         for rank in candidates:
             if tried[rank] or any(vms.migrating_to[row] >= 0 or vms.host[row] != rank for row in plan.members[rank]):
                 continue
             tried[rank] = True
             rows = sorted(plan.members[rank], key=lambda row: -vms.requested[row])
-            needed = float(vms.cores[rows].sum())
-            if spare - plan.free_cores[rank] < needed:
+            if not room.may_take(rows, rank):  # no host could take even its smallest VM: no search
                 continue
             evacuated[rank] = True
             moves: list[tuple[int, int]] = []
@@ -231,8 +251,7 @@ class Consolidation(Policy):
                     plan.move(row, dst, rank)
                 evacuated[rank] = False
                 continue
-            before = plan.free_cores[rank] - needed  # its free cores before its VMs left, counted in the pool
-            spare -= before + needed  # it leaves the pool, and its VMs take cores of the destinations
+            room = _Room(plan, evacuated)
             for row, dst in moves:
                 tried[dst] = True
                 decisions.append(Migrate(vms.names[row], plan.names[dst], "underload"))
@@ -262,6 +281,40 @@ class Consolidation(Policy):
                 continue
             return rank
         return None
+
+
+class _Room:
+    """The largest free cores and free RAM among the hosts VMs may be evacuated to (on, holding VMs, not being
+    evacuated), the two best of each, so that a host whose largest VM fits none of the others is not searched:
+    on a packed data center, most underloaded hosts."""
+
+    def __init__(self, plan: Plan, evacuated: np.ndarray) -> None:
+        self.plan = plan
+        pool = np.flatnonzero(plan.awake & ~evacuated & (plan.count > 0))
+        self.cores = self._two_best(pool, plan.free_cores)
+        self.ram = self._two_best(pool, plan.free_ram)
+
+    @staticmethod
+    def _two_best(pool: np.ndarray, values: np.ndarray) -> list[tuple[float, int]]:
+        if not len(pool):
+            return []
+        order = np.argsort(-values[pool], kind="stable")[:2]
+        return [(float(values[pool[i]]), int(pool[i])) for i in order]
+
+    def may_take(self, rows: list[int], rank: int) -> bool:
+        """Whether some other host of the pool has the free cores, and one the free RAM, of its largest VM (every
+        VM must find a host: the largest first of all)."""
+        vms = self.plan.vms
+        cores = max(float(vms.cores[row]) for row in rows)
+        ram = max(float(vms.ram[row]) for row in rows)
+        return _best_other(self.cores, rank) >= cores and _best_other(self.ram, rank) >= ram
+
+
+def _best_other(best: list[tuple[float, int]], rank: int) -> float:
+    for value, where in best:
+        if where != rank:
+            return value
+    return -math.inf
 
 
 class _Arrival:

@@ -61,6 +61,7 @@ class PolicyLoop:
         count = len(self.pms)
         self.used_cores = np.zeros(count)
         self.used_ram = np.zeros(count)
+        self.vm_count = np.zeros(count, dtype=np.int64)
         #: each living VM on a managed host: its row in the history
         self.rows: dict[VirtualMachine, int] = {}
         self.history = np.zeros((16, HISTORY_LENGTH))
@@ -152,10 +153,18 @@ class PolicyLoop:
         """The data center now, as the policy sees it."""
         homes = self._home_hosts()
         pms = self.pms
+        arriving = np.zeros(len(pms))
+        gauges = self.monitor.vms
+        for vm, dst in self.in_flight.items():
+            rank = self.rank.get(dst.name)
+            if rank is not None and vm in gauges:
+                arriving[rank] += gauges[vm].requested
         table = HostTable(
             used_cores=self.used_cores.copy(),
             used_ram=self.used_ram.copy(),
+            vm_count=self.vm_count.copy(),
             requested=np.where([pm.on for pm in pms], self.monitor.requested, 0.0),
+            arriving=arriving,
             on=np.array([pm.on for pm in pms]),
             booting=np.array([pm.booting for pm in pms]),
             actors=np.array([len(pm.residents) for pm in pms]),
@@ -194,6 +203,7 @@ class PolicyLoop:
         if rank is not None:
             self.used_cores[rank] += sign * cores
             self.used_ram[rank] += sign * ram
+            self.vm_count[rank] += sign
 
     def _created(self, vm: VirtualMachine) -> None:
         if vm.pm.name not in self.rank:
