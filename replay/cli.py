@@ -94,7 +94,7 @@ PolicyOpt = Annotated[
     str | None,
     typer.Option(metavar="NAME[:key=value,...]",
                  help="A policy in the loop: none, first-fit, best-fit, worst-fit, threshold, mad, iqr, lr, or a "
-                      "module:Class of your own (docs/consolidation.md)."),
+                      "module:Class of your own (docs/policies.md)."),
 ]
 
 

@@ -1,7 +1,7 @@
 """Policies in the loop: placement, consolidation and power management, judged by energy and SLA.
 
 ``replay run TRACE --policy NAME[:key=value,...]`` runs a built-in (:data:`BUILTINS`); ``--policy
-module:Class[:key=value,...]`` a user's :class:`Policy` subclass. See ``docs/consolidation.md``.
+module:Class[:key=value,...]`` a user's :class:`Policy` subclass. See ``docs/policies.md``.
 """
 
 from __future__ import annotations
