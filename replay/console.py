@@ -24,8 +24,8 @@ class _Stdout(Console):
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
-err = Console(stderr=True, highlight=False)
-out = _Stdout(highlight=False)
+err = Console(stderr=True, highlight=False, emoji=False)  # no :x: in a message turned into a picture
+out = _Stdout(highlight=False, emoji=False)
 
 
 def fail(error: ReplayError) -> typer.Exit:
@@ -47,7 +47,7 @@ def print_out(renderable: RenderableType, what: str, *, whole: bool = False) -> 
 
             width = Measurement.get(out, out.options.update(width=100_000), renderable).maximum
             if width > out.width:
-                console = _Stdout(highlight=False, width=width)
+                console = _Stdout(highlight=False, emoji=False, width=width)
         console.print(renderable)
         sys.stdout.flush()
     except OSError as error:

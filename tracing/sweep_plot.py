@@ -2,11 +2,12 @@
 (``--hue``), from the results file.
 
 Text columns written with SimGrid's units (``10ms``, ``1GBps``) are placed by value (:func:`numeric`), their
-ticks labelled as written; an x axis whose values span two decades or more is logarithmic. Where several points
-share an x (and hue) value, because other columns vary too, the line goes through their mean and a band spans
-their minimum and maximum (the title says so). Error rows and null values are left out (the title counts the
-error rows). Drawn and written as :mod:`tracing.plots` draws (matplotlib's default style, the Agg canvas, no
-date in the file: the same table gives the same bytes) and writes (atomically, by :func:`save_figure`).
+ticks labelled as written; an axis whose values are all positive and span two decades or more is logarithmic.
+Where several points share an x (and hue) value, because other columns vary too, the line goes through their
+mean and a band spans their minimum and maximum (the title says so). Error rows and null values are left out
+(the title counts the error rows). Drawn and written as :mod:`tracing.plots` draws (matplotlib's default style,
+the Agg canvas, no date in the file: the same table gives the same bytes) and writes (atomically, by
+:func:`save_figure`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def plot_results(results: str | os.PathLike[str], output: str | os.PathLike[str]
                 ax.fill_between([p[0] for p in line], [p[2] for p in line], [p[3] for p in line], alpha=0.15,
                                 color=drawn[0].get_color(), lw=0)
         _x_axis(ax, xs, x_kind, labels)
+        if _decades([y for _, line in lines for _, y, _, _ in line]):
+            ax.set_yscale("log")
         ax.set_xlabel(_label(x, x_kind))
         ax.set_ylabel(_label(y, y_kind))
         ax.grid(color=(0.85, 0.85, 0.85), lw=0.6)
@@ -126,11 +129,16 @@ def _line(xs: Sequence[float], ys: Sequence[float | None]) -> list[tuple[float, 
 
 def _x_axis(ax: Any, xs: Sequence[float], kind: str | None, labels: dict[float, str] | None) -> None:
     distinct = sorted(set(xs))
-    if kind != "text" and distinct and distinct[0] > 0 and distinct[-1] / distinct[0] >= 100:
+    if kind != "text" and _decades(distinct):
         ax.set_xscale("log")
     if labels is not None and len(distinct) <= MAX_TICKS:
         ax.set_xticks(distinct, [labels[value] for value in distinct])
         ax.minorticks_off()
+
+
+def _decades(values: Sequence[float]) -> bool:
+    """Whether values, all positive, span two decades or more: an axis for them is logarithmic."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) >= 100
 
 
 def _label(column: str, kind: str | None) -> str:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["analyze_results", "plot_results", "sweep"]
 
+#: the characters of an error or a warning the results table shows (--format csv or json: all of them)
+WIDEST = 40
+
 
 def sweep(
     spec_file: Annotated[Path, typer.Argument(metavar="SWEEP.toml", help="The sweep file (docs/sweeps.md).",
@@ -43,6 +46,8 @@ def sweep(
                                 "cluster of N worker processes.")] = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Keep the rows RESULTS.parquet holds and run only the other points.")] = False,
+    retry_errors: Annotated[bool, typer.Option(
+        "--retry-errors", help="With --resume: run the points of its error rows again too.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the sweep and list its points; run nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -64,7 +69,9 @@ def sweep(
             if jobs is not None and dask is not None:
                 raise ReplayError(f"--jobs {jobs} --dask {dask}: expected one backend, found both (a Dask cluster "
                                   f"has its own number of workers)")
-            _run(spec_file, spec, output, jobs, dask, resume, quiet, state)
+            if retry_errors and not resume:
+                raise ReplayError("--retry-errors: expected with --resume, found without")
+            _run(spec_file, spec, output, jobs, dask, (resume, retry_errors), quiet, state)
     except KeyboardInterrupt as interrupt:
         signum = getattr(interrupt, "signum", signal.SIGINT)
         raise _interrupted(signum, state.get("results"), output) from None
@@ -74,9 +81,11 @@ def sweep(
         raise fail(ReplayError(f"{error.filename or 'replay sweep'}: {error.strerror or error}")) from None
 
 
-def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str | None, resume: bool, quiet: bool,
-         state: dict[str, Any]) -> None:
+def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str | None, resume: tuple[bool, bool],
+         quiet: bool, state: dict[str, Any]) -> None:
     """Check, run and write (the results file in ``state``, for the message of an interruption)."""
+    from rich.text import Text
+
     from replay.sweep import prepare, run
     from replay.sweep.cluster import connect
     from replay.sweep.table import kept
@@ -89,12 +98,14 @@ def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str |
                for key in ("platform", "deploy") if point.options.get(key)]
     check_outputs({"--output": output}, inputs)
     plan = prepare(spec)
-    done = read_results(output) if resume and output.exists() else None
+    done = read_results(output) if resume[0] and output.exists() else None
     if done is not None:
         try:
             kept(done, spec, plan.columns)
         except ReplayError as error:
             raise ReplayError(f"{output}: {error}") from None
+        if resume[1]:
+            done = done.filter(done["status"] == "ok")
     results = state["results"] = ResultsFile(output, plan.columns, done)
     start = time.perf_counter()
     first_error: list[dict[str, Any]] = []
@@ -111,8 +122,9 @@ def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str |
     ok = table.filter(table["status"] == "ok").height
     if not quiet:
         kept_note = f" ({len(done)} kept from the earlier run)" if done is not None else ""
-        print_out(f"{table.height} points: {ok} ok, {_errors(table.height - ok)}, wall time "
-                  f"{time.perf_counter() - start:.1f} s{kept_note}; results in {output}", "the summary")
+        print_out(Text(f"{table.height} points: {ok} ok, {_errors(table.height - ok)}, wall time "
+                       f"{time.perf_counter() - start:.1f} s{kept_note}; results in {output}"), "the summary",
+                  whole=True)
     if first_error:
         row = first_error[0]
         err.print(f"first error: {plan.spec.points[row['point']].label()}: {row['error']}", markup=False,
@@ -180,13 +192,14 @@ def _list_points(plan: Plan, quiet: bool) -> None:
     note = (f"{len(spec.points)} points, {count} validated (the first of each combination of files, platform, "
             f"policy and variable names), {len(plan.invalid)} failed; nothing ran (--dry-run)")
     if not quiet:
-        print_out(frame_table(str(spec.source), table, ""), "the points", whole=True)
+        print_out(frame_table("", table, ""), "the points", whole=True)
         print_out(Text(note), "the points", whole=True)
 
 
 # -- replay analyze / replay plot RESULTS.parquet ----------------------------------------------------------------------
 def analyze_results(path: Path, output_format: str) -> None:
-    """Print a sweep's results: a table (without the summaries), or every column as CSV or JSON."""
+    """Print a sweep's results: a table (without the summaries, nor an error or warnings column that is empty), or
+    every column as CSV or JSON."""
     from tracing.sweep_results import read_results
 
     try:
@@ -203,13 +216,18 @@ def analyze_results(path: Path, output_format: str) -> None:
 
 def _results_table(path: Path, table: pl.DataFrame) -> Any:
     import polars as pl
+    from rich.console import Group
+    from rich.text import Text
 
     ok = table.filter(pl.col("status") == "ok").height
-    shown = table.drop("summary", strict=False).with_columns(
-        pl.col("error").str.slice(0, 80) + pl.when(pl.col("error").str.len_chars() > 80).then(pl.lit("…"))
-        .otherwise(pl.lit("")))
-    title = f"{path}: {table.height} points, {ok} ok, {_errors(table.height - ok)}"
-    return frame_table(title, shown, "")
+    present = [name for name in ("error", "warnings") if name in table.columns]
+    texts = [name for name in present if table[name].null_count() < table.height]
+    empty = [name for name in present if name not in texts]
+    shown = table.drop("summary", *empty, strict=False).with_columns(
+        pl.col(name).str.slice(0, WIDEST) + pl.when(pl.col(name).str.len_chars() > WIDEST).then(pl.lit("…"))
+        .otherwise(pl.lit("")) for name in texts)
+    note = Text(f"{path}: {table.height} points, {ok} ok, {_errors(table.height - ok)}")
+    return Group(frame_table("", shown, ""), note)
 
 
 def print_out_raw(text: str) -> None:

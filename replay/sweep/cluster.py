@@ -41,11 +41,12 @@ def _distributed() -> Any:
 def connect(address: str) -> Iterator[Client]:
     """A client of the scheduler at ``address`` (``tcp://host:8786``), or of a new ``LocalCluster`` for ``local``
     (one worker process per CPU) or ``local:N`` (N worker processes), closed (and the cluster with it) on exit."""
+    local = address == "local" or address.startswith("local:")
+    workers = _workers(address) if local else 0
     distributed = _distributed()
     cluster = None
     try:
-        if address == "local" or address.startswith("local:"):
-            workers = _workers(address)
+        if local:
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=logging.ERROR)
             client = distributed.Client(cluster)

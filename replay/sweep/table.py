@@ -2,7 +2,8 @@
 
 Columns, in order: ``point``; the point's variables and options (grid keys as written, then the keys that only
 ``[[points]]`` set, then the fixed options; null where a point does not set one); ``status`` (``ok`` or
-``error``), ``error`` (null when ok); :data:`replay.sweep.worker.METRICS` (``energy_j`` only when a platform of
+``error``), ``error`` (null when ok); ``warnings`` (what the run warned, a forced stop-and-copy ...; null when
+nothing); :data:`replay.sweep.worker.METRICS` (``energy_j`` only when a platform of
 the sweep has wattages); :data:`SLA` prefixed ``sla_`` when a point sets a policy; ``wall_time``; ``summary`` (the
 run's JSON summary, compact). The columns and their types depend only on the sweep file and its platforms,
 never on what the points give: the table of a sweep is the same on every backend, but ``wall_time``.
@@ -30,7 +31,7 @@ SLA = {"energy_kwh": "float", "slatah": "float", "pdm": "float", "slav": "float"
 
 def columns(spec: Spec, energy: bool) -> dict[str, str]:
     """The columns of ``spec``'s table and their kinds (``int``, ``float``, ``bool``, ``str``), in order."""
-    made = {"point": "int", **spec.columns, "status": "str", "error": "str"}
+    made = {"point": "int", **spec.columns, "status": "str", "error": "str", "warnings": "str"}
     made.update((name, kind) for name, kind in METRICS.items() if energy or name != "energy_j")
     if "policy" in spec.columns:
         made.update((f"sla_{name}", kind) for name, kind in SLA.items())
@@ -50,7 +51,8 @@ def schema(kinds: Mapping[str, str]) -> dict[str, Any]:
 def row(point: Point, outcome: Mapping[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
     """The row of ``point`` from its worker's ``outcome`` (:func:`replay.sweep.worker.run_point`)."""
     values: dict[str, Any] = {"point": point.number, **point.values}
-    values.update((name, outcome.get(name)) for name in ("status", "error", *METRICS, "wall_time", "summary"))
+    values.update((name, outcome.get(name)) for name in ("status", "error", "warnings", *METRICS, "wall_time",
+                                                         "summary"))
     for name, value in (outcome.get("sla") or {}).items():
         values[f"sla_{name}"] = value
     made = {}

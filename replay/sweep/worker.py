@@ -8,8 +8,12 @@ backend. Only the standard library and the model are imported here (no polars): 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from replay.availability import RandomFailures
@@ -26,9 +30,20 @@ METRICS = {"simulated_time": "float", "migrations": "int", "downtime_total": "fl
 
 
 def run_point(task: Task) -> dict[str, Any]:
-    """The outcome of one point: ``point``, ``status`` (``ok`` or ``error``), ``error``, the :data:`METRICS`,
-    ``sla`` (the summary's, with a policy), ``summary`` (compact JSON) and ``wall_time`` (seconds)."""
+    """The outcome of one point: ``point``, ``status`` (``ok`` or ``error``), ``error``, ``warnings`` (those of
+    the run, distinct, joined by `` | ``; None without any), the :data:`METRICS`, ``sla`` (the summary's, with a
+    policy), ``summary`` (compact JSON) and ``wall_time`` (seconds)."""
     start = time.perf_counter()
+    noted: list[str] = []
+    with _noted(noted):
+        outcome = _run(task)
+    outcome["warnings"] = " | ".join(dict.fromkeys(noted)) or None
+    outcome["point"] = task.point
+    outcome["wall_time"] = time.perf_counter() - start
+    return outcome
+
+
+def _run(task: Task) -> dict[str, Any]:
     try:
         session = ReplaySession.open(
             task.traces,
@@ -41,12 +56,38 @@ def run_point(task: Task) -> dict[str, Any]:
             policy=task.policy,
             variables=dict(task.variables),
         )
-        outcome = measures(session.run())
+        return measures(session.run())
     except Exception as error:  # any error is the point's, never the sweep's
-        outcome = failure(task.point, one_line(error))
-    outcome["point"] = task.point
-    outcome["wall_time"] = time.perf_counter() - start
-    return outcome
+        return failure(task.point, one_line(error))
+
+
+@contextlib.contextmanager
+def _noted(messages: list[str]) -> Iterator[None]:
+    """Collect the warnings of a run (Python's, and the model's log records: a forced stop-and-copy), in the order
+    they come, instead of printing them: a thousand points would print a thousand lines. Every one is kept,
+    whatever an earlier point of the same worker warned (a row does not depend on what its worker ran before)."""
+    handler = _Collect(messages)
+    logger = logging.getLogger("replay")
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = lambda message, *where: messages.append(" ".join(str(message).split()))
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+class _Collect(logging.Handler):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
 
 
 def measures(result: RunResult) -> dict[str, Any]:
@@ -72,8 +113,8 @@ def measures(result: RunResult) -> dict[str, Any]:
 
 def failure(point: int | None, message: str) -> dict[str, Any]:
     """The outcome of a point that did not run to its end: ``status`` error, ``message`` as ``error``."""
-    return {"point": point, "status": "error", "error": message, **dict.fromkeys(METRICS), "sla": None,
-            "summary": None}
+    return {"point": point, "status": "error", "error": message, "warnings": None, **dict.fromkeys(METRICS),
+            "sla": None, "summary": None}
 
 
 def one_line(error: BaseException) -> str:
