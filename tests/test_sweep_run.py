@@ -196,8 +196,8 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     first = read_results(target)
     assert 1 <= first.height < 6
-    assert stderr.strip() == (f"interrupted by SIGINT: {first.height} points are in {target}; --resume runs the "
-                              f"others")
+    points = f"{first.height} point" + ("s" if first.height > 1 else "")
+    assert stderr.strip() == f"interrupted by SIGINT: {target} holds {points}; --resume runs the others"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet", "slow.toml", "slow.trace"]
     result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(target), "--resume", "--jobs", "2"])
     assert result.exit_code == 0, result.output
@@ -259,3 +259,23 @@ def test_warnings_are_a_column_of_every_point_that_warns(tmp_path: Path, capfd) 
         assert forced == ("VM web: migration to pm-1 forced to stop-and-copy: the remaining 1932735283 bytes did not "
                           "shrink for 10 rounds")
     assert "forced to stop-and-copy" not in capfd.readouterr().err  # the workers print nothing
+
+
+def test_a_sweep_whose_every_point_fails_exits_1_and_errors_can_be_retried(tmp_path: Path) -> None:
+    path = migration_sweep(tmp_path, 'trace = "migration.trace"\n[grid]\ndt = ["oops", "1s"]\ndpi = [0]\n')
+    target = tmp_path / "r.parquet"
+    runner = CliRunner()
+    result = runner.invoke(app, ["sweep", str(path), "-o", str(target), "--jobs", "1"])
+    assert result.exit_code == 0  # one point failed, the other ran: error rows are results
+    assert result.output.startswith("2 points: 1 ok, 1 error, wall time ")
+    assert "first error: point 0 (dt=oops, dpi=0): " in result.output
+    first = read_results(target)
+    # --retry-errors runs point 0 again (and keeps point 1: its row, wall time included, is the file's)
+    result = runner.invoke(app, ["sweep", str(path), "-o", str(target), "--resume", "--retry-errors", "--jobs", "1"])
+    assert result.exit_code == 0 and "(1 kept from the earlier run)" in result.output, result.output
+    again = read_results(target)
+    assert again.row(1) == first.row(1) and again["status"].to_list() == ["error", "ok"]
+    path.write_text('trace = "migration.trace"\n[grid]\ndt = ["oops"]\ndpi = [0]\n')
+    result = runner.invoke(app, ["sweep", str(path), "-o", str(tmp_path / "all.parquet"), "--jobs", "1"])
+    assert result.exit_code == 1 and result.output.startswith("1 point: 0 ok, 1 error, wall time ")
+    assert read_results(tmp_path / "all.parquet")["status"].to_list() == ["error"]

@@ -39,6 +39,13 @@ def test_points_come_in_grid_order_then_the_explicit_ones(tmp_path: Path) -> Non
     assert "network_model" not in spec.points[0].values
 
 
+def test_points_alone_are_numbered_from_0(tmp_path: Path) -> None:
+    spec = load(write(tmp_path, 'trace = "migration.trace"\n[[points]]\ndt = "1s"\ndpi = 0\n[[points]]\n'
+                                'dt = "2s"\ndpi = 1\nseed = 3\n'))
+    assert [(p.number, p.values) for p in spec.points] == [(0, {"dt": "1s", "dpi": 0}),
+                                                           (1, {"dt": "2s", "dpi": 1, "seed": 3})]
+
+
 def test_values_are_given_to_the_trace_as_text(tmp_path: Path) -> None:
     spec = parse({"trace": "migration.trace", "grid": {"a": [True, False], "b": [1e-05, 2], "c": ["x y"]}},
                  folder=write(tmp_path, "").parent)

@@ -121,7 +121,7 @@ def main() -> None:
         fixed = startup.get(name, 0.0)
         per_point = (wall - fixed) / max(n - 1, 1) if name in startup else wall / n
         overhead = 1000 * (per_point * workers - base / n)
-        faster = f"{loop / wall:.1f}x faster" if loop is not None else ""
+        faster = f"{loop / wall:.1f}x faster" if loop is not None and name != "loop of replay run" else ""
         print(f"{name:22}{wall:8.2f}{n / wall:10.1f}{fixed:9.2f}{1000 * per_point:10.2f}{overhead:19.2f}{faster:>20}")
     print("start s: the wall time of a sweep of one point (start-up, shut-down); ms/point: the rest, per point; "
           "overhead: that times the workers, less the in-process time of a point")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from replay.sweep.check import Plan
+    from replay.sweep.spec import Spec
 
 __all__ = ["analyze_results", "plot_results", "sweep"]
 
@@ -81,7 +82,7 @@ def sweep(
         raise fail(ReplayError(f"{error.filename or 'replay sweep'}: {error.strerror or error}")) from None
 
 
-def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str | None, resume: tuple[bool, bool],
+def _run(spec_file: Path, spec: Spec, output: Path, jobs: int | None, dask: str | None, resume: tuple[bool, bool],
          quiet: bool, state: dict[str, Any]) -> None:
     """Check, run and write (the results file in ``state``, for the message of an interruption)."""
     from rich.text import Text
@@ -108,12 +109,12 @@ def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str |
             done = done.filter(done["status"] == "ok")
     results = state["results"] = ResultsFile(output, plan.columns, done)
     start = time.perf_counter()
-    first_error: list[dict[str, Any]] = []
+    errors: dict[int, str] = {}  # of the points run now: the first one (by number) is printed
     with _progress(len(spec.points), len(done) if done is not None else 0, quiet) as advance, (
             connect(dask) if dask is not None else contextlib.nullcontext()) as client:
         def on_row(row: dict[str, Any]) -> None:
-            if row["status"] == "error" and not first_error:
-                first_error.append(row)
+            if row["status"] == "error":
+                errors[row["point"]] = row["error"]
             results.add(row)
             advance(row["status"] == "error")
 
@@ -122,13 +123,12 @@ def _run(spec_file: Path, spec: Any, output: Path, jobs: int | None, dask: str |
     ok = table.filter(table["status"] == "ok").height
     if not quiet:
         kept_note = f" ({len(done)} kept from the earlier run)" if done is not None else ""
-        print_out(Text(f"{table.height} points: {ok} ok, {_errors(table.height - ok)}, wall time "
+        print_out(Text(f"{_count(table.height, 'point')}: {ok} ok, {_errors(table.height - ok)}, wall time "
                        f"{time.perf_counter() - start:.1f} s{kept_note}; results in {output}"), "the summary",
                   whole=True)
-    if first_error:
-        row = first_error[0]
-        err.print(f"first error: {plan.spec.points[row['point']].label()}: {row['error']}", markup=False,
-                  soft_wrap=True)
+    if errors:
+        first = min(errors)
+        err.print(f"first error: {plan.spec.points[first].label()}: {errors[first]}", markup=False, soft_wrap=True)
     if table.height and not ok:
         raise typer.Exit(1)
 
@@ -168,8 +168,8 @@ def _interrupted(signum: int, results: Any, output: Path | None) -> typer.Exit:
     if results is not None:
         with contextlib.suppress(ReplayError, OSError):
             results.flush()
-    written = (f"{results.written} points are in {output}; --resume runs the others" if results is not None else
-               "no point had run")
+    written = (f"{output} holds {_count(results.written, 'point')}; --resume runs the others"
+               if results is not None else "no point had run")
     err.print(f"interrupted by {signal.Signals(signum).name}: {written}", markup=False, soft_wrap=True)
     return typer.Exit(128 + signum)
 
@@ -189,8 +189,8 @@ def _list_points(plan: Plan, quiet: bool) -> None:
                           "ok" if p.number in validated else "" for p in spec.points]
     table = pl.DataFrame(data, schema={**schema({"point": "int", **spec.columns}), "validation": pl.String})
     count = len(plan.validated)
-    note = (f"{len(spec.points)} points, {count} validated (the first of each combination of files, platform, "
-            f"policy and variable names), {len(plan.invalid)} failed; nothing ran (--dry-run)")
+    note = (f"{_count(len(spec.points), 'point')}, {count} validated (the first of each combination of files, "
+            f"platform, policy and variable names), {len(plan.invalid)} failed; nothing ran (--dry-run)")
     if not quiet:
         print_out(frame_table("", table, ""), "the points", whole=True)
         print_out(Text(note), "the points", whole=True)
@@ -226,7 +226,7 @@ def _results_table(path: Path, table: pl.DataFrame) -> Any:
     shown = table.drop("summary", *empty, strict=False).with_columns(
         pl.col(name).str.slice(0, WIDEST) + pl.when(pl.col(name).str.len_chars() > WIDEST).then(pl.lit("…"))
         .otherwise(pl.lit("")) for name in texts)
-    note = Text(f"{path}: {table.height} points, {ok} ok, {_errors(table.height - ok)}")
+    note = Text(f"{path}: {_count(table.height, 'point')}, {ok} ok, {_errors(table.height - ok)}")
     return Group(frame_table("", shown, ""), note)
 
 
@@ -255,4 +255,8 @@ def plot_results(path: Path, output: Path, *, x: str | None, y: str | None, hue:
 
 
 def _errors(count: int) -> str:
-    return f"{count} error" if count == 1 else f"{count} errors"
+    return _count(count, "error")
+
+
+def _count(count: int, what: str) -> str:
+    return f"{count} {what}" if count == 1 else f"{count} {what}s"

@@ -39,14 +39,12 @@ from replay.variables import NAME
 __all__ = ["Point", "Spec", "load", "parse", "text_of"]
 
 TOP_LEVEL = ("trace", "platform", "deploy", "options", "grid", "points")
-#: the column kinds of the results table (replay.sweep.table maps them to polars types)
-KINDS = ("bool", "int", "float", "str")
 
 
 @dataclass(frozen=True)
 class Point:
-    """One run of the sweep: ``values`` are its columns (variables as written, options as read), ``variables``
-    the text the trace gets, ``options`` every run option it sets (the fixed ones included)."""
+    """One run of the sweep: ``values`` are its columns as the table holds them (typed by column, options as
+    read), ``variables`` the text the trace gets, ``options`` every run option it sets (the fixed ones too)."""
 
     number: int
     values: dict[str, Value]
@@ -72,6 +70,7 @@ class Spec:
     places: dict[str, str] = field(default_factory=dict)
 
     def task(self, point: Point) -> Task:
+        """What a worker gets to run ``point``."""
         return task(point.number, point.options, point.variables, self.traces, self.folder)
 
     def path(self, name: str) -> Path:
@@ -263,7 +262,9 @@ class _Reader:
 
     def grid_points(self, grid: Mapping[str, list[tuple[Value, Any]]]) -> list[tuple[dict[str, Value], dict]]:
         keys = list(grid)
-        points = []
+        points: list[tuple[dict[str, Value], dict]] = []
+        if not keys:  # the product of no list is one empty combination: no grid is no point
+            return points
         for combination in itertools.product(*(grid[key] for key in keys)):
             values = {key: read if key in OPTIONS else value for key, (value, read) in zip(keys, combination,
                                                                                            strict=True)}
