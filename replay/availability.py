@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from replay.engine import Engine
+from replay.errors import ReplayError
 from replay.hosts import PhysicalHost
 from replay.network import Network
 from replay.platform import Platform
 from replay.platform.profiles import Profile
-from replay.units import Seconds
+from replay.units import Seconds, parse_quantity
 
 
 class Switchboard(Protocol):
@@ -109,6 +110,20 @@ class RandomFailures:
         for what, value in (("MTBF", self.mtbf), ("MTTR", self.mttr)):
             if not 0 < value < float("inf"):
                 raise ValueError(f"{what} must be a positive number of seconds, got {value!r}")
+
+    @classmethod
+    def parse(cls, option: str, seed: int = 0, what: str = "--fail-hosts") -> RandomFailures:
+        """``MTBF,MTTR``: two durations (SimGrid's time units; plain numbers are seconds), as ``--fail-hosts``
+        and a sweep's ``fail_hosts`` write them; a bad one is a :class:`ReplayError` naming ``what``."""
+        parts = option.split(",")
+        if len(parts) != 2:
+            raise ReplayError(f"{what}: expected MTBF,MTTR (two durations, e.g. 1h,10m), found {option!r}")
+        try:
+            mtbf, mttr = (parse_quantity(part.strip(), "time", context=f"{name}: ") for part, name in
+                          zip(parts, ("MTBF", "MTTR"), strict=True))
+            return cls(mtbf, mttr, seed)
+        except ValueError as error:
+            raise ReplayError(f"{what}: {error}") from None
 
     def periods(self, host: str) -> Iterator[tuple[Seconds, Seconds]]:
         """The (down, up) dates of ``host``'s failures, forever."""

@@ -13,9 +13,7 @@ the outputs are written.
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import errno
 import json
 import os
 import signal
@@ -29,16 +27,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from replay.availability import RandomFailures
+from replay.console import err, out
+from replay.console import fail as _fail
+from replay.console import frame_table as _frame_table
+from replay.console import print_out as _print
 from replay.errors import ReplayError
 from replay.migration import MigrationOptions
 from replay.platform import DEFAULT_PLATFORM_NAME, DEFAULT_PMS
 from replay.session import ReplaySession, RunResult, validate
-from replay.units import parse_quantity
+from replay.sweep.cli import analyze_results, plot_results, sweep
 from replay.variables import settings
 
 app = typer.Typer(
@@ -49,16 +50,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-
-class _Stdout(Console):
-    """Standard output: a broken pipe is an error like a full disk (rich would exit without a word)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
-
-
-err = Console(stderr=True, highlight=False)
-out = _Stdout(highlight=False)
 
 #: a run with at least this many actions shows a progress bar
 PROGRESS_MIN_ACTIONS = 20_000
@@ -96,11 +87,6 @@ PolicyOpt = Annotated[
                  help="A policy in the loop: none, first-fit, best-fit, worst-fit, threshold, mad, iqr, lr, or a "
                       "module:Class of your own (docs/policies.md)."),
 ]
-
-
-def _fail(error: ReplayError) -> typer.Exit:
-    err.print(str(error), markup=False, soft_wrap=True)
-    return typer.Exit(1)
 
 
 def _version(asked: bool) -> None:
@@ -177,7 +163,7 @@ def run(
                 deploy=deploy,
                 network_model=network_model.value,
                 migration=MigrationOptions(on_stall=on_stall.value),
-                random_failures=_random_failures(fail_hosts, seed),
+                random_failures=RandomFailures.parse(fail_hosts, seed) if fail_hosts is not None else None,
                 policy=policy,
                 variables=settings(set_ or []),
             )
@@ -202,21 +188,6 @@ def run(
         raise _fail(ReplayError(f"{error.filename or 'replay run'}: {error.strerror or error}")) from None
     if not quiet:
         _print(_result_table(result), "the result table")
-
-
-def _random_failures(option: str | None, seed: int) -> RandomFailures | None:
-    """``--fail-hosts MTBF,MTTR``: two durations (SimGrid's time units; plain numbers are seconds)."""
-    if option is None:
-        return None
-    parts = option.split(",")
-    if len(parts) != 2:
-        raise ReplayError(f"--fail-hosts: expected MTBF,MTTR (two durations, e.g. 1h,10m), found {option!r}")
-    try:
-        mtbf, mttr = (parse_quantity(part.strip(), "time", context=f"{what}: ") for part, what in
-                      zip(parts, ("MTBF", "MTTR"), strict=True))
-        return RandomFailures(mtbf, mttr, seed)
-    except ValueError as error:
-        raise ReplayError(f"--fail-hosts: {error}") from None
 
 
 def _check_inputs(traces: list[Path] | None, platform: Path | None, deploy: Path | None) -> None:
@@ -338,23 +309,6 @@ def _joules(value: float) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.3g} {unit}"
     return f"{value:.3g} J"
-
-
-def _print(renderable: RenderableType, what: str) -> None:
-    """Print on stdout; a closed, full or broken stdout is one line on stderr and exit code 1 (not a traceback,
-    and not a second error when the interpreter flushes stdout on its way out)."""
-    try:
-        if sys.stdout is None:  # started with stdout closed
-            raise OSError(0, "it is closed")
-        out.print(renderable)
-        sys.stdout.flush()
-    except OSError as error:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        reason = str(error.strerror or error)
-        err.print(f"<stdout>: expected to take {what}, found {reason[:1].lower()}{reason[1:]}", markup=False,
-                  soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 @app.command("validate")
@@ -498,8 +452,10 @@ ALL_SKIPS_EMPTY = ("energy", "failures", "sla")
 
 
 TidyCsvArg = Annotated[
-    Path, typer.Argument(metavar="OUT.csv", help="The tidy CSV of a run (replay run --csv).", show_default=False)
+    Path, typer.Argument(metavar="OUT.csv", help="The tidy CSV of a run (replay run --csv), or a sweep's results "
+                                                 "(replay sweep -o RESULTS.parquet).", show_default=False)
 ]
+
 MigrationsOpt = Annotated[
     Path | None,
     typer.Option(metavar="FILE", help="The run's migrations CSV (default: <stem>.migrations.csv or migrations.csv "
@@ -532,8 +488,13 @@ def analyze(
     ] = None,
 ) -> None:
     """Summarize a run from its CSV: migrations, time per VM state, mean utilization, actor activity, energy,
-    failures, the SLA of a policy in the loop."""
+    failures, the SLA of a policy in the loop. Print a sweep's results (RESULTS.parquet) as a table."""
     from tracing import analysis, reports
+
+    if csv.suffix.lower() == ".parquet":  # a sweep's results
+        _runs_only(csv, {"--what": what != "all", "--migrations": migrations, "--platform": platform,
+                         "--trace": trace, "--parquet": parquet})
+        return analyze_results(csv, output_format.value)
 
     try:
         cores = analysis.vm_cores(trace) if trace else None
@@ -577,54 +538,6 @@ def _skip_empty(frames: dict[str, Any]) -> dict[str, Any]:
     return {name: frame for name, frame in frames.items() if name not in skipped}
 
 
-#: What the caption of an empty table says; a report's note that starts with it says why, and is printed instead
-#: of the table.
-EMPTY_CAPTION = "none in this trace"
-
-
-def _frame_table(title: str, frame, note: str) -> RenderableType:
-    if frame.is_empty() and note.startswith(EMPTY_CAPTION):
-        from rich.console import Group
-        from rich.text import Text
-
-        return Group(Text(title, style="bold"), Text(note))
-    table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
-                  caption=note or None, caption_justify="left")
-    for name, dtype in frame.schema.items():
-        values = frame[name].drop_nulls().to_list()
-        numbers = dtype.is_numeric() or (bool(values) and all(_is_quantity(value) for value in values))
-        table.add_column(name, justify="right" if numbers else "left")
-    for row in frame.iter_rows(named=True):
-        table.add_row(*(_cell(name, value) for name, value in row.items()))
-    if frame.is_empty():
-        table.caption = EMPTY_CAPTION
-    return table
-
-
-def _is_quantity(value: object) -> bool:
-    """Whether ``value`` is a quantity a table function wrote for people (``1.47 Gf/s``): right-aligned."""
-    if not isinstance(value, str):
-        return False
-    number, _, unit = value.partition(" ")
-    try:
-        float(number)
-    except ValueError:
-        return False
-    return " " not in unit and not unit[:1].isdigit()
-
-
-def _cell(name: str, value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if name.endswith("%"):
-        return f"{value:.1f}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 @app.command()
 def plot(
     csv: TidyCsvArg,
@@ -650,8 +563,22 @@ def plot(
                                               "more VMs).", show_default=False),
     ] = None,
     dpi: Annotated[int, typer.Option(min=10, max=1200, help="Dots per inch (the pixels of a PNG).")] = 100,
+    x: Annotated[str | None, typer.Option("--x", metavar="COLUMN", show_default=False,
+                                          help="Sweep results: the variable or option along x.")] = None,
+    y: Annotated[str | None, typer.Option("--y", metavar="METRIC", show_default=False,
+                                          help="Sweep results: the metric along y (downtime_max ...).")] = None,
+    hue: Annotated[str | None, typer.Option("--hue", metavar="COLUMN", show_default=False,
+                                            help="Sweep results: one line per value of this column.")] = None,
 ) -> None:
-    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time, hosts on."""
+    """Draw a run from its CSV: VM states per PM with the migrations, host utilization, power over time, hosts on.
+    Draw a metric of a sweep's results (RESULTS.parquet) against a variable: --x, --y, --hue."""
+    if csv.suffix.lower() == ".parquet":  # a sweep's results
+        _runs_only(csv, {"--what": what is not PlotWhat.all, "--migrations": migrations, "--platform": platform})
+        return plot_results(csv, output, x=x, y=y, hue=hue, size=(width or 8.0, height or 5.0), dpi=dpi)
+    for option, value in (("--x", x), ("--y", y), ("--hue", hue)):
+        if value is not None:
+            raise _fail(ReplayError(f"{option}: expected with a sweep's results (RESULTS.parquet), found the CSV of "
+                                    f"a run ({csv})"))
     try:
         from tracing.plots import SIZES
         from tracing.plots import plot as draw
@@ -662,3 +589,13 @@ def plot(
     except ReplayError as error:
         raise _fail(error) from None
     out.print(f"wrote {path}", markup=False, soft_wrap=True)
+
+
+def _runs_only(path: Path, given: dict[str, Any]) -> None:
+    """Refuse the options of a run's CSV given with a sweep's results."""
+    for option, value in given.items():
+        if value not in (None, False):
+            raise _fail(ReplayError(f"{option}: expected with the CSV of a run, found a sweep's results ({path})"))
+
+
+app.command("sweep")(sweep)

@@ -27,7 +27,7 @@ from replay import events
 from replay.engine import Engine, Resource
 from replay.events import ResourceKind
 from replay.hosts import PhysicalHost
-from replay.platform import Link
+from replay.platform import Link, Platform
 from replay.units import Joules, Seconds, Watts
 
 
@@ -127,3 +127,11 @@ class EnergyMeter:
         engine = self.engine
         if engine.traced:
             engine.emit(events.PowerChanged(engine.now, account.kind, account.name, account.power))
+
+
+def metered(platform: Platform) -> bool:
+    """Whether a run on ``platform`` accounts energy: some host or link has wattages (a sweep knows from this,
+    before running, whether its table has an energy column)."""
+    return any(h.wattages for h in platform.hosts.values()) or any(
+        link.wattage_range is not None for link in platform.links.values()
+    )

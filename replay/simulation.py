@@ -27,7 +27,7 @@ from replay import events
 from replay.actors import Actor, ActorFunction, Scheduler
 from replay.availability import RandomFailures, follow_profiles
 from replay.comms import Mailboxes
-from replay.energy import EnergyMeter
+from replay.energy import EnergyMeter, metered
 from replay.engine import Engine
 from replay.errors import ClockError, DeadlockError, LookupFailure, StateError
 from replay.hosts import ComputeHost, PhysicalHost
@@ -67,9 +67,7 @@ class Simulation:
         self._pms: dict[str, PhysicalHost] = {}
         #: the energy accounts, when some host or link of the platform has wattages (see :mod:`replay.energy`)
         self.energy: EnergyMeter | None = None
-        if any(h.wattages for h in self.platform.hosts.values()) or any(
-            link.wattage_range is not None for link in self.platform.links.values()
-        ):
+        if metered(self.platform):
             self.energy = EnergyMeter(self.engine)
             for name, spec in self.platform.hosts.items():
                 if spec.wattages:

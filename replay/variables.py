@@ -69,3 +69,23 @@ def settings(pairs: Iterable[str], option: str = "--set") -> dict[str, str]:
             raise ReplayError(f"{option}: {name!r} is set twice ({values[name]!r}, then {value!r})")
         values[name] = value
     return values
+
+
+def references(text: str, *, comments: str | None = "#") -> dict[str, int]:
+    """The variables ``text`` uses, each with the number of the first line that uses it, in order of first use.
+
+    Lines starting with ``comments`` are skipped (trace files: substitution leaves them as they are; None for a
+    deployment, whose every line is substituted); ``$$`` is no variable, and a malformed ``$`` is left for the
+    substitution to report. A sweep checks with this, before running, that each point sets what the files use.
+    """
+    found: dict[str, int] = {}
+    if "$" not in text:
+        return found
+    for number, line in enumerate(text.split("\n"), 1):
+        if "$" not in line or (comments is not None and line.lstrip().startswith(comments)):
+            continue
+        for match in _REFERENCE.finditer(line):
+            name = match.group(2) or match.group(3)
+            if name:
+                found.setdefault(name, number)
+    return found

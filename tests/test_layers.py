@@ -4,6 +4,8 @@ way (no circle, not even under ``TYPE_CHECKING``), and no module grows past 700 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import replay
@@ -130,7 +132,7 @@ def test_the_model_is_below_the_replay_layer():
     model = ["replay.engine", "replay.process", "replay.hosts", "replay.vm", "replay.migration", "replay.actors",
              "replay.comms", "replay.simulation"]
     upper = {name for name in graph if name.startswith(("replay.trace", "replay.replayer", "replay.session",
-                                                         "replay.cli"))}
+                                                         "replay.cli", "replay.sweep", "replay.console"))}
     assert {name: sorted(graph[name] & upper) for name in model if graph[name] & upper} == {}
 
 
@@ -141,9 +143,9 @@ def test_policies_sit_between_the_model_and_the_replay_layer():
     policies = {name for name in graph if name.startswith("replay.policies")}
     model = {name for name in graph if name.startswith("replay.") and not name.startswith(
         ("replay.policies", "replay.trace", "replay.replayer", "replay.session", "replay.cli", "replay.workloads",
-         "replay.__main__"))} - {"replay"}
+         "replay.sweep", "replay.console", "replay.__main__"))} - {"replay"}
     upper = {name for name in graph if name.startswith(("replay.trace", "replay.replayer", "replay.session",
-                                                         "replay.cli", "replay.workloads"))}
+                                                         "replay.cli", "replay.workloads", "replay.sweep"))}
     assert policies, "the policies package was not found"
     assert {name: sorted(graph[name] & policies) for name in model if graph[name] & policies} == {}
     assert {name: sorted(graph[name] & upper) for name in policies if graph[name] & upper} == {}
@@ -155,3 +157,12 @@ def test_events_and_lifecycle_are_leaves_and_the_solver_is_pure():
     assert graph["replay.events"] <= {"replay.lifecycle"}
     solver_imports = set(imports_of(REPO / "replay" / "solver.py"))
     assert solver_imports <= {"__future__", "math", "collections.abc", "numpy", "numpy.typing"}
+
+
+def test_a_sweep_worker_imports_the_model_alone():
+    # A worker process starts with what a run needs: the sweep's worker module imports neither polars nor Dask
+    # (nor the tracers), and neither does the package it is in.
+    code = ("import sys, replay.sweep.worker, replay.sweep.local; "
+            "print(sorted(m for m in ('polars', 'dask', 'distributed', 'tracing', 'matplotlib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "[]"
