@@ -210,3 +210,18 @@ def test_a_booted_host_left_empty_is_switched_off_again(tmp_path: Path) -> None:
     session.run()
     assert [(d.time, d.action, d.host) for d in seen if d.host == "h1"] == [
         (0.0, "power_off", "h1"), (1.0, "place", "h1"), (1.0, "power_on", "h1"), (30.0, "power_off", "h1")]
+
+
+def test_slatah_follows_a_vm_that_migrates(tmp_path: Path) -> None:
+    # h0 holds u (3 vCPUs) and v (1 vCPU), each asking all its cores: 4 Gf/s of 4, saturated. At 100 s a
+    # controller moves v to h1: from then on h0 asks 3 of 4 and h1 1 of 4, neither saturated, until the loads
+    # end at 1000 s. h0 is active 1000 s, saturated until v leaves it (the end of the stop-and-copy, a few
+    # seconds after 100 s, just before the migration's end, which only adds the acknowledgement); h1 is active
+    # from then on, never saturated. SLATAH = mean(moved / 1000, 0) = moved / 2000.
+    trace = ("a init h4\na vm_create u h0 cores=3\na vm_start u\na init u\na load 1 1000\n"
+             "b init h4\nb vm_create v h0\nb vm_start v\nb init v\nb load 1 1000\n"
+             "c init h4\nc sleep 100\nc vm_migrate v h1\n")
+    summary, _ = run(tmp_path, trace, "none")
+    (migration,) = summary["migrations"]
+    moved = migration["end"]  # the acknowledgement takes no measurable time here (no latency, a tiny message)
+    assert summary["sla"]["slatah"] == pytest.approx(moved / 2000, rel=1e-6)

@@ -37,7 +37,10 @@ def vm_requested(vm: VirtualMachine) -> FlopsPerSecond:
     if vm.state not in _ASKING:
         return 0.0
     speed = vm.core_speed
-    asked = sum((min(activity.bound, speed) for activity in vm.cpu.activities), 0.0)
+    asked = 0.0
+    for activity in vm.cpu.activities:  # a plain loop: this runs at every re-solve of every VM
+        bound = activity.bound
+        asked += bound if bound < speed else speed
     return min(asked, vm.cores * speed, vm.user_bound)
 
 
@@ -46,9 +49,8 @@ def pm_requested(pm: PhysicalHost, vm_rates: Callable[[VirtualMachine], float] =
     total = 0.0
     shares = 0
     for guest in pm.guests:
-        if isinstance(guest, VirtualMachine):
-            total += vm_rates(guest)
-            shares += guest.share is not None
+        total += vm_rates(guest)  # type: ignore[arg-type] - a PM's guests are VMs
+        shares += guest.share is not None  # type: ignore[attr-defined]
     if len(pm.cpu.activities) > shares:
         speed = pm.core_speed
         vms = {guest.share for guest in pm.guests if isinstance(guest, VirtualMachine)}
@@ -65,6 +67,10 @@ class PmGauge:
     since: Seconds
     active: Seconds = 0.0
     saturated: Seconds = 0.0
+    #: whether it had executions of its own at its last refresh (their end must refresh it again), and how many
+    #: activities its CPU had then
+    own: bool = False
+    activities: int = 0
 
     def advance(self, now: Seconds) -> None:
         if self.requested > 0.0:
@@ -118,7 +124,7 @@ class DemandMonitor:
         for pm in pms:
             self._rank[pm.name] = len(self.pms)
             self.pms[pm.name] = PmGauge(pm_requested(pm), _capacity(pm), self.engine.now)
-            self.engine.meter(pm.cpu, lambda _, pm=pm: self._stale.setdefault(pm))
+            self.engine.meter(pm.cpu, lambda _, pm=pm: self._pm_resolved(pm))
         self.requested = np.array([gauge.requested for gauge in self.pms.values()])
         self.engine.after_events(self._refresh)
         sim.vm_started.append(self._watch)
@@ -147,6 +153,14 @@ class DemandMonitor:
         self.engine.meter(vm.cpu, resolved)
         self.engine.touch(vm.cpu)
 
+    def _pm_resolved(self, pm: PhysicalHost) -> None:
+        """A PM's CPU was re-solved: what it requests changes with its capacity, the VMs that arrive or leave and
+        its own executions (a VM whose request changes says so itself), so only then is it refreshed."""
+        gauge = self.pms[pm.name]
+        if (pm.cpu.capacity != gauge.capacity or len(pm.cpu.activities) != gauge.activities or gauge.own
+                or len(pm.cpu.activities) > len(pm.guests)):
+            self._stale[pm] = None
+
     def _refresh(self) -> None:
         """After the re-solves of a date (all at the same date, so the integrals lose nothing by waiting)."""
         if self._stale:
@@ -160,6 +174,8 @@ class DemandMonitor:
             return
         gauge.advance(self.engine.now)
         requested = pm_requested(pm, self._vm_rate)
+        gauge.own = len(pm.cpu.activities) > len(pm.guests)
+        gauge.activities = len(pm.cpu.activities)
         if requested != gauge.requested and self.engine.traced:
             self.engine.emit(DemandChanged(self.engine.now, ResourceKind.HOST, pm.name, requested))
         gauge.requested = requested
