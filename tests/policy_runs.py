@@ -85,3 +85,4 @@ def policy_run(folder: Path, name: str, *, migrations: bool = True) -> dict[str,
     assert result.exit_code == 0, result.output
     return {**paths, "platform": DATA / platform if platform is not None else None,
             "summary": json.loads(paths["json"].read_text())}
+

@@ -26,16 +26,6 @@ COMPARED = ("slatah", "pdm", "slav", "energy_kwh", "esv", "migrations", "migrati
 
 
 @pytest.fixture(scope="module")
-def boot(tmp_path_factory):
-    return policy_run(tmp_path_factory.mktemp("boot"), "boot")
-
-
-@pytest.fixture(scope="module")
-def saturated(tmp_path_factory):
-    return policy_run(tmp_path_factory.mktemp("saturated"), "saturated")
-
-
-@pytest.fixture(scope="module")
 def threshold(tmp_path_factory):
     return policy_run(tmp_path_factory.mktemp("threshold"), "threshold")
 

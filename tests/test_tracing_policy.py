@@ -24,16 +24,6 @@ from tracing.paje_types import BOOTING_VALUES, DefineType, DefineValue, NewEvent
 T = pytest.approx
 
 
-@pytest.fixture(scope="module")
-def boot(tmp_path_factory):
-    return policy_run(tmp_path_factory.mktemp("boot"), "boot")
-
-
-@pytest.fixture(scope="module")
-def saturated(tmp_path_factory):
-    return policy_run(tmp_path_factory.mktemp("saturated"), "saturated")
-
-
 def events_of(dump: PjDump, paje_type: str) -> list[tuple[str, float, str]]:
     return sorted((e.container, e.time, e.value) for e in dump.events if e.type == paje_type)
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from consolidation_study import child
 from planetlab_day import generated_day
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,16 +29,6 @@ DAY = REPO.parent / "shared" / "workloads" / "planetlab" / "20110303"
 PLATFORM = REPO / "traces" / "platforms" / "planetlab-two-types.xml"
 VM_TYPES = "2500:870MiB,2000:1740MiB,1000:1740MiB,500:613MiB"
 OVERCOMMIT = 3  # as in the study (tools/consolidation_study.py says why)
-
-
-def wall(command: list[str]) -> float:
-    """Run ``command`` from the repository; its wall time in seconds (an error stops the benchmark)."""
-    began = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=False)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command[2:6])}...: exit {done.returncode}: {done.stderr.strip()[-500:]}")
-    return time.perf_counter() - began
 
 
 def main() -> None:
@@ -59,7 +48,7 @@ def main() -> None:
         traces = {}
         for place in ("auto", "first-fit"):
             traces[place] = work / f"{place}.trace"
-            wall([*python, "import", "planetlab", str(day), "-o", str(traces[place]), "--platform", str(PLATFORM),
+            child([*python, "import", "planetlab", str(day), "-o", str(traces[place]), "--platform", str(PLATFORM),
                   "--place", place, "--vm-types", VM_TYPES, "--speed", "1Mf", "--quiet", *window])
         runs = {
             "first-fit (places only)": [str(traces["auto"]), "--policy", f"first-fit:overcommit={OVERCOMMIT}"],
@@ -70,7 +59,7 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.repeat):
             for name, run in runs.items():
-                times[name].append(wall([*python, "run", *run, "--platform", str(PLATFORM), "--quiet"]))
+                times[name].append(child([*python, "run", *run, "--platform", str(PLATFORM), "--quiet"]))
     print(f"day: {'PlanetLab 20110303' if real else 'generated (seeded), same shape'}"
           f"{f', first {args.duration}' if args.duration else ''}; 800 PMs; {args.repeat} runs each")
     baseline = statistics.median(times["first-fit (places only)"])
