@@ -84,7 +84,7 @@ SetOpt = Annotated[
 PolicyOpt = Annotated[
     str | None,
     typer.Option(metavar="NAME[:key=value,...]",
-                 help="A policy in the loop: none, first-fit, best-fit, worst-fit, threshold, mad, iqr, lr, or a "
+                 help="A policy in the loop: none, first-fit, best-fit, worst-fit, threshold, mad, iqr, lr, lrr, or a "
                       "module:Class of your own (docs/policies.md)."),
 ]
 

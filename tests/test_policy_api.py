@@ -67,7 +67,7 @@ def test_validate_accepts_auto_with_a_placing_policy(tmp_path: Path) -> None:
     assert "ok: 2 actions of 1 actors" in accepted.output
 
 
-@pytest.mark.parametrize("name", ["mad", "iqr", "lr"])
+@pytest.mark.parametrize("name", ["mad", "iqr", "lr", "lrr"])
 def test_adaptive_detectors_fall_back_to_0_7_on_a_short_history(tmp_path: Path, name: str) -> None:
     # at the first tick the history holds one value (12 are needed for MAD and IQR, 10 for LR), so CloudSim's
     # static fallback decides: h0 asks 3 x 1 Gf/s of 4 = 0.75 > 0.7, overloaded; MMT sheds the smallest RAM

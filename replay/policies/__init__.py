@@ -20,7 +20,7 @@ from replay.policies.api import (
     VmRequest,
     VmView,
 )
-from replay.policies.consolidation import Iqr, LocalRegression, Mad, Threshold
+from replay.policies.consolidation import Iqr, LocalRegression, Mad, RobustLocalRegression, Threshold
 from replay.policies.options import Option, load_policy
 from replay.policies.placement import COMMON_OPTIONS, BestFit, FirstFit, WorstFit
 
@@ -35,7 +35,8 @@ class NoPolicy(Policy):
 
 #: the built-in policies by name
 BUILTINS: dict[str, type[Policy]] = {
-    cls.name: cls for cls in (NoPolicy, FirstFit, BestFit, WorstFit, Threshold, Mad, Iqr, LocalRegression)
+    cls.name: cls
+    for cls in (NoPolicy, FirstFit, BestFit, WorstFit, Threshold, Mad, Iqr, LocalRegression, RobustLocalRegression)
 }
 
 __all__ = [

@@ -430,10 +430,12 @@ class LocalRegression(_Adaptive):
     def _ahead(self, largest: float) -> int:
         return detectors.migration_intervals(largest, self.bandwidth, self.interval or 300.0)
 
+    robust: ClassVar[bool] = False
+
     def overloaded(self, plan: Plan, rank: int) -> bool:
         largest = max((float(plan.vms.ram[row]) for row in plan.members[rank]), default=0.0)
         return detectors.local_regression(plan.history(rank), self.safety, self._ahead(largest), self.fallback,
-                                          utilization=plan.utilization(rank)).overloaded
+                                          self.robust, utilization=plan.utilization(rank)).overloaded
 
     def suspects(self, plan: Plan) -> np.ndarray:
         """The fallback's verdict, or the least-squares line through the last 10 values (the same line as
@@ -449,3 +451,10 @@ class LocalRegression(_Adaptive):
         predicted = intercept + slope * (detectors.LR_LENGTH + ahead)
         return (plan.utilizations() > self.fallback - 1e-9) | (predicted * self.safety >= 1 - 1e-6)
 
+
+class RobustLocalRegression(LocalRegression):
+    """CloudSim's LRR: local regression refitted with bisquare weights (the same line as LR unless many points lie
+    exactly on it: see :mod:`replay.policies.detectors`)."""
+
+    name = "lrr"
+    robust = True
