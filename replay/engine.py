@@ -12,9 +12,6 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
   resources *dirty*. Before the clock moves again, the engine re-solves only the connected component of the dirty
   resources (resources linked by shared activities), and only activities whose rate really changed get a new heap
   entry. The cost of one event therefore depends on what it touches, not on the number of unrelated activities.
-  A network link that was not saturated by the last solve and cannot be (the largest rates its flows could get
-  add up to less than its bandwidth: a backbone with headroom) binds no flow, so it links nothing: the component
-  stops there, and the migrations crossing a backbone are solved apart while it has room (:func:`_couples`).
 * Resources have a ``layer``: a VM's CPU is a resource whose capacity is the rate of the VM on its PM, so layer 0
   (PMs, links) is solved before layer 1 (VMs), and a rate change on layer 0 can dirty layer 1 through the
   ``on_rate`` hook of an activity.
