@@ -37,8 +37,6 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from replay.errors import ClockError
 from replay.events import ResourceKind, ResourceUsed
 from replay.solver import solve
@@ -64,7 +62,7 @@ class Resource:
     sum of weight x rate over its activities).
     """
 
-    __slots__ = ("activities", "capacity", "kind", "layer", "meter", "name", "saturated", "shared", "used")
+    __slots__ = ("activities", "capacity", "kind", "layer", "meter", "name", "shared", "used")
 
     def __init__(
         self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: ResourceKind | None = None
@@ -75,8 +73,6 @@ class Resource:
         self.layer = layer
         self.kind = kind
         self.used = 0.0
-        #: whether the last solve of a link left it saturated (its activities' rates then depend on each other)
-        self.saturated = False
         #: called with the resource after every re-solve that may have changed its usage (see Engine.meter)
         self.meter: Callable[[Resource], None] | None = None
         #: activities using this resource, with their consumption per unit of rate (insertion-ordered)
@@ -175,10 +171,7 @@ class Engine:
         self.now: Seconds = 0.0
         self._heap: list[tuple[float, int, Any, int]] = []
         self._seq = itertools.count()
-        #: per layer, the resources to re-solve: True when all their activities may change (capacity), False when
-        #: only through the activities that changed (``_changed``) or left
-        self._dirty: dict[int, dict[Resource, bool]] = {}
-        self._changed: dict[int, dict[Activity, None]] = {}
+        self._dirty: dict[int, dict[Resource, None]] = {}
         self._listeners: list[Callable[[Any], None]] = []
         #: callables run once the clock has settled at a date, after the events of that date (actor scheduler)
         self._after_events: list[Callable[[], None]] = []
@@ -265,7 +258,7 @@ class Engine:
             return
         for resource, weight in activity.uses:
             resource.activities[activity] = weight
-        self._touch(activity)
+            self._mark(resource)
 
     def cancel(self, activity: Activity) -> None:
         """Stop ``activity`` without calling its ``on_done``; its remaining work is settled first."""
@@ -396,21 +389,16 @@ class Engine:
             if not self._dirty:
                 return
             layer = min(self._dirty)
-            self._resolve(self._dirty.pop(layer), self._changed.pop(layer, {}))
+            self._resolve(self._dirty.pop(layer))
 
     # -- internals -------------------------------------------------------------------------------------------
     def _mark(self, resource: Resource) -> None:
-        """Every activity of ``resource`` may change (its capacity did, or someone asked)."""
-        self._dirty.setdefault(resource.layer, {})[resource] = True
+        self._dirty.setdefault(resource.layer, {})[resource] = None
 
     def _touch(self, activity: Activity) -> None:
-        """``activity`` changed (it started, or its penalty or bound did): its resources are re-solved, and through
-        them the activities they couple it with."""
         if activity.started and not activity.done:
             for resource, _ in activity.uses:
-                self._dirty.setdefault(resource.layer, {}).setdefault(resource, False)
-            if activity.uses:
-                self._changed.setdefault(activity.uses[0][0].layer, {})[activity] = None
+                self._mark(resource)
 
     def _settle(self, activity: Activity) -> None:
         if activity.rate > 0.0:
@@ -488,7 +476,7 @@ class Engine:
         activity.rate = 0.0
         for resource, _ in activity.uses:
             del resource.activities[activity]
-            self._dirty.setdefault(resource.layer, {}).setdefault(resource, False)
+            self._mark(resource)
 
     def _complete(self, activity: Activity) -> None:
         self._settle(activity)
@@ -497,38 +485,22 @@ class Engine:
         if activity.on_done is not None:
             activity.on_done(activity)
 
-    def _resolve(self, dirty: dict[Resource, bool], changed: dict[Activity, None]) -> None:
-        """Re-solve the activities of one layer that the changes may reach: the connected component of the dirty
-        resources and changed activities, where a resource that cannot be saturated (see :func:`_couples`) links
-        nothing, since its capacity constrains none of its activities."""
+    def _resolve(self, dirty: dict[Resource, None]) -> None:
+        """Re-solve the connected component of the dirty resources of one layer."""
         resources: dict[Resource, int] = {}
         activities: dict[Activity, int] = {}
-        stack: list[Resource] = []
-        for resource, full in dirty.items():
+        stack = list(dirty)
+        for resource in stack:
             resources[resource] = len(resources)
-            if full or _couples(resource):
-                stack.append(resource)
-
-        def reach(activity: Activity) -> None:
-            activities[activity] = len(activities)
-            for other, _ in activity.uses:
-                if other not in resources:
-                    resources[other] = len(resources)
-                    if _couples(other):
-                        stack.append(other)
-
-        while True:
-            while stack:
-                resource = stack.pop()
-                for activity in resource.activities:
-                    if activity not in activities:
-                        reach(activity)
-            for activity in changed:  # those whose every resource is slack
-                if activity not in activities and activity.started and not activity.done:
-                    reach(activity)
-                    break
-            else:
-                break
+        while stack:
+            resource = stack.pop()
+            for activity in resource.activities:
+                if activity not in activities:
+                    activities[activity] = len(activities)
+                    for other, _ in activity.uses:
+                        if other not in resources:
+                            resources[other] = len(resources)
+                            stack.append(other)
         if activities:
             self._solve(resources, activities)
         if self._listeners or self._metered:
@@ -554,55 +526,18 @@ class Engine:
         elem_weight: list[float] = []
         for resource, j in resources.items():
             for activity, weight in resource.activities.items():
-                row = activities.get(activity)
-                if row is not None:  # the activities of a slack resource are not all in the problem
-                    elem_var.append(row)
-                    elem_cnst.append(j)
-                    elem_weight.append(weight)
+                elem_var.append(activities[activity])
+                elem_cnst.append(j)
+                elem_weight.append(weight)
         capacity = [r.capacity for r in resources]
         shared = [r.shared for r in resources]
         penalty = [0.0 if a.suspended else a.penalty for a in activities]
         bound = [a.bound for a in activities]
         rates = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
-        links = [j for resource, j in resources.items() if resource.kind is ResourceKind.LINK and resource.shared]
-        if links:  # which links this solve saturates (see _couples)
-            used = np.bincount(elem_cnst, weights=np.asarray(elem_weight) * rates[elem_var], minlength=len(capacity))
-            for resource, j in resources.items():
-                if resource.kind is ResourceKind.LINK and resource.shared:
-                    resource.saturated = bool(used[j] >= capacity[j] * (1.0 - 1e-6))
         for activity, rate in zip(activities, rates.tolist(), strict=True):
             if rate != activity.rate:
                 self._settle(activity)
                 self._set_rate(activity, rate)
-
-
-def _couples(resource: Resource) -> bool:
-    """Whether ``resource`` may bind its activities together. A FATPIPE resource never does (it caps each one
-    alone); a shared one does not while it was not saturated by the last solve (no rate was bound by it) and even
-    its activities' largest possible rates fit in its capacity: each activity's rate is at most its bound and what
-    each of its resources could give it alone, and when these add up to less than the capacity, the resource is
-    never saturated in the max-min solution, so it constrains no activity and the problem splits across it. Only
-    network links are looked at (CPU resources change capacity at every step and hold few activities)."""
-    if not resource.shared:
-        return False
-    if resource.kind is not ResourceKind.LINK:
-        return True
-    if resource.saturated:  # its activities' rates were bound by it: they must be solved again
-        return True
-    capacity = resource.capacity
-    total = 0.0
-    limit = capacity * (1.0 - 1e-6)
-    for activity, weight in resource.activities.items():
-        most = activity.bound
-        for other, share in activity.uses:
-            if share > 0.0:
-                alone = other.capacity / share
-                if alone < most:
-                    most = alone
-        total += weight * most
-        if total >= limit:
-            return True
-    return False
 
 
 def _stale(entry: tuple[float, int, Any, int]) -> bool:
