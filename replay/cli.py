@@ -37,7 +37,7 @@ from replay.console import frame_table as _frame_table
 from replay.console import print_out as _print
 from replay.errors import ReplayError
 from replay.migration import MigrationOptions
-from replay.platform import DEFAULT_PLATFORM_NAME, DEFAULT_PMS
+from replay.platform import DEFAULT_PLATFORM_NAME, pms_glob
 from replay.session import ReplaySession, RunResult, validate
 from replay.sweep.cli import analyze_results, plot_results, sweep
 from replay.variables import settings
@@ -386,7 +386,7 @@ def import_cmd(
         with unwind_on_signals():
             _check_inputs(None, platform, None)
             options = parse_options(place=place.value, vms=vms, seed=seed, start=start, duration=duration, speed=speed,
-                                    ram=ram, vm_types=vm_types, pms=pms or ("*" if platform else DEFAULT_PMS),
+                                    ram=ram, vm_types=vm_types, pms=pms_glob(pms, platform is not None),
                                     vm_options=vm_options)
             extra = inputs[1:] if fmt is ImportFormat.azure and readings else []  # --readings r1 r2 ...
             dataset = open_dataset(fmt.value, inputs[:1] if extra else inputs, options,

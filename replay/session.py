@@ -20,7 +20,7 @@ from replay.availability import RandomFailures
 from replay.errors import PlatformError, PolicyError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
-from replay.platform import DEFAULT_PMS, ActorSpec, Platform, default_platform, load_deployment, load_platform
+from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform, pms_glob
 from replay.policies import BUILTINS, Policy, load_policy
 from replay.policies.loop import PolicyLoop
 from replay.policies.metrics import sla_report
@@ -115,8 +115,7 @@ class ReplaySession:
         loop = None
         if chosen is not None:
             made, label, pattern = chosen
-            pattern = pattern or ("*" if platform is not None else DEFAULT_PMS)
-            loop = PolicyLoop(sim, made, label, managed_hosts(plat, pattern, label))
+            loop = PolicyLoop(sim, made, label, managed_hosts(plat, pms_glob(pattern, platform is not None), label))
         return cls(plat, deployment, source, sim, replayer, policy=loop)
 
     def run(self) -> RunResult:
@@ -237,7 +236,7 @@ def validate(
     plat = load_platform(platform) if platform is not None else default_platform()
     chosen = _chosen(policy)
     if chosen is not None:
-        managed_hosts(plat, chosen[2] or ("*" if platform is not None else DEFAULT_PMS), chosen[1])
+        managed_hosts(plat, pms_glob(chosen[2], platform is not None), chosen[1])
     registry = registry.with_variables(variables) if variables else registry
     deployment = load_deployment(deploy, platform=plat, variables=variables) if deploy is not None else []
     walk = TraceCheck(plat, vm_order=True, placement=chosen is not None and _places(chosen[0]))

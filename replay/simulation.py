@@ -220,9 +220,12 @@ class Simulation:
         if not pm.on:
             return
         self.outages += 1
-        why = f"host {name!r} went off at t={self.engine.now:g} s" + (f" ({cause})" if cause else "")
+        self._go_off(pm, f"host {name!r} went off at t={self.engine.now:g} s" + (f" ({cause})" if cause else ""))
+
+    def _go_off(self, pm: PhysicalHost, why: str) -> None:
+        """What a host going off means, failure or decision: the host, then the transfers to or from it."""
         pm.turn_off(why)
-        self.network.host_off(name, why)
+        self.network.host_off(pm.name, why)
 
     def host_on(self, name: str) -> None:
         """Turn the physical host ``name`` back on, empty; its actors marked for restart start again."""
@@ -263,8 +266,7 @@ class Simulation:
             raise StateError(f"cannot switch host {name!r} off: it holds {len(pm.guests)} VM(s) and "
                              f"{len(pm.residents)} actor(s)")
         if pm.on:
-            pm.turn_off(cause)
-            self.network.host_off(name, cause)
+            self._go_off(pm, cause)
 
     def link_off(self, name: str, cause: str = "") -> None:
         """Turn the link ``name`` off (both directions of a SPLITDUPLEX link, or ``<name>_UP``/``_DOWN`` alone):

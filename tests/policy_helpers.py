@@ -33,12 +33,17 @@ def platform(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
-def run(tmp_path: Path, trace: str, policy: str, extra: str = "", **options: Any) -> tuple[dict[str, Any], Any]:
-    """Run ``trace`` (actors start on ``h4`` with ``init h4``) under ``policy`` (``hosts=h[0-3]`` added);
-    return the summary and the session."""
+def open_session(tmp_path: Path, trace: str, policy: str, extra: str = "", **options: Any) -> ReplaySession:
+    """A session of ``trace`` (actors start on ``h4`` with ``init h4``) under ``policy`` (``hosts=h[0-3]`` added),
+    ready to run."""
     path = tmp_path / "test.trace"
     path.write_text(trace)
     builtin = policy.split(":")[0] in BUILTINS
     spec = policy + ("," if ":" in policy and builtin else ":") + "hosts=h[0-3]"
-    session = ReplaySession.open([path], platform=platform(tmp_path, extra), policy=spec, **options)
+    return ReplaySession.open([path], platform=platform(tmp_path, extra), policy=spec, **options)
+
+
+def run(tmp_path: Path, trace: str, policy: str, extra: str = "", **options: Any) -> tuple[dict[str, Any], Any]:
+    """Run ``trace`` under ``policy`` (see :func:`open_session`); return the summary and the session."""
+    session = open_session(tmp_path, trace, policy, extra, **options)
     return session.run().summary(), session

@@ -10,7 +10,7 @@ import pytest
 from replay.errors import PolicyError, StateError
 from replay.events import PolicyDecision
 from replay.session import ReplaySession
-from tests.policy_helpers import platform, run
+from tests.policy_helpers import open_session, run
 
 
 def _creations(specs: list[tuple[str, int]]) -> str:
@@ -80,9 +80,7 @@ def test_threshold_sheds_the_vm_mmt_picks_to_the_power_aware_best_fit(tmp_path: 
     # 100 x 0.225 = 22.5 W; an off host from its 10 W to 100 + 22.5 W = 112.5 W: h1.
     trace = _loaded([("v0", "h0", "1GiB", 0.9), ("v1", "h0", "1GiB", 0.9), ("v2", "h0", "256MiB", 0.9),
                      ("v3", "h0", "512MiB", 0.9), ("w", "h1", "1GiB", 0.5)])
-    path = tmp_path / "t.trace"
-    path.write_text(trace)
-    session = ReplaySession.open([path], platform=platform(tmp_path), policy="threshold:hosts=h[0-3]")
+    session = open_session(tmp_path, trace, "threshold")
     seen = _decisions(session)
     summary = session.run().summary()
     moves = [(d.time, d.action, d.vm, d.host, d.dst, d.reason) for d in seen]
@@ -113,9 +111,7 @@ def test_an_underloaded_host_is_evacuated_then_switched_off(tmp_path: Path) -> N
     # utilized, h0, is evacuated: a goes to the host on that holds VMs, h1 (0.25 -> 0.3, not overloaded). h1,
     # a destination, is not evacuated in turn. When a's migration ends, h0 is empty: switched off.
     trace = _loaded([("a", "h0", "1GiB", 0.2), ("b", "h1", "1GiB", 0.5), ("c", "h1", "1GiB", 0.5)])
-    path = tmp_path / "t.trace"
-    path.write_text(trace)
-    session = ReplaySession.open([path], platform=platform(tmp_path), policy="threshold:hosts=h[0-3]")
+    session = open_session(tmp_path, trace, "threshold")
     seen = _decisions(session)
     summary = session.run().summary()
     migration = summary["migrations"][0]
@@ -202,10 +198,7 @@ def test_a_booted_host_left_empty_is_switched_off_again(tmp_path: Path) -> None:
     extra = '\n    <prop id="boot_delay" value="20s"/>'
     trace = ("a init h4\na vm_create w auto cores=2\na vm_start w\na sleep 100\n"
              "b init h4\nb sleep 1\nb vm_create v auto cores=4\nb sleep 9\nb vm_destroy v\n")
-    path = tmp_path / "t.trace"
-    path.write_text(trace)
-    session = ReplaySession.open([path], platform=platform(tmp_path, extra),
-                                 policy="first-fit:switch_off=yes,hosts=h[0-3]")
+    session = open_session(tmp_path, trace, "first-fit:switch_off=yes", extra)
     seen = _decisions(session)
     session.run()
     assert [(d.time, d.action, d.host) for d in seen if d.host == "h1"] == [

@@ -13,7 +13,7 @@ from replay.errors import PolicyError
 from replay.events import PolicyDecision
 from replay.session import ReplaySession
 from tests.custom_policy import Recorder
-from tests.policy_helpers import platform, run
+from tests.policy_helpers import open_session, platform, run
 
 
 def test_a_user_policy_sees_ticks_starts_and_overloads(tmp_path: Path) -> None:
@@ -22,10 +22,7 @@ def test_a_user_policy_sees_ticks_starts_and_overloads(tmp_path: Path) -> None:
     # utilizations (requested / capacity): at 100 s nothing is asked, at 200 s h2 asks 0.75.
     trace = ("a init h4\na vm_create v h0 cores=3\na vm_start v\na sleep 150\na init v\na load 1 100\n")
     Recorder.seen = []
-    path = tmp_path / "t.trace"
-    path.write_text(trace)
-    session = ReplaySession.open([path], platform=platform(tmp_path),
-                                 policy="tests.custom_policy:Recorder:hosts=h[0-3]")
+    session = open_session(tmp_path, trace, "tests.custom_policy:Recorder")
     decisions: list[PolicyDecision] = []
     session.sim.engine.subscribe(lambda r: decisions.append(r) if isinstance(r, PolicyDecision) else None)
     summary = session.run().summary()

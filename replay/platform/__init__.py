@@ -23,11 +23,18 @@ __all__ = [
     "load_deployment_string",
     "load_platform",
     "load_platform_string",
+    "pms_glob",
 ]
 
 DEFAULT_PLATFORM_NAME = "default.xml"
 #: the hosts of the embedded platform that are PMs (its ``controller`` and ``storage`` are not)
 DEFAULT_PMS = "pm-*"
+
+
+def pms_glob(pattern: str | None, platform_given: bool) -> str:
+    """The glob of the hosts that are PMs: ``pattern`` if given, else every host of a platform file, else
+    :data:`DEFAULT_PMS` on the embedded platform."""
+    return pattern or ("*" if platform_given else DEFAULT_PMS)
 
 
 def default_platform() -> Platform:

@@ -140,8 +140,12 @@ class PolicyLoop:
     def _sample(self) -> None:
         """Each running VM's requested CPU joins its history (the oldest value leaves)."""
         gauges = self.monitor.vms
-        rows = [row for vm, row in self.rows.items() if vm.state in _ASKING]
-        values = [gauges[vm].requested if vm in gauges else 0.0 for vm in self.rows if vm.state in _ASKING]
+        rows: list[int] = []
+        values: list[float] = []
+        for vm, row in self.rows.items():
+            if vm.state in _ASKING:
+                rows.append(row)
+                values.append(gauges[vm].requested if vm in gauges else 0.0)
         if rows:
             history = self.history
             history[rows, :-1] = history[rows, 1:]
@@ -159,13 +163,14 @@ class PolicyLoop:
             rank = self.rank.get(dst.name)
             if rank is not None and vm in gauges:
                 arriving[rank] += gauges[vm].requested
+        on = np.array([pm.on for pm in pms])
         table = HostTable(
             used_cores=self.used_cores.copy(),
             used_ram=self.used_ram.copy(),
             vm_count=self.vm_count.copy(),
-            requested=np.where([pm.on for pm in pms], self.monitor.requested, 0.0),
+            requested=np.where(on, self.monitor.requested, 0.0),
             arriving=arriving,
-            on=np.array([pm.on for pm in pms]),
+            on=on,
             booting=np.array([pm.booting for pm in pms]),
             actors=np.array([len(pm.residents) for pm in pms]),
             may_power_off=np.array([pm.name not in homes for pm in pms]),
