@@ -37,9 +37,12 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
+from replay.activities import MIN_MEMBERS, Activity, Bottleneck, Resource, Timer, can_form, find_root
 from replay.errors import ClockError
 from replay.events import ResourceKind, ResourceUsed
-from replay.solver import solve
+from replay.solver import SMALL, solve
 from replay.units import Seconds
 
 #: The engine's one tolerance (SimGrid's ``surf/precision``): events closer than this many seconds are
@@ -55,115 +58,6 @@ IDLE_BACKGROUND = 100_000
 GC_THRESHOLD = 100_000
 
 
-class Resource:
-    """A constraint of the sharing problem: a CPU, a link direction, a VM's share of its PM.
-
-    ``kind`` only labels it for tracers (None: not reported); ``used`` is the rate last reported to them (the
-    sum of weight x rate over its activities).
-    """
-
-    __slots__ = ("activities", "capacity", "kind", "layer", "meter", "name", "shared", "used")
-
-    def __init__(
-        self, name: str, capacity: float, *, shared: bool = True, layer: int = 0, kind: ResourceKind | None = None
-    ) -> None:
-        self.name = name
-        self.capacity = capacity
-        self.shared = shared
-        self.layer = layer
-        self.kind = kind
-        self.used = 0.0
-        #: called with the resource after every re-solve that may have changed its usage (see Engine.meter)
-        self.meter: Callable[[Resource], None] | None = None
-        #: activities using this resource, with their consumption per unit of rate (insertion-ordered)
-        self.activities: dict[Activity, float] = {}
-
-    def usage(self) -> float:
-        """The rate used now, as SimGrid's ``Constraint::get_usage`` counts it: the sum of weight x rate over the
-        activities, or on a FATPIPE (not shared) resource the largest of them."""
-        if self.shared:
-            return sum((weight * activity.rate for activity, weight in self.activities.items()), 0.0)
-        return max((weight * activity.rate for activity, weight in self.activities.items()), default=0.0)
-
-    def __repr__(self) -> str:
-        return f"Resource({self.name!r}, {self.capacity:g})"
-
-
-class Activity:
-    """Some work (flops, bytes, or nothing but a wait) done at the rate the sharing problem gives it.
-
-    ``uses`` lists ``(resource, weight)`` pairs; ``penalty`` is the sharing penalty (0 = takes no share);
-    ``bound`` caps the rate (``inf``: none). ``on_done(activity)`` is called when the work is finished;
-    ``on_rate(activity)`` whenever its rate changes (used by VMs to pass their share to their own CPU).
-    """
-
-    __slots__ = (
-        "amount",
-        "bound",
-        "done",
-        "due",
-        "last",
-        "meta",
-        "name",
-        "on_done",
-        "on_rate",
-        "penalty",
-        "rate",
-        "remaining",
-        "started",
-        "suspended",
-        "uses",
-        "version",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        amount: float,
-        uses: Iterable[tuple[Resource, float]] = (),
-        *,
-        penalty: float = 1.0,
-        bound: float = math.inf,
-        on_done: Callable[[Activity], None] | None = None,
-        on_rate: Callable[[Activity], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.amount = amount
-        self.remaining = amount
-        self.uses = tuple(uses)
-        self.penalty = penalty
-        self.bound = bound
-        self.on_done = on_done
-        self.on_rate = on_rate
-        self.rate = 0.0
-        self.last: Seconds = 0.0
-        self.version = 0
-        #: whatever the model that made the activity keeps with it (a transfer's route and ends)
-        self.meta: Any = None
-        #: the date of the activity's live heap entry (``inf``: none)
-        self.due = math.inf
-        self.started = False
-        self.suspended = False
-        self.done = False
-
-    def __repr__(self) -> str:
-        return f"Activity({self.name!r}, remaining={self.remaining:g}, rate={self.rate:g})"
-
-
-class Timer:
-    """A callback at a date; cancelling it just marks it so that its heap entry is skipped."""
-
-    __slots__ = ("callback", "cancelled", "time")
-
-    def __init__(self, time: Seconds, callback: Callable[[], None]) -> None:
-        self.time = time
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class Engine:
     """Owns the clock and the set of running activities; see the module docstring for the algorithm."""
 
@@ -171,11 +65,20 @@ class Engine:
         self.now: Seconds = 0.0
         self._heap: list[tuple[float, int, Any, int]] = []
         self._seq = itertools.count()
-        self._dirty: dict[int, dict[Resource, None]] = {}
+        #: per layer, the resources to re-solve: True when all their activities may change (capacity), False when
+        #: only through the activities that changed (``_changed``) or left
+        self._dirty: dict[int, dict[Resource, bool]] = {}
+        self._changed: dict[int, dict[Activity, None]] = {}
+        #: pools whose members changed (their level must be recomputed), and pools to check before moving on
+        self._touched: dict[Bottleneck, None] = {}
+        self._checks: dict[Bottleneck, None] = {}
         self._listeners: list[Callable[[Any], None]] = []
         #: callables run once the clock has settled at a date, after the events of that date (actor scheduler)
         self._after_events: list[Callable[[], None]] = []
         self.events_processed = 0
+        #: pools formed and dissolved so far (see replay.activities): what the benchmarks report
+        self.pools_formed = 0
+        self.pools_dissolved = 0
         self._metered = False
         #: timers that do not keep the run going by themselves (see the module docstring)
         self._background: list[tuple[float, int, Timer]] = []
@@ -186,6 +89,7 @@ class Engine:
     def subscribe(self, listener: Callable[[Any], None]) -> None:
         """Call ``listener(record)`` for every record emitted (see :mod:`replay.events`)."""
         self._listeners.append(listener)
+        self._dissolve_all()  # listeners are told every resource's usage, which pools do not keep
 
     def emit(self, record: Any) -> None:
         for listener in self._listeners:
@@ -199,6 +103,8 @@ class Engine:
     def meter(self, resource: Resource, callback: Callable[[Resource], None]) -> None:
         """Call ``callback(resource)`` each time the problem holding ``resource`` is re-solved (energy meters, the
         policies' usage monitor); a second meter of a resource is called after the first."""
+        if resource.pool is not None:
+            self._dissolve(resource.pool)
         first = resource.meter
         if first is None:
             resource.meter = callback
@@ -214,7 +120,7 @@ class Engine:
     def settled(self) -> bool:
         """Whether every rate is up to date (no re-solve pending): what an after-events hook that reads rates waits
         for, since the hooks run again after each re-solve."""
-        return not self._dirty
+        return not self._dirty and not self._touched
 
     def after_events(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` each time the events of a date have been handled (before the next solve)."""
@@ -256,9 +162,18 @@ class Engine:
         if not activity.uses:
             self._free_rate(activity)
             return
+        pool = None
         for resource, weight in activity.uses:
             resource.activities[activity] = weight
-            self._mark(resource)
+            if resource.pool is not None and resource.pool.root is resource:
+                pool = resource.pool
+        if pool is not None:
+            if pool.eligible(activity):
+                pool.join(activity, self.now)
+                self._touched[pool] = None
+                return
+            self._dissolve(pool)
+        self._touch(activity)
 
     def cancel(self, activity: Activity) -> None:
         """Stop ``activity`` without calling its ``on_done``; its remaining work is settled first."""
@@ -272,6 +187,8 @@ class Engine:
         """Freeze ``activity``: it keeps its remaining work and takes no share until resumed."""
         if activity.suspended or activity.done:
             return
+        if activity.pool is not None:
+            self._dissolve(activity.pool)
         activity.suspended = True
         if activity.started:
             self._settle(activity)
@@ -281,6 +198,8 @@ class Engine:
     def resume(self, activity: Activity) -> None:
         if not activity.suspended or activity.done:
             return
+        if activity.pool is not None:
+            self._dissolve(activity.pool)
         activity.suspended = False
         if activity.started:
             activity.last = self.now
@@ -290,11 +209,15 @@ class Engine:
 
     def set_penalty(self, activity: Activity, penalty: float) -> None:
         if penalty != activity.penalty:
+            if activity.pool is not None:
+                self._dissolve(activity.pool)
             activity.penalty = penalty
             self._touch(activity)
 
     def set_bound(self, activity: Activity, bound: float) -> None:
         if bound != activity.bound:
+            if activity.pool is not None:
+                self._dissolve(activity.pool)
             activity.bound = bound
             if activity.started and not activity.uses:
                 self._free_rate(activity)
@@ -306,6 +229,8 @@ class Engine:
 
     def set_capacity(self, resource: Resource, capacity: float) -> None:
         if capacity != resource.capacity:
+            if resource.pool is not None and resource.pool.root is resource:
+                self._dissolve(resource.pool)
             resource.capacity = capacity
             self._mark(resource)
 
@@ -376,6 +301,8 @@ class Engine:
                 if isinstance(item, Timer):
                     self.events_processed += 1
                     item.callback()
+                elif isinstance(item, Bottleneck):
+                    self._pool_due(item)
                 else:
                     self._due(item)
             self._flush()
@@ -386,21 +313,38 @@ class Engine:
         while True:
             for hook in self._after_events:
                 hook()
-            if not self._dirty:
+            if not self._dirty and not self._touched:
                 return
-            layer = min(self._dirty)
-            self._resolve(self._dirty.pop(layer))
+            layer = min(self._dirty) if self._dirty else 0
+            if layer == 0 and self._touched:
+                self._update_pools()
+            self._resolve(self._dirty.pop(layer, {}), self._changed.pop(layer, {}))
+            if layer == 0 and self._checks:
+                self._check_pools()
 
     # -- internals -------------------------------------------------------------------------------------------
     def _mark(self, resource: Resource) -> None:
-        self._dirty.setdefault(resource.layer, {})[resource] = None
+        """Every activity of ``resource`` may change (its capacity did, or someone asked)."""
+        pool = resource.pool
+        if pool is not None and pool.root is resource:
+            self._touched[pool] = None  # the pool's level changes, not each member's rate
+            return
+        self._dirty.setdefault(resource.layer, {})[resource] = True
 
     def _touch(self, activity: Activity) -> None:
-        if activity.started and not activity.done:
+        """``activity`` changed (it started, or its penalty or bound did): its resources are re-solved, and through
+        them the activities they couple it with (see :func:`_couples`)."""
+        if activity.started and not activity.done and activity.uses:
+            layer = activity.uses[0][0].layer
+            dirty = self._dirty.setdefault(layer, {})
             for resource, _ in activity.uses:
-                self._mark(resource)
+                dirty.setdefault(resource, False)
+            self._changed.setdefault(layer, {})[activity] = None
 
     def _settle(self, activity: Activity) -> None:
+        if activity.pool is not None:
+            activity.pool.settle(activity, self.now)
+            return
         if activity.rate > 0.0:
             activity.remaining -= activity.rate * (self.now - activity.last)
             if activity.remaining < 0.0:
@@ -471,36 +415,62 @@ class Engine:
             self._set_rate(activity, activity.bound)
 
     def _detach(self, activity: Activity) -> None:
+        pool = activity.pool
+        if pool is not None:  # its links keep no share for it: the pool checks that they are still unsaturated
+            pool.leave(activity, self.now)
+            self._touched[pool] = None
         activity.done = True
         activity.version += 1
         activity.rate = 0.0
         for resource, _ in activity.uses:
             del resource.activities[activity]
-            self._mark(resource)
+            if pool is None:
+                self._dirty.setdefault(resource.layer, {}).setdefault(resource, False)
 
     def _complete(self, activity: Activity) -> None:
         self._settle(activity)
-        activity.remaining = 0.0
         self._detach(activity)
+        activity.remaining = 0.0
         if activity.on_done is not None:
             activity.on_done(activity)
 
-    def _resolve(self, dirty: dict[Resource, None]) -> None:
-        """Re-solve the connected component of the dirty resources of one layer."""
+    def _resolve(self, dirty: dict[Resource, bool], changed: dict[Activity, None]) -> None:
+        """Re-solve the activities of one layer that the changes may reach: the connected component of the dirty
+        resources and changed activities, where a resource that cannot be saturated (see :func:`_couples`) links
+        nothing, since its capacity constrains none of its activities, and a pool's members keep their share."""
         resources: dict[Resource, int] = {}
         activities: dict[Activity, int] = {}
-        stack = list(dirty)
-        for resource in stack:
+        stack: list[Resource] = []
+        for resource, full in dirty.items():
             resources[resource] = len(resources)
-        while stack:
-            resource = stack.pop()
-            for activity in resource.activities:
-                if activity not in activities:
-                    activities[activity] = len(activities)
-                    for other, _ in activity.uses:
-                        if other not in resources:
-                            resources[other] = len(resources)
-                            stack.append(other)
+            if full or _couples(resource):
+                stack.append(resource)
+
+        def reach(activity: Activity) -> None:
+            activities[activity] = len(activities)
+            for other, _ in activity.uses:
+                if other not in resources:
+                    resources[other] = len(resources)
+                    if _couples(other):
+                        stack.append(other)
+
+        while True:
+            while stack:
+                resource = stack.pop()
+                for activity in resource.activities:
+                    if activity.pool is None and activity not in activities:
+                        reach(activity)
+            for activity in changed:  # one whose every resource is slack
+                if activity not in activities and activity.pool is None and activity.started and not activity.done:
+                    reach(activity)
+                    break
+            else:
+                break
+        for resource in resources:
+            pool = resource.pool
+            if pool is not None:  # a pool's link: its members keep their share, the pool checks the rest
+                pool.stale[resource] = None
+                self._checks[pool] = None
         if activities:
             self._solve(resources, activities)
         if self._listeners or self._metered:
@@ -526,18 +496,154 @@ class Engine:
         elem_weight: list[float] = []
         for resource, j in resources.items():
             for activity, weight in resource.activities.items():
-                elem_var.append(activities[activity])
-                elem_cnst.append(j)
-                elem_weight.append(weight)
-        capacity = [r.capacity for r in resources]
+                row = activities.get(activity)
+                if row is not None:  # not: a pool's member (see capacity), or an activity a slack link holds
+                    elem_var.append(row)
+                    elem_cnst.append(j)
+                    elem_weight.append(weight)
+        capacity = [r.capacity if r.pool is None else r.pool.free(r) for r in resources]
         shared = [r.shared for r in resources]
         penalty = [0.0 if a.suspended else a.penalty for a in activities]
         bound = [a.bound for a in activities]
-        rates = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
-        for activity, rate in zip(activities, rates.tolist(), strict=True):
+        solved = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
+        rates = solved.tolist()
+        for activity, rate in zip(activities, rates, strict=True):
             if rate != activity.rate:
                 self._settle(activity)
                 self._set_rate(activity, rate)
+        if len(elem_var) > SMALL:
+            usage = np.bincount(elem_cnst, np.asarray(elem_weight) * solved[elem_var], len(capacity)).tolist()
+        else:
+            usage = [0.0] * len(capacity)
+            for v, c, w in zip(elem_var, elem_cnst, elem_weight, strict=True):
+                usage[c] += w * rates[v]
+        for resource, used, cap in zip(resources, usage, capacity, strict=True):
+            resource.saturated = used >= cap * (1.0 - 1e-6)
+        if len(activities) >= MIN_MEMBERS and not self._listeners:
+            levels = [rates[v] * penalty[v] for v in elem_var]
+            j = find_root(capacity, shared, elem_cnst, levels, usage)
+            if j is not None:
+                self._form_pool(list(resources)[j])
+
+    # -- pools (see replay.activities) -------------------------------------------------------------------------
+    def _form_pool(self, root: Resource) -> None:
+        """Make a pool of a just-solved saturated resource whose activities all share its level (see find_root)."""
+        if root.layer != 0 or root.meter is not None or root.pool is not None or not can_form(root):
+            return
+        pool = Bottleneck(root, self.now)
+        root.pool = pool
+        self.pools_formed += 1
+        for activity in root.activities:
+            self._settle(activity)
+            pool.join(activity, self.now)
+        pool.rho = pool.level()
+        pool.holds()  # files the links' levels
+        self._schedule_pool(pool)
+
+    def _update_pools(self) -> None:
+        """Give the touched pools their new level, before the dirty components around them are re-solved."""
+        touched = list(self._touched)
+        self._touched.clear()
+        for pool in touched:
+            if pool.done:
+                continue
+            pool.advance(self.now)
+            if not pool.members:
+                self._drop(pool)
+                continue
+            pool.rho = pool.level()
+            self._checks[pool] = None
+
+    def _check_pools(self) -> None:
+        """Dissolve the pools that stopped being the max-min solution; re-date the others."""
+        checks = list(self._checks)
+        self._checks.clear()
+        for pool in checks:
+            if pool.done:
+                continue
+            if pool.holds():
+                self._schedule_pool(pool)
+            else:
+                self._dissolve(pool)
+
+    def _schedule_pool(self, pool: Bottleneck) -> None:
+        pool.version += 1
+        pool.due = pool.next_date(self.now)
+        if pool.due < math.inf:
+            heapq.heappush(self._heap, (pool.due, next(self._seq), pool, pool.version))
+
+    def _pool_due(self, pool: Bottleneck) -> None:
+        """The pool's first member may be done: complete every member that is, or re-date the pool."""
+        pool.advance(self.now)
+        completed = False
+        while not pool.done:
+            activity = pool.first()
+            if activity is None or not pool.finished(activity, self.now, PRECISION):
+                break
+            completed = True
+            self.events_processed += 1
+            self._complete(activity)
+        if not completed and not pool.done:
+            self._schedule_pool(pool)
+
+    def _dissolve(self, pool: Bottleneck) -> None:
+        """Give every member back its own remaining work and have the root's component re-solved."""
+        if pool.done:
+            return
+        self.pools_dissolved += 1
+        pool.advance(self.now)
+        for activity in pool.members:
+            pool.settle(activity, self.now)
+            activity.pool = None
+            activity.rate = -1.0  # not a rate: the re-solve gives each member its own, and a heap entry
+        self._drop(pool)
+        self._mark(pool.root)
+
+    def _drop(self, pool: Bottleneck) -> None:
+        pool.done = True
+        pool.members.clear()
+        pool.root.pool = None
+        for resource in pool.links:
+            resource.pool = None
+            self._mark(resource)
+        pool.links.clear()
+        self._touched.pop(pool, None)
+        self._checks.pop(pool, None)
+
+    def _dissolve_all(self) -> None:
+        pools = {r.pool for d in self._dirty.values() for r in d if r.pool is not None}
+        pools.update(self._touched, self._checks)
+        for entry in self._heap:
+            if isinstance(entry[2], Bottleneck):
+                pools.add(entry[2])
+        for pool in pools:
+            self._dissolve(pool)
+
+
+def _couples(resource: Resource) -> bool:
+    """Whether ``resource`` may bind its activities together. A FATPIPE resource never does (it caps each one
+    alone); a shared network link does not while even its activities' largest possible rates fit in its capacity:
+    each activity's rate is at most its bound and what each of its resources could give it alone, and when these
+    add up to less than the capacity, the link is never saturated in the max-min solution, so it constrains no
+    activity and the problem splits across it. The sum stops as soon as it reaches the capacity, so a busy link
+    costs a few activities, not all. CPU resources always couple (their capacity changes at every step)."""
+    if not resource.shared:
+        return False
+    if resource.kind is not ResourceKind.LINK or resource.saturated:
+        return True  # a saturated link's activities must be solved again: a change may free some of it
+    limit = resource.capacity * (1.0 - 1e-6)
+    total = 0.0
+    for activity, weight in resource.activities.items():
+        most = activity.bound
+        for other, share in activity.uses:
+            if share > 0.0:
+                alone = other.capacity / share
+                if alone < most:
+                    most = alone
+        total += weight * most
+        if total >= limit:
+            return True
+    return False
 
 
 def _stale(entry: tuple[float, int, Any, int]) -> bool:
