@@ -17,6 +17,7 @@ from typing import Any
 
 from replay.actors import Actor
 from replay.availability import RandomFailures
+from replay.engine import fewer_collections
 from replay.errors import PlatformError, PolicyError
 from replay.migration import MigrationOptions
 from replay.network import MODELS, NetworkModel
@@ -102,6 +103,23 @@ class ReplaySession:
         (with a policy in the loop: ``policy`` names it, ``NAME[:key=value,...]`` or ``module:Class``, or is one,
         which then manages every host, ``pm-*`` on the embedded platform). ``variables`` are the values of the
         ``$name`` variables of the trace and the deployment (``--set``)."""
+        with fewer_collections():
+            return cls._open(traces, platform, deploy, network_model, migration, random_failures, registry, policy,
+                             variables)
+
+    @classmethod
+    def _open(
+        cls,
+        traces: Sequence[PathArg],
+        platform: PathArg | None,
+        deploy: PathArg | None,
+        network_model: str | NetworkModel,
+        migration: MigrationOptions | None,
+        random_failures: RandomFailures | None,
+        registry: Registry,
+        policy: str | Policy | None,
+        variables: Mapping[str, str] | None,
+    ) -> ReplaySession:
         plat = load_platform(platform) if platform is not None else default_platform()
         chosen = _chosen(policy)
         registry = registry.with_variables(variables) if variables else registry
@@ -120,6 +138,10 @@ class ReplaySession:
 
     def run(self) -> RunResult:
         """Replay the whole trace; raises the project's errors (a deadlock included) with their file:line."""
+        with fewer_collections():
+            return self._run()
+
+    def _run(self) -> RunResult:
         start = time.perf_counter()
         self.replayer.start()
         end = self.sim.run()

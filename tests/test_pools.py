@@ -13,6 +13,8 @@ import pytest
 from replay.activities import MIN_MEMBERS
 from replay.engine import Activity, Engine, Resource
 from replay.events import ResourceKind
+from replay.session import ReplaySession
+from tests.helpers import PLATFORMS, REPO
 
 
 def link(name: str, capacity: float) -> Resource:
@@ -125,3 +127,16 @@ def test_remaining_work_of_a_member_is_read_off_the_pool_clock():
     assert engine.pools_formed == 1
     assert engine.remaining(members[0]) == pytest.approx(8.0, rel=1e-12)
     assert engine.done_work(members[-1]) == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["pool_comms", "pool_migrations"])
+def test_the_fidelity_scenarios_go_through_pools(name):
+    # tests/test_fidelity.py compares every date of these two scenarios with SimGrid's; this checks that they keep
+    # exercising a pool that forms (hundreds of transfers on the 5 GB/s backbone) and dissolves (at the end, few
+    # transfers are left and their private links bind again).
+    fidelity = REPO / "traces" / "fidelity"
+    session = ReplaySession.open([fidelity / f"{name}.txt"], platform=PLATFORMS / "fid_pool.xml",
+                                 deploy=fidelity / f"{name}.deploy.xml")
+    session.run()
+    assert session.sim.engine.pools_formed >= 1
+    assert session.sim.engine.pools_dissolved >= 1
