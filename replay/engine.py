@@ -12,6 +12,12 @@ the weighted max-min share that :func:`replay.solver.solve` gives it, so the eng
   resources *dirty*. Before the clock moves again, the engine re-solves only the connected component of the dirty
   resources (resources linked by shared activities), and only activities whose rate really changed get a new heap
   entry. The cost of one event therefore depends on what it touches, not on the number of unrelated activities.
+  Two refinements keep a cluster's backbone from tying every flow to every other. A network link that cannot
+  be saturated, and was not by the last solve, links nothing (:func:`_couples`): a component stops at it. A
+  saturated link whose many activities all sit at its level becomes a *pool*
+  (:class:`~replay.activities.Bottleneck`): one heap entry and one virtual clock for all of them, an arrival or
+  departure in O(log n); the engine checks after each change that nothing else would hold a member back, and
+  dissolves the pool (back to a plain re-solve) the moment something would.
 * Resources have a ``layer``: a VM's CPU is a resource whose capacity is the rate of the VM on its PM, so layer 0
   (PMs, links) is solved before layer 1 (VMs), and a rate change on layer 0 can dirty layer 1 through the
   ``on_rate`` hook of an activity.
@@ -631,11 +637,13 @@ def fewer_collections() -> Iterator[None]:
 
 def _couples(resource: Resource) -> bool:
     """Whether ``resource`` may bind its activities together. A FATPIPE resource never does (it caps each one
-    alone); a shared network link does not while even its activities' largest possible rates fit in its capacity:
-    each activity's rate is at most its bound and what each of its resources could give it alone, and when these
-    add up to less than the capacity, the link is never saturated in the max-min solution, so it constrains no
-    activity and the problem splits across it. The sum stops as soon as it reaches the capacity, so a busy link
-    costs a few activities, not all. CPU resources always couple (their capacity changes at every step)."""
+    alone); a shared network link does not while the last solve left it unsaturated and even its activities'
+    largest possible rates fit in its capacity: each activity's rate is at most its bound and what each of its
+    resources could give it alone, and when these add up to less than the capacity, the link is never saturated in
+    the max-min solution, so it constrains no activity and the problem splits across it. (A link the last solve
+    saturated does couple, even if it now could not be: the activities it held back must be solved again.) The
+    sum stops as soon as it reaches the capacity, so a busy link costs a few activities, not all. CPU resources
+    always couple (their capacity changes at every step)."""
     if not resource.shared:
         return False
     if resource.kind is not ResourceKind.LINK or resource.saturated:
