@@ -16,32 +16,85 @@ docs/architecture.md.
 
     sim.add_actor("admin", "Fafard", admin)
     sim.run()
+
+The public names are imported on first use (PEP 562), so that ``python -m replay --help`` and the commands that
+need no simulation do not pay for the engine, numpy and the trace language.
 """
 
-from replay.actors import Actor
-from replay.engine import Activity, Engine, Resource
-from replay.errors import (
-    DeadlockError,
-    LookupFailure,
-    PlatformError,
-    ReplayError,
-    SimulationError,
-    StateError,
-    TraceSyntaxError,
-    UnitError,
-)
-from replay.events import MigrationReport
-from replay.lifecycle import VmOperation, VmState
-from replay.migration import SEED_OPTIONS, MigrationOptions
-from replay.network import MODELS, NetworkModel
-from replay.platform import Platform, default_platform, load_deployment, load_platform
-from replay.process import Process, Request
-from replay.replayer import ActionDone, Replayer
-from replay.session import ReplaySession, RunResult
-from replay.simulation import Simulation
-from replay.solver import solve
-from replay.trace import BUILTIN, Action, Registry, TraceSource, iter_actions, open_trace, parse_line
-from replay.vm import VirtualMachine, VmConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from replay.actors import Actor
+    from replay.engine import Activity, Engine, Resource
+    from replay.errors import (
+        DeadlockError,
+        LookupFailure,
+        PlatformError,
+        ReplayError,
+        SimulationError,
+        StateError,
+        TraceSyntaxError,
+        UnitError,
+    )
+    from replay.events import MigrationReport
+    from replay.lifecycle import VmOperation, VmState
+    from replay.migration import SEED_OPTIONS, MigrationOptions
+    from replay.network import MODELS, NetworkModel
+    from replay.platform import Platform, default_platform, load_deployment, load_platform
+    from replay.process import Process, Request
+    from replay.replayer import ActionDone, Replayer
+    from replay.session import ReplaySession, RunResult
+    from replay.simulation import Simulation
+    from replay.solver import solve
+    from replay.trace import BUILTIN, Action, Registry, TraceSource, iter_actions, open_trace, parse_line
+    from replay.vm import VirtualMachine, VmConfig
+
+#: Where each public name is defined.
+_HOMES = {
+    "Actor": "replay.actors",
+    "Activity": "replay.engine",
+    "Engine": "replay.engine",
+    "Resource": "replay.engine",
+    "DeadlockError": "replay.errors",
+    "LookupFailure": "replay.errors",
+    "PlatformError": "replay.errors",
+    "ReplayError": "replay.errors",
+    "SimulationError": "replay.errors",
+    "StateError": "replay.errors",
+    "TraceSyntaxError": "replay.errors",
+    "UnitError": "replay.errors",
+    "MigrationReport": "replay.events",
+    "VmOperation": "replay.lifecycle",
+    "VmState": "replay.lifecycle",
+    "SEED_OPTIONS": "replay.migration",
+    "MigrationOptions": "replay.migration",
+    "MODELS": "replay.network",
+    "NetworkModel": "replay.network",
+    "Platform": "replay.platform",
+    "default_platform": "replay.platform",
+    "load_deployment": "replay.platform",
+    "load_platform": "replay.platform",
+    "Process": "replay.process",
+    "Request": "replay.process",
+    "ActionDone": "replay.replayer",
+    "Replayer": "replay.replayer",
+    "ReplaySession": "replay.session",
+    "RunResult": "replay.session",
+    "Simulation": "replay.simulation",
+    "solve": "replay.solver",
+    "BUILTIN": "replay.trace",
+    "Action": "replay.trace",
+    "Registry": "replay.trace",
+    "TraceSource": "replay.trace",
+    "iter_actions": "replay.trace",
+    "open_trace": "replay.trace",
+    "parse_line": "replay.trace",
+    "VirtualMachine": "replay.vm",
+    "VmConfig": "replay.vm",
+}
 
 __all__ = [
     "BUILTIN",
@@ -85,3 +138,17 @@ __all__ = [
     "parse_line",
     "solve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use, and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'replay' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -19,13 +19,21 @@ queries of :mod:`tracing.tidy`, :mod:`tracing.states`, :mod:`tracing.migrations`
 imports polars.
 
 Attach a writer with ``sim.engine.subscribe(writer.emit)`` inside ``with writer:``. The simulator never imports
-this package; the CLI is the one place that wires writers to a run.
+this package; the CLI is the one place that wires writers to a run. The names below are imported on first use
+(PEP 562): a command that needs one module of this package (``tracing.reports`` to list ``--what`` choices,
+``tracing.sink`` to write a file) does not load the writers.
 """
 
-from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
-from tracing.paje import PajeWriter
-from tracing.paje_model import PajeModel
-from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_path, atomic_write_text
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracing.csv_writer import CsvWriter, MigrationsCsvWriter
+    from tracing.paje import PajeWriter
+    from tracing.paje_model import PajeModel
+    from tracing.sink import AtomicTextFile, MemorySink, TraceSink, atomic_path, atomic_write_text
 
 __all__ = [
     "AtomicTextFile",
@@ -38,3 +46,30 @@ __all__ = [
     "atomic_path",
     "atomic_write_text",
 ]
+
+#: Where each public name is defined.
+_HOMES = {
+    "CsvWriter": "tracing.csv_writer",
+    "MigrationsCsvWriter": "tracing.csv_writer",
+    "PajeWriter": "tracing.paje",
+    "PajeModel": "tracing.paje_model",
+    "AtomicTextFile": "tracing.sink",
+    "MemorySink": "tracing.sink",
+    "TraceSink": "tracing.sink",
+    "atomic_path": "tracing.sink",
+    "atomic_write_text": "tracing.sink",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use, and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tracing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,11 +5,43 @@ option values, explicit points, or both); :func:`run` checks it (:mod:`replay.sw
 as its own simulation (:mod:`replay.sweep.worker`) on local processes (:mod:`replay.sweep.local`) or Dask
 (:mod:`replay.sweep.cluster`), and returns one polars table, one row per point, sorted by point
 (:mod:`replay.sweep.table`). ``replay sweep`` is the command (:mod:`replay.sweep.cli`). Nothing here imports
-polars or Dask until it is used: a worker process starts with the model alone.
+polars or Dask until it is used: a worker process starts with the model alone. The names below are imported on
+first use (PEP 562), so that ``replay.cli``, which registers ``replay sweep``, does not load the sweep's checks.
 """
 
-from replay.sweep.check import Plan, prepare
-from replay.sweep.runner import run
-from replay.sweep.spec import Point, Spec, load, parse
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from replay.sweep.check import Plan, prepare
+    from replay.sweep.runner import run
+    from replay.sweep.spec import Point, Spec, load, parse
 
 __all__ = ["Plan", "Point", "Spec", "load", "parse", "prepare", "run"]
+
+#: Where each public name is defined.
+_HOMES = {
+    "Plan": "replay.sweep.check",
+    "prepare": "replay.sweep.check",
+    "run": "replay.sweep.runner",
+    "Point": "replay.sweep.spec",
+    "Spec": "replay.sweep.spec",
+    "load": "replay.sweep.spec",
+    "parse": "replay.sweep.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use, and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'replay.sweep' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
