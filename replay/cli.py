@@ -14,7 +14,6 @@ the outputs are written.
 from __future__ import annotations
 
 import enum
-import json
 import os
 import signal
 import stat
@@ -22,26 +21,27 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import ExitStack
-from importlib import metadata, resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from replay.availability import RandomFailures
 from replay.console import err, out
 from replay.console import fail as _fail
 from replay.console import frame_table as _frame_table
 from replay.console import print_out as _print
 from replay.errors import ReplayError
-from replay.migration import MigrationOptions
-from replay.platform import DEFAULT_PLATFORM_NAME, pms_glob
-from replay.session import ReplaySession, RunResult, validate
 from replay.sweep.cli import analyze_results, plot_results, sweep
 from replay.variables import settings
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from replay.session import ReplaySession, RunResult
+
+# What a command needs beyond the command line (the simulation, numpy, rich's tables and progress bars, polars,
+# the policies, the importers, the tracers) is imported in the command: a small run starts in a fraction of the
+# time, and ``--help`` imports none of it.
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -91,6 +91,8 @@ PolicyOpt = Annotated[
 
 def _version(asked: bool) -> None:
     if asked:
+        from importlib import metadata
+
         _print(f"vmreplay {metadata.version('vmreplay')}", "the version")
         raise typer.Exit()
 
@@ -149,6 +151,9 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Replay a trace and print a short result table."""
+    from replay.availability import RandomFailures
+    from replay.migration import MigrationOptions
+    from replay.session import ReplaySession
     from tracing.outputs import check_outputs, summary_json, unwind_on_signals
     from tracing.sink import CommitGroup
 
@@ -221,6 +226,10 @@ def _readable(path: Path, what: str) -> None:
 
 def _inputs(session: ReplaySession, platform: Path | None, deploy: Path | None) -> list[tuple[str, Any]]:
     """Every file the run reads: the traces (given, or named by the deployment), the platform, the deployment."""
+    from importlib import resources
+
+    from replay.platform import DEFAULT_PLATFORM_NAME
+
     embedded = resources.files("replay.platform") / "data" / DEFAULT_PLATFORM_NAME
     found: list[tuple[str, Any]] = [("trace file", path) for path in session.source.paths]
     found.append(("platform file", platform if platform is not None else str(embedded)))
@@ -257,6 +266,8 @@ def _run_with_progress(session: ReplaySession, quiet: bool) -> RunResult:
     total = session.source.total_actions
     if quiet or total < PROGRESS_MIN_ACTIONS or not sys.stderr.isatty():
         return session.run()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("replay", total=total)
@@ -271,6 +282,8 @@ def _run_with_progress(session: ReplaySession, quiet: bool) -> RunResult:
 
 
 def _result_table(result: RunResult) -> Table:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -315,6 +328,8 @@ def _joules(value: float) -> str:
 def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None,
                  policy: PolicyOpt = None, set_: SetOpt = None) -> None:
     """Check a trace without running it: syntax, names, messages that can never match, VM operation order."""
+    from replay.session import validate
+
     try:
         _check_inputs(traces, platform, deploy)
         actors, actions = validate(traces or [], platform=platform, deploy=deploy, policy=policy,
@@ -376,7 +391,7 @@ def import_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Turn a public workload dataset into an action trace: one actor per VM, a load per sample."""
-    from replay.platform import default_platform, load_platform
+    from replay.platform import default_platform, load_platform, pms_glob
     from replay.workloads import import_workload, open_dataset
     from replay.workloads.options import parse_options, report_rows
     from tracing.outputs import check_outputs, unwind_on_signals
@@ -405,6 +420,8 @@ def import_cmd(
     except OSError as error:
         raise _fail(ReplayError(f"{error.filename or 'replay import'}: {error.strerror or error}")) from None
     if not quiet:
+        from rich.table import Table
+
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column(justify="right")
@@ -506,6 +523,8 @@ def analyze(
         raise _fail(error) from None
     shown = reports.tables(frames)
     if output_format is OutputFormat.json:
+        import json
+
         data = {"simulated_time": frames["run"]["simulated_time"].item()}
         data.update({name: frame.to_dicts() for name, _, frame, _ in shown})
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

@@ -7,12 +7,15 @@ import contextlib
 import errno
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console, RenderableType
-from rich.table import Table
+from rich.console import Console
 
 from replay.errors import ReplayError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 __all__ = ["EMPTY_CAPTION", "err", "fail", "frame_table", "out", "print_out"]
 
@@ -72,6 +75,8 @@ def frame_table(title: str, frame, note: str) -> RenderableType:
         from rich.text import Text
 
         return Group(Text(title, style="bold"), Text(note))
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", title_style="bold", box=None, pad_edge=False,
                   caption=note or None, caption_justify="left")
     for name, dtype in frame.schema.items():

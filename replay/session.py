@@ -13,23 +13,26 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replay.actors import Actor
-from replay.availability import RandomFailures
 from replay.engine import fewer_collections
 from replay.errors import PlatformError, PolicyError
-from replay.migration import MigrationOptions
-from replay.network import MODELS, NetworkModel
 from replay.platform import ActorSpec, Platform, default_platform, load_deployment, load_platform, pms_glob
-from replay.policies import BUILTINS, Policy, load_policy
-from replay.policies.loop import PolicyLoop
-from replay.policies.metrics import sla_report
-from replay.replayer import ActionDone, Replayer
-from replay.simulation import Simulation
 from replay.trace import BUILTIN, Registry, TraceCheck, TraceSource, open_trace
 from replay.trace.sources import Check
-from replay.vm import VirtualMachine
+
+# The simulation and the policies are imported when a session opens or a policy is named: ``validate`` (and
+# ``replay validate``) loads neither the simulation nor, unless one is named, the policies.
+if TYPE_CHECKING:
+    from replay.actors import Actor
+    from replay.availability import RandomFailures
+    from replay.migration import MigrationOptions
+    from replay.network import NetworkModel
+    from replay.policies import Policy
+    from replay.policies.loop import PolicyLoop
+    from replay.replayer import ActionDone, Replayer
+    from replay.simulation import Simulation
+    from replay.vm import VirtualMachine
 
 PathArg = str | os.PathLike[str]
 
@@ -120,6 +123,10 @@ class ReplaySession:
         policy: str | Policy | None,
         variables: Mapping[str, str] | None,
     ) -> ReplaySession:
+        from replay.network import MODELS
+        from replay.replayer import Replayer
+        from replay.simulation import Simulation
+
         plat = load_platform(platform) if platform is not None else default_platform()
         chosen = _chosen(policy)
         registry = registry.with_variables(variables) if variables else registry
@@ -132,6 +139,8 @@ class ReplaySession:
         replayer = Replayer(sim, source, deployment=deployment)
         loop = None
         if chosen is not None:
+            from replay.policies.loop import PolicyLoop
+
             made, label, pattern = chosen
             loop = PolicyLoop(sim, made, label, managed_hosts(plat, pms_glob(pattern, platform is not None), label))
         return cls(plat, deployment, source, sim, replayer, policy=loop)
@@ -160,6 +169,8 @@ class ReplaySession:
         energy = self.sim.energy.report(end) if self.sim.energy is not None else None
         sla = None
         if self.policy is not None:
+            from replay.policies.metrics import sla_report
+
             self.policy.monitor.finish(end)
             sla = sla_report(self.policy.monitor, self.sim.migrations, energy["total"] if energy else None,
                              demand["unserved_fraction"] if demand else 0.0, self.policy.counts)
@@ -170,12 +181,16 @@ def _chosen(policy: str | Policy | None) -> tuple[Policy, str, str | None] | Non
     """The policy, its label and its hosts glob (None: not given)."""
     if policy is None:
         return None
+    from replay.policies import BUILTINS, Policy, load_policy
+
     if isinstance(policy, Policy):
         return policy, type(policy).__name__, None
     return load_policy(policy, BUILTINS)
 
 
 def _places(policy: Policy) -> bool:
+    from replay.policies import Policy
+
     return type(policy).place is not Policy.place
 
 

@@ -42,10 +42,10 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import numpy as np
 
     from replay.platform.elements import Link
 
@@ -339,7 +339,7 @@ class FloydRouting(_TableRouting):
     def __init__(self, zone_id: str, parent: ZoneRouting | None) -> None:
         super().__init__(zone_id, parent)
         self.table: dict[tuple[int, int], ZoneRoute] = {}
-        self.pred: np.ndarray = np.empty((0, 0), dtype=np.int64)
+        self.pred: np.ndarray  # set by seal(), which imports numpy: only platforms with Floyd zones need it
 
     def add_route(self, src, dst, gw_src, gw_dst, forward, backward, symmetrical) -> None:  # type: ignore[override]
         src, dst = self.check_route(src, dst, gw_src, gw_dst, forward)
@@ -360,6 +360,8 @@ class FloydRouting(_TableRouting):
             self.table[back] = self.stored(backward[::-1], gw_dst, gw_src)
 
     def seal(self, loopback: Link) -> None:
+        import numpy as np
+
         n = len(self.vertices)
         if not self.recursive:
             for i in range(n):
