@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from replay.lifecycle import VmState
+from tracing.schema import ACTOR_END, HOST_OFF, HOST_STATE, LINK_OFF, LINK_STATE, POLICY, REQUESTED
 
 __all__ = [
     "ACTOR_END",
@@ -340,11 +341,9 @@ PSTATE_COLOR = "0.4 0.4 0.9"
 
 #: Availability (defined at their first use: see :class:`Definitions`). ``HOST_STATE`` on a ``HOST`` and
 #: ``LINK_STATE`` on a ``LINK`` hold the value ``off`` (black, unlike any other state) while it is off, nothing
-#: while it is on; a ``HOST_OFF`` or ``LINK_OFF`` point event, when it goes off, has the cause as its value.
-HOST_STATE = "HOST_STATE"
-LINK_STATE = "LINK_STATE"
-HOST_OFF = "HOST_OFF"
-LINK_OFF = "LINK_OFF"
+#: while it is on; a ``HOST_OFF`` or ``LINK_OFF`` point event, when it goes off, has the cause as its value. These
+#: type names, ``POLICY``, ``REQUESTED`` and ``ACTOR_END`` are those of the tidy CSV too, defined in
+#: :mod:`tracing.schema` (which the command line reads without this module).
 OFF_VALUES: dict[str, str] = {"off": "0 0 0"}
 #: The ``speed`` (flop/s, all cores) of a ``HOST`` and the ``bandwidth`` (byte/s) of a ``LINK`` whose capacity
 #: changes (SimGrid's names), and the ``latency`` (s) of a ``LINK``, with their colors.
@@ -355,12 +354,8 @@ LATENCY_COLOR = "0.6 0.6 0.2"
 #: ``booting`` on top of a host's ``off`` in ``HOST_STATE`` while it boots (amber, between ``off`` and running);
 #: the ``requested`` variable (flop/s) of a ``HOST`` or ``MSG_VM``: the CPU its executions ask, which
 #: ``power_used`` (what they get) may fall short of.
-POLICY = "POLICY"
 BOOTING_VALUES: dict[str, str] = {"booting": "1 0.75 0"}
-REQUESTED = "requested"
 REQUESTED_COLOR = "0.8 0.2 0.2"
-#: The point event at the end of an actor that did not end ``done``: its value is ``<status>: <cause>``.
-ACTOR_END = "MSG_PROCESS_END"
 
 LOOPBACK = "__loopback__"
 

@@ -12,14 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tracing.paje_types import ACTOR_END, HOST_OFF, HOST_STATE, LINK_OFF, LINK_STATE, POLICY, REQUESTED
-
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
-    "AVAILABILITY_TYPES", "AVAILABILITY_VARIABLES", "CSV_COLUMNS", "ENERGY_VARIABLES", "FAILURE_TYPES", "MIGRATIONS",
-    "MIGRATION_COLUMNS", "POLICY_TYPES", "TIDY", "VARIABLES", "CsvTable",
+    "ACTOR_END", "AVAILABILITY_TYPES", "AVAILABILITY_VARIABLES", "CSV_COLUMNS", "ENERGY_VARIABLES", "FAILURE_TYPES",
+    "HOST_OFF", "HOST_STATE", "LINK_OFF", "LINK_STATE", "MIGRATIONS", "MIGRATION_COLUMNS", "POLICY", "POLICY_TYPES",
+    "REQUESTED", "TIDY", "VARIABLES", "CsvTable",
 ]
 
 
@@ -76,6 +75,18 @@ ENERGY_VARIABLES = ("power", "pstate")
 #: profile, or a change made from Python): ``speed`` of a ``HOST`` (flop/s, all cores: comparable with its
 #: ``power_used``), ``bandwidth`` (byte/s) and ``latency`` (s) of a ``LINK``. Not usages either.
 AVAILABILITY_VARIABLES = ("speed", "bandwidth", "latency")
+
+#: The Paje types of availability, failures and policies (:mod:`tracing.paje_types` says what they hold), here so
+#: that the reports (and ``replay analyze --what``'s choices, which every command lists) do not load the Paje
+#: vocabulary: the ``off`` states of hosts and links, the point events of their going off, a policy's decisions,
+#: the CPU requested, and the point event at the end of an actor that did not end ``done``.
+HOST_STATE = "HOST_STATE"
+LINK_STATE = "LINK_STATE"
+HOST_OFF = "HOST_OFF"
+LINK_OFF = "LINK_OFF"
+POLICY = "POLICY"
+REQUESTED = "requested"
+ACTOR_END = "MSG_PROCESS_END"
 
 #: The types that say a capacity changed or a resource was off, which utilization reads (with ``pstate``).
 AVAILABILITY_TYPES = ("pstate", "speed", "bandwidth", HOST_STATE, LINK_STATE)
