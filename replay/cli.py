@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from replay.cli_params import Command, Group
 from replay.console import err, out
 from replay.console import fail as _fail
 from replay.console import frame_table as _frame_table
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 # the policies, the importers, the tracers) is imported in the command: a small run starts in a fraction of the
 # time, and ``--help`` imports none of it.
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     # typer's rich help gives every flag a value it does not take (``--quiet <bool>``); click's plain help shows
@@ -106,7 +108,7 @@ def main_options(
     """Replay VM and actor action traces on a SimGrid platform; trace them as Paje and CSV."""
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     traces: TraceArgs = None,
     platform: PlatformOpt = None,
@@ -324,7 +326,7 @@ def _joules(value: float) -> str:
     return f"{value:.3g} J"
 
 
-@app.command("validate")
+@app.command("validate", cls=Command)
 def validate_cmd(traces: TraceArgs = None, platform: PlatformOpt = None, deploy: DeployOpt = None,
                  policy: PolicyOpt = None, set_: SetOpt = None) -> None:
     """Check a trace without running it: syntax, names, messages that can never match, VM operation order."""
@@ -353,7 +355,7 @@ class PlaceChoice(enum.StrEnum):
     auto = "auto"
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_cmd(
     fmt: Annotated[ImportFormat, typer.Argument(metavar="FORMAT", help="planetlab, azure, bitbrains or swf.",
                                                 show_default=False)],
@@ -489,7 +491,7 @@ ActionTraceOpt = Annotated[
                                                        "VMs, for their capacities (repeat for one file per actor)."),
 ]
 
-@app.command()
+@app.command(cls=Command)
 def analyze(
     csv: TidyCsvArg,
     what: Annotated[analyze_what(), typer.Option(help="What to summarize.")] = "all",
@@ -557,7 +559,7 @@ def _skip_empty(frames: dict[str, Any]) -> dict[str, Any]:
     return {name: frame for name, frame in frames.items() if name not in skipped}
 
 
-@app.command()
+@app.command(cls=Command)
 def plot(
     csv: TidyCsvArg,
     output: Annotated[
@@ -617,4 +619,4 @@ def _runs_only(path: Path, given: dict[str, Any]) -> None:
             raise _fail(ReplayError(f"{option}: expected with the CSV of a run, found a sweep's results ({path})"))
 
 
-app.command("sweep")(sweep)
+app.command("sweep", cls=Command)(sweep)
