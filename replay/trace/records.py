@@ -30,16 +30,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
-from replay.actors import Actor
 from replay.errors import TraceSyntaxError, did_you_mean, where
 from replay.lifecycle import VmOperation
-from replay.process import Request, Steps
-from replay.simulation import Simulation
 from replay.trace.checks import TraceCheck
 from replay.trace.grammar import Place, arity, expects, shown, tokens
 from replay.variables import substitute
+
+if TYPE_CHECKING:  # what handlers get: reading and checking a trace (replay validate) needs no simulation
+    from replay.actors import Actor
+    from replay.process import Request, Steps
+    from replay.simulation import Simulation
 
 Op = VmOperation
 
