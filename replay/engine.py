@@ -44,12 +44,10 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import numpy as np
-
 from replay.activities import MIN_MEMBERS, Activity, Bottleneck, Resource, Timer, can_form, find_root
 from replay.errors import ClockError
 from replay.events import ResourceKind, ResourceUsed
-from replay.solver import SMALL, solve
+from replay.solver import SMALL, solve, solve_small
 from replay.units import Seconds
 
 #: The engine's one tolerance (SimGrid's ``surf/precision``): events closer than this many seconds are
@@ -505,18 +503,21 @@ class Engine:
         shared = [r.shared for r in resources]
         penalty = [0.0 if a.suspended else a.penalty for a in activities]
         bound = [a.bound for a in activities]
-        solved = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
-        rates = solved.tolist()
+        if len(elem_var) <= SMALL:  # plain lists: a small run need not import numpy at all
+            rates = solve_small(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
+            usage = [0.0] * len(capacity)
+            for v, c, w in zip(elem_var, elem_cnst, elem_weight, strict=True):
+                usage[c] += w * rates[v]
+        else:
+            import numpy as np
+
+            solved = solve(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound)
+            rates = solved.tolist()
+            usage = np.bincount(elem_cnst, np.asarray(elem_weight) * solved[elem_var], len(capacity)).tolist()
         for activity, rate in zip(activities, rates, strict=True):
             if rate != activity.rate:
                 self._settle(activity)
                 self._set_rate(activity, rate)
-        if len(elem_var) > SMALL:
-            usage = np.bincount(elem_cnst, np.asarray(elem_weight) * solved[elem_var], len(capacity)).tolist()
-        else:
-            usage = [0.0] * len(capacity)
-            for v, c, w in zip(elem_var, elem_cnst, elem_weight, strict=True):
-                usage[c] += w * rates[v]
         for resource, used, cap in zip(resources, usage, capacity, strict=True):
             resource.saturated = used >= cap * (1.0 - 1e-6)
         if len(activities) >= MIN_MEMBERS and not self._listeners:

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # numpy costs a small run a third of its time: imported by the first large problem
+    import numpy as np
+    from numpy.typing import NDArray
 
 #: Relative tolerance of the solver: a remaining capacity below ``EPSILON x C_j`` is taken as saturated, and
 #: levels within ``EPSILON`` of the minimum are ties fixed in the same round.
 EPSILON = 1e-9
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
+FloatArray: TypeAlias = "NDArray[np.float64]"
+IntArray: TypeAlias = "NDArray[np.intp]"
+BoolArray: TypeAlias = "NDArray[np.bool_]"
 
 
 #: Problems with at most this many elements are solved by the same algorithm in plain Python: numpy's per-call
@@ -62,6 +64,8 @@ def solve(
     modified in place. Small problems take :func:`solve_small`, the others :func:`solve_arrays`: both compute
     the same floats, in the same order.
     """
+    import numpy as np
+
     if len(elem_var) <= SMALL:
         return np.array(solve_small(capacity, shared, elem_var, elem_cnst, elem_weight, penalty, bound), dtype=float)
     return solve_arrays(
@@ -152,6 +156,8 @@ def solve_arrays(
     bound: FloatArray,
 ) -> FloatArray:
     """The algorithm over numpy arrays, for large problems (see :func:`solve`)."""
+    import numpy as np
+
     n = len(penalty)
     m = len(capacity)
     rate = np.zeros(n)

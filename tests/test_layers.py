@@ -156,7 +156,7 @@ def test_events_and_lifecycle_are_leaves_and_the_solver_is_pure():
     assert graph["replay.lifecycle"] <= {"replay.errors"}
     assert graph["replay.events"] <= {"replay.lifecycle"}
     solver_imports = set(imports_of(REPO / "replay" / "solver.py"))
-    assert solver_imports <= {"__future__", "math", "collections.abc", "numpy", "numpy.typing"}
+    assert solver_imports <= {"__future__", "math", "collections.abc", "typing", "numpy", "numpy.typing"}
 
 
 def test_a_sweep_worker_imports_the_model_alone():
