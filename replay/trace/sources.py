@@ -171,6 +171,42 @@ class _Cursor:
                 raise _file_error(self.path, exc) from None
 
 
+class _Queues:
+    """Records waiting for their actors, first in first out: a list while short, a deque once long, nothing while
+    empty.
+
+    A trace of a million actors has a million queues, most holding one record or two: a deque costs 760 bytes,
+    empty or not, a list of one record 64, and taking the front of a short list is as cheap as of a deque.
+    """
+
+    __slots__ = ("_queues",)
+
+    SHORT: ClassVar[int] = 16
+
+    def __init__(self) -> None:
+        self._queues: dict[str, list[Action] | deque[Action]] = {}
+
+    def push(self, actor: str, action: Action) -> None:
+        queue = self._queues.get(actor)
+        if queue is None:
+            self._queues[actor] = [action]
+        elif type(queue) is list and len(queue) >= self.SHORT:
+            self._queues[actor] = deque(queue)
+            self._queues[actor].append(action)
+        else:
+            queue.append(action)
+
+    def pop(self, actor: str) -> Action | None:
+        """The oldest record waiting for ``actor``, if any."""
+        queue = self._queues.get(actor)
+        if queue is None:
+            return None
+        action = queue.pop(0) if type(queue) is list else queue.popleft()
+        if not queue:
+            del self._queues[actor]
+        return action
+
+
 # ---------------------------------------------------------------------------------------------------- sources
 
 
@@ -198,7 +234,7 @@ class TraceSource(ABC):
         self._check = check
         self._keep = keep
         #: the records of the opening pass, per actor (None: too many, the files are read again)
-        self._kept: dict[str, deque[Action]] | None = {} if keep > 0 else None
+        self._kept: _Queues | None = _Queues() if keep > 0 else None
         self._kept_count = 0
 
     def _take(self, action: Action) -> None:
@@ -208,10 +244,7 @@ class TraceSource(ABC):
         kept = self._kept
         if kept is not None:
             if self._kept_count < self._keep:
-                queue = kept.get(action.actor)
-                if queue is None:
-                    queue = kept[action.actor] = deque()
-                queue.append(action)
+                kept.push(action.actor, action)
                 self._kept_count += 1
             else:
                 self._kept = None
@@ -254,11 +287,7 @@ class TraceSource(ABC):
         remaining = self._remaining[self._known(actor)]
         if remaining == 0:
             return None
-        if self._kept is not None:
-            queue = self._kept.get(actor)
-            action = queue.popleft() if queue else None
-        else:
-            action = self._fetch(actor)
+        action = self._kept.pop(actor) if self._kept is not None else self._fetch(actor)
         if action is None:
             raise TraceSyntaxError(
                 f"{', '.join(self.paths)}: expected {remaining} more action(s) of actor {shown(actor)}, "
@@ -314,7 +343,8 @@ class SharedTrace(TraceSource):
         if not self._counts:
             raise self._empty()
         self._remaining = dict(self._counts)
-        self._queues: dict[str, deque[Action]] = {actor: deque() for actor in self._counts}
+        self._check = None  # the opening pass is over: the walk and what it holds can go
+        self._queues = _Queues()
         self._buffered = 0
         self._cursors = deque(_Cursor(path, batch) for path in self.paths) if self.rereads else deque()
 
@@ -324,10 +354,10 @@ class SharedTrace(TraceSource):
         return self._buffered
 
     def _fetch(self, actor: str) -> Action | None:
-        queue = self._queues[actor]
-        if queue:
+        action = self._queues.pop(actor)
+        if action is not None:
             self._buffered -= 1
-            return queue.popleft()
+            return action
         while self._cursors:
             cursor = self._cursors[0]
             got = cursor.next_line()
@@ -341,13 +371,12 @@ class SharedTrace(TraceSource):
                 continue
             if action.actor == actor:
                 return action
-            other = self._queues.get(action.actor)
-            if other is None:
+            if action.actor not in self._counts:
                 raise TraceSyntaxError(
                     f"{where(cursor.path, number)}expected one of the actors found when the trace was opened, "
                     f"found {shown(action.actor)} (the file changed while being replayed)"
                 )
-            other.append(action)
+            self._queues.push(action.actor, action)
             self._buffered += 1
         return None
 
@@ -414,6 +443,7 @@ class SplitTrace(TraceSource):
         if not self.total_actions:
             raise self._empty()
         self._remaining = dict(self._counts)
+        self._check = None  # the opening pass is over: the walk and what it holds can go
         if not self.rereads:
             self._cursors = {}
 
