@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from replay import events
 from replay.comms import Comm, Mailboxes
@@ -39,6 +39,13 @@ from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 ActorFunction = Callable[..., Steps]
 
 
+class Located(Protocol):
+    """Something read from a file (a trace action): where the actor's code is."""
+
+    path: str
+    line: int
+
+
 class Actor(Process):
     """An actor: a process with a name and a host, the handle its code uses to act, and a host's resident.
 
@@ -46,10 +53,11 @@ class Actor(Process):
     """
 
     __slots__ = (
+        "_posted",
+        "_where",
         "args",
         "blocked",
         "cause",
-        "context",
         "deferred",
         "end_time",
         "failed",
@@ -58,7 +66,6 @@ class Actor(Process):
         "kill_timer",
         "killed",
         "placement",
-        "posted",
         "restart",
         "restarts",
         "scheduler",
@@ -81,8 +88,7 @@ class Actor(Process):
         self.host: ComputeHost = host  # type: ignore[assignment]
         #: the host or VM name it was placed on
         self.placement = placement
-        #: where the actor's code is, for error messages (the replayer sets the ``file:line: `` of its action)
-        self.context = ""
+        self._where: str | Located = ""
         self.function = function
         self.args = args
         self.start_time: Seconds | None = None
@@ -95,8 +101,7 @@ class Actor(Process):
         self.blocked = False
         #: why the actor was killed, failed or blocked (empty while it was not)
         self.cause = ""
-        #: its communications not done yet (cancelled when it ends, as SimGrid does)
-        self.posted: dict[Comm, None] = {}
+        self._posted: dict[Comm, None] | None = None
         #: started again each time its host comes back on (SimGrid's ``on_failure="RESTART"``)
         self.restart = False
         #: how many times it was started again
@@ -108,6 +113,24 @@ class Actor(Process):
 
     def __repr__(self) -> str:
         return f"Actor({self.name!r} on {self.placement!r})"
+
+    @property
+    def context(self) -> str:
+        """Where the actor's code is, ``file:line: ``, for error messages: the replayer sets the action the actor
+        runs (formatted only when a message needs it), or a string."""
+        where = self._where
+        return where if isinstance(where, str) else f"{where.path}:{where.line}: "
+
+    @context.setter
+    def context(self, where: str | Located) -> None:
+        self._where = where
+
+    @property
+    def posted(self) -> dict[Comm, None]:
+        """Its communications not done yet (cancelled when it ends, as SimGrid does); made on first use."""
+        if self._posted is None:
+            self._posted = {}
+        return self._posted
 
     @property
     def now(self) -> Seconds:
@@ -400,8 +423,9 @@ class Scheduler:
         actor.end_time = self.engine.now
         actor.killed = killed
         actor.failed = failed
-        for comm in list(actor.posted):  # the isends and irecvs it did not wait for
-            comm.abandon(actor)
+        if actor._posted:  # the isends and irecvs it did not wait for
+            for comm in list(actor._posted):
+                comm.abandon(actor)
         if self.engine.traced:
             where = host.name if host is not None else actor.placement
             self.engine.emit(events.ActorEnded(self.engine.now, actor.name, where, killed, actor.status, actor.cause))

@@ -23,14 +23,14 @@ with the ``file:line:`` of the action that hit it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from replay.actors import Actor
 from replay.errors import PlatformError, ReplayError, StateError
 from replay.platform import ActorSpec
-from replay.process import Steps
+from replay.process import Request, Steps
 from replay.simulation import Simulation
 from replay.trace import Action, ReplayContext, TraceSource
 from replay.trace.actor_actions import Init
@@ -56,7 +56,7 @@ class Replayer:
         self.sim = sim
         self.source = source
         self.listeners: list[Callable[[ActionDone], None]] = []
-        self.deployment = {spec.function: spec for spec in deployment}
+        self._deployment = deployment
         self.actions_done = 0
         #: the actions handed out so far to each actor that restarts (``on_failure="RESTART"``), to replay again
         self._tapes: dict[str, list[Action]] = {}
@@ -66,9 +66,11 @@ class Replayer:
         hosts = list(self.sim.platform.hosts)
         if not hosts:
             raise PlatformError(f"{self.sim.platform.source}: expected at least one host to run actors on, found none")
+        deployment = {spec.function: spec for spec in self._deployment}
+        script = self._script  # one bound method for every actor
         for index, name in enumerate(self.source.actors()):
             first = self.source.next_action(name)
-            spec = self.deployment.get(name)
+            spec = deployment.get(name)
             start_time = max(spec.start_time, 0.0) if spec is not None else 0.0
             kill_time = spec.kill_time if spec is not None and spec.kill_time >= 0 else None
             if spec is not None:  # it starts there; a first ``init`` then moves it (waiting for a VM to run)
@@ -77,58 +79,157 @@ class Replayer:
                 host = first.host
             else:
                 host = hosts[index % len(hosts)]
+            # a first ``init`` of an actor without a deployment only places it (done here): it lasts from the
+            # launch until the actor can run (its VM started)
+            launch = start_time if spec is None and isinstance(first, Init) else None
             restart = spec is not None and spec.on_failure == "RESTART"
             if restart and first is not None:
                 self._tapes[name] = [first]
             actor = self.sim.add_actor(
-                name, host, self._body, first, start_time, start_time=start_time, kill_time=kill_time, wait_for_vm=True,
+                name, host, script, first, launch, start_time=start_time, kill_time=kill_time, wait_for_vm=True,
                 restart=restart,
             )
             if first is not None:  # until it runs an action, an actor is where its first one is
-                actor.context = f"{first.path}:{first.line}: "
+                actor.context = first
 
-    def _actions(self, name: str, first: Action | None) -> Iterator[Action]:
-        """An actor's actions from its first; an actor that restarts gets them all again each time."""
-        tape = self._tapes.get(name)
+    def _script(self, actor: Actor, first: Action | None, launch: float | None) -> Steps:
+        """An actor's code: its actions from ``first`` (``launch``: the date it was launched, when ``first`` only
+        placed it)."""
+        tape = self._tapes.get(actor.name)
+        return _Script(self, actor, first if tape is None else tape[0], tape, launch)
+
+    def nth_action(self, name: str, tape: list[Action] | None, seq: int) -> Action | None:
+        """Action ``seq`` of an actor (None: it had them all); an actor that restarts reads them from its tape,
+        which grows as it first reads them, so that it gets them all again each time."""
         if tape is None:
-            action = first
-            while action is not None:
-                yield action
-                action = self.source.next_action(name)
-            return
-        index = 0
-        while True:
-            if index == len(tape):
-                more = self.source.next_action(name)
-                if more is None:
-                    return
-                tape.append(more)
-            yield tape[index]
-            index += 1
+            return self.source.next_action(name)
+        if seq == len(tape):
+            more = self.source.next_action(name)
+            if more is None:
+                return None
+            tape.append(more)
+        return tape[seq]
 
-    def _body(self, actor: Actor, first: Action | None, launch: float) -> Steps:
-        ctx = ReplayContext(self.sim, actor)
-        if actor.restarts:
-            launch = self.sim.engine.now
-        for seq, action in enumerate(self._actions(actor.name, first)):
-            # a first ``init`` of an actor without a deployment only placed it (done in ``start``): it lasted
-            # from the launch until the actor could run (its VM started)
-            placing = seq == 0 and isinstance(action, Init) and actor.name not in self.deployment
-            start = launch if placing else self.sim.engine.now
-            actor.context = f"{action.path}:{action.line}: "
-            value = None
+    def report(self, actor: Actor, seq: int, action: Action, start: float, value: Any) -> None:
+        """An action is done: count it and tell the listeners."""
+        self.actions_done += 1
+        if self.listeners:
+            done = ActionDone(actor.name, seq, action, start, self.sim.engine.now, value)
+            for listener in self.listeners:
+                listener(done)
+
+
+class _Script(ReplayContext, Generator[Request, Any, None]):
+    """An actor's actions run one after the other: the generator its process drives, and the context its actions
+    get.
+
+    It does what ``for action in actions: value = yield from action.run(ctx)`` would, written out: a generator
+    function's frame would live as long as its actor, some 350 bytes more per actor, and a run may have a
+    million actors. An action's ``run`` gives a generator of requests (driven as ``yield from`` drives one), a
+    request (waited for; the action gives back nothing) or None (nothing to wait for). An error of an action is
+    raised as the project's error type (a ``ValueError`` as a :class:`StateError`), prefixed with its
+    ``file:line:``.
+    """
+
+    __slots__ = ("_replayer", "_tape", "action", "gi_running", "launch", "seq", "start", "steps")
+
+    def __init__(
+        self, replayer: Replayer, actor: Actor, first: Action | None, tape: list[Action] | None, launch: float | None
+    ) -> None:
+        super().__init__(replayer.sim, actor)
+        self._replayer = replayer
+        self._tape = tape
+        #: the action under way (None: all done), its rank and the date it started
+        self.action = first
+        self.seq = 0
+        self.start = 0.0
+        #: the date the actor was launched, when its first action only placed it (None: it did not)
+        self.launch = launch
+        #: what the action under way waits on: None (not started yet), a request, or the iterator of its steps
+        self.steps: Any = None
+        self.gi_running = False
+
+    def send(self, value: Any) -> Request:
+        return self._resume(value, None)
+
+    def throw(self, error: Any, *_: Any) -> Request:
+        return self._resume(None, error)
+
+    def close(self) -> None:
+        """Stop for good (the actor is killed): the steps of the action under way are closed."""
+        steps, action = self.steps, self.action
+        self.steps = self.action = None
+        close = None if isinstance(steps, Request) else getattr(steps, "close", None)
+        if close is not None and action is not None:
             try:
-                steps = None if placing else action.run(ctx)
-                if steps is not None:
-                    value = yield from steps
-            except ReplayError as error:
-                raise type(error)(f"{action.path}:{action.line}: {error}") from None
-            except ValueError as error:
-                raise StateError(f"{action.path}:{action.line}: {error}") from None
-            if actor.finished:  # the action killed its own actor (a host_off of its host): not done
-                return
-            self.actions_done += 1
-            if self.listeners:
-                done = ActionDone(actor.name, seq, action, start, self.sim.engine.now, value)
-                for listener in self.listeners:
-                    listener(done)
+                close()
+            except (ReplayError, ValueError) as error:
+                raise _located(action, error) from None
+
+    def _resume(self, value: Any, error: BaseException | None) -> Request:
+        """Run on, from the request just done (its ``value`` or ``error``), until an action waits or none is left."""
+        self.gi_running = True
+        try:
+            while (action := self.action) is not None:
+                placing = False
+                if self.steps is None:  # the action starts
+                    placing = self.seq == 0 and self.launch is not None
+                    self.start = self.launch if placing else self.sim.engine.now  # type: ignore[assignment]
+                    self.actor.context = action
+                try:
+                    request, value = self._step(action, placing, value, error)
+                except (ReplayError, ValueError) as failure:
+                    raise _located(action, failure) from None
+                if request is not None:
+                    return request
+                error = None
+                self._ended(action, value)
+                value = None
+            raise StopIteration
+        finally:
+            self.gi_running = False
+
+    def _step(self, action: Action, placing: bool, value: Any, error: BaseException | None
+              ) -> tuple[Request | None, Any]:
+        """Run ``action`` on: the request it now waits on, or None and what it gave back once done."""
+        steps = self.steps
+        if steps is None:  # it starts (unless it only placed the actor)
+            steps = None if placing else action.run(self)
+            if steps is None:
+                return None, None
+            self.steps = steps if isinstance(steps, Request) else iter(steps)
+            if isinstance(steps, Request):
+                return steps, None
+            steps, value, error = self.steps, None, None
+        elif isinstance(steps, Request):  # the request it waited on is done
+            if error is not None:
+                raise error
+            return None, None
+        try:
+            if error is not None:
+                throw = getattr(steps, "throw", None)
+                if throw is None:
+                    raise error
+                return throw(error), None
+            return (next(steps) if value is None else steps.send(value)), None
+        except StopIteration as stop:
+            return None, stop.value
+
+    def _ended(self, action: Action, value: Any) -> None:
+        """``action`` is done: report it and take the next one (none if the action killed its own actor)."""
+        self.steps = None
+        actor = self.actor
+        if actor.finished:  # the action killed its own actor (a host_off of its host): not done
+            self.action = None
+            return
+        replayer = self._replayer
+        replayer.report(actor, self.seq, action, self.start, value)
+        self.seq += 1
+        self.action = replayer.nth_action(actor.name, self._tape, self.seq)
+
+
+def _located(action: Action, error: Exception) -> ReplayError:
+    """``error`` of ``action`` as the project's error type, prefixed with the action's ``file:line:``."""
+    if isinstance(error, ReplayError):
+        return type(error)(f"{action.path}:{action.line}: {error}")
+    return StateError(f"{action.path}:{action.line}: {error}")

@@ -33,9 +33,8 @@ class Init(Action):
     def parse(cls, p: Place, args: list[str]) -> Self:
         return cls(args[0] if args else None, **p.origin)  # type: ignore[arg-type]
 
-    def run(self, ctx: ReplayContext) -> Steps:
-        if self.host is not None:
-            yield ctx.sim.move_actor(ctx.actor, self.host)
+    def run(self, ctx: ReplayContext) -> Request | None:
+        return ctx.sim.move_actor(ctx.actor, self.host) if self.host is not None else None
 
     def check(self, walk: TraceCheck) -> None:
         if self.host is not None:
@@ -64,8 +63,8 @@ class Compute(Action):
             p.checked(priority, priority > 0, "priority", "a number > 0", args[1])
         return cls(flops, priority, **p.origin)  # type: ignore[arg-type]
 
-    def run(self, ctx: ReplayContext) -> Steps:
-        yield ctx.actor.execute(self.flops, self.priority)
+    def run(self, ctx: ReplayContext) -> Request:
+        return ctx.actor.execute(self.flops, self.priority)
 
     def _args(self) -> tuple[str, ...]:
         flops = number_text(self.flops)
@@ -132,8 +131,8 @@ class Send(_Outgoing):
 
     keyword: ClassVar[str] = "send"
 
-    def run(self, ctx: ReplayContext) -> Steps:
-        yield self._post(ctx)
+    def run(self, ctx: ReplayContext) -> Request:
+        return self._post(ctx)
 
 
 @ACTIONS.declare
@@ -143,8 +142,8 @@ class Recv(_Incoming):
 
     keyword: ClassVar[str] = "recv"
 
-    def run(self, ctx: ReplayContext) -> Steps:
-        yield self._post(ctx)
+    def run(self, ctx: ReplayContext) -> Request:
+        return self._post(ctx)
 
 
 @ACTIONS.declare
@@ -179,10 +178,10 @@ class Wait(Action):
     def check(self, walk: TraceCheck) -> None:
         walk.wait(self, every=False)
 
-    def run(self, ctx: ReplayContext) -> Steps:
+    def run(self, ctx: ReplayContext) -> Request:
         if not ctx.pending:
             raise StateError("'wait' expects a pending isend or irecv, found none")
-        yield ctx.pending.popleft()
+        return ctx.pending.popleft()
 
 
 @ACTIONS.declare
@@ -195,10 +194,10 @@ class WaitAll(Action):
     def check(self, walk: TraceCheck) -> None:
         walk.wait(self, every=True)
 
-    def run(self, ctx: ReplayContext) -> Steps:
+    def run(self, ctx: ReplayContext) -> Request:
         requests = list(ctx.pending)
         ctx.pending.clear()
-        yield AllOf(requests)
+        return AllOf(requests)
 
 
 @ACTIONS.declare
@@ -214,8 +213,8 @@ class Sleep(Action):
     def parse(cls, p: Place, args: list[str]) -> Self:
         return cls(p.quantity(args[0], "time", "duration"), **p.origin)  # type: ignore[arg-type]
 
-    def run(self, ctx: ReplayContext) -> Steps:
-        yield ctx.actor.sleep(self.duration)
+    def run(self, ctx: ReplayContext) -> Request:
+        return ctx.actor.sleep(self.duration)
 
     def _args(self) -> tuple[str, ...]:
         return (number_text(self.duration),)

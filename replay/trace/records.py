@@ -46,13 +46,29 @@ if TYPE_CHECKING:  # what handlers get: reading and checking a trace (replay val
 Op = VmOperation
 
 
-@dataclass
 class ReplayContext:
-    """What a handler may use: the simulation, the actor, and the actor's pending asynchronous requests."""
+    """What a handler may use: the simulation, the actor, and the actor's pending asynchronous requests.
 
-    sim: Simulation
-    actor: Actor
-    pending: deque[Request] = field(default_factory=deque)
+    One lives as long as its actor, so it holds no more than it must: ``pending`` is made on first use (an empty
+    deque costs 760 bytes, and most actors never post an ``isend`` or ``irecv``).
+    """
+
+    __slots__ = ("_pending", "actor", "sim")
+
+    def __init__(self, sim: Simulation, actor: Actor, pending: deque[Request] | None = None) -> None:
+        self.sim = sim
+        self.actor = actor
+        self._pending = pending
+
+    @property
+    def pending(self) -> deque[Request]:
+        """The actor's ``isend`` and ``irecv`` requests not waited for yet, oldest first."""
+        if self._pending is None:
+            self._pending = deque()
+        return self._pending
+
+    def __repr__(self) -> str:
+        return f"ReplayContext({self.actor!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,8 +89,10 @@ class Action:
         """The record of a line whose arguments are ``args`` (their count already matches ``usage``)."""
         return cls(**p.origin)  # type: ignore[arg-type]
 
-    def run(self, ctx: ReplayContext) -> Steps | None:
-        """Do the action: call the API, and yield the requests the actor blocks on (None: nothing to wait for)."""
+    def run(self, ctx: ReplayContext) -> Steps | Request | None:
+        """Do the action: call the API, and yield the requests the actor blocks on (a generator; its return value
+        is what the action gives back), or return the one request it blocks on (it then gives back nothing), or
+        None (nothing to wait for). Returning the request spares a generator per waiting actor."""
         raise NotImplementedError(f"action {self.keyword!r} declares no run()")
 
     def check(self, walk: TraceCheck) -> None:
