@@ -17,7 +17,7 @@ import math
 from typing import Protocol
 
 from replay import events
-from replay.cpu import cpu_resource, execution
+from replay.cpu import cpu_resource, execution, on_cpu
 from replay.engine import Activity, Engine, Resource
 from replay.errors import ActivityFailed
 from replay.events import ResourceKind
@@ -57,18 +57,27 @@ class Guest(Protocol):
 
 
 class ComputeHost:
-    """A place where executions run and actors live (a PM or a VM)."""
+    """A place where executions run and actors live (a PM or a VM).
+
+    Slotted, as are its kinds: a run may hold a million VMs, and a ``__dict__`` would cost each one more.
+    """
+
+    __slots__ = ("core_speed", "cores", "cpu", "demand_flops", "engine", "name", "on_cpu", "residents",
+                 "served_flops", "user_bounds")
 
     def __init__(self, engine: Engine, name: str, cpu: Resource, core_speed: FlopsPerSecond, cores: int) -> None:
         self.engine = engine
         self.name = name
         self.cpu = cpu
+        #: what an execution here uses (:func:`~replay.cpu.on_cpu`), shared by all of them
+        self.on_cpu = on_cpu(cpu)
         self.core_speed = core_speed
         self.cores = cores
         #: the actors living here (started and not finished), in the order they arrived
         self.residents: dict[Resident, None] = {}
-        #: the executions given a bound of their own (below a core's speed or not), kept for speed changes
-        self.user_bounds: dict[Activity, FlopsPerSecond] = {}
+        #: the executions given a bound of their own (below a core's speed or not), kept for speed changes; made
+        #: on first use (most hosts never see one)
+        self.user_bounds: dict[Activity, FlopsPerSecond] | None = None
         #: what the ``load`` actions here asked and got, in flops (see :meth:`load`)
         self.demand_flops = 0.0
         self.served_flops = 0.0
@@ -101,11 +110,11 @@ class ComputeHost:
         """Compute ``flops`` here, on one core at most; ``priority`` is SimGrid's share weight."""
         if not flops >= 0 or math.isinf(flops):
             raise ValueError(f"an amount of flops must be finite and non-negative, got {flops!r}")
-        activity = execution(name, self.cpu, self.core_speed, flops, priority=priority, bound=bound)
+        activity = execution(name, self.on_cpu, self.core_speed, flops, priority=priority, bound=bound,
+                             on_done=_exec_done)
         if bound < math.inf:
-            self.user_bounds[activity] = bound
+            self.keep_bound(activity, bound)
         request = Exec(self, activity, name)
-        activity.on_done = request.completed
         activity.meta = request
         engine = self.engine
         if engine.traced:
@@ -140,10 +149,21 @@ class ComputeHost:
         lower), as SimGrid's ``CpuCas01::on_speed_change`` does."""
         self.core_speed = speed
         engine = self.engine
-        user_bounds = self.user_bounds
+        user_bounds = self.user_bounds or {}
         for activity in self.cpu.activities:
             if activity.on_rate is None:  # an execution, not a VM's share of its PM
                 engine.set_bound(activity, min(speed, user_bounds.get(activity, math.inf)))
+
+    def keep_bound(self, activity: Activity, bound: FlopsPerSecond) -> None:
+        """``activity``, an execution here, has a bound of its own (kept across speed changes)."""
+        if self.user_bounds is None:
+            self.user_bounds = {}
+        self.user_bounds[activity] = bound
+
+    def forget_bound(self, activity: Activity) -> None:
+        """``activity`` runs here no more: forget its bound, if it had one."""
+        if self.user_bounds:
+            self.user_bounds.pop(activity, None)
 
     # -- hooks: what a VM does about its executions (nothing on a PM) -------------------------------------------
     def exec_started(self, activity: Activity) -> None:
@@ -157,6 +177,12 @@ class ComputeHost:
 
     def exec_resumed(self, activity: Activity) -> None:
         """A suspended execution runs again."""
+
+
+def _exec_done(activity: Activity) -> None:
+    """An execution's ``on_done``: one function for all, its request being the activity's ``meta`` (a bound
+    method per execution would cost 64 bytes more)."""
+    activity.meta.completed(activity)
 
 
 def _check_duration(duration: Seconds) -> None:
@@ -180,8 +206,7 @@ class Exec(Request):
 
     def completed(self, activity: Activity) -> None:
         host, engine = self.host, self.host.engine
-        if host.user_bounds:
-            host.user_bounds.pop(activity, None)
+        host.forget_bound(activity)
         host.exec_ended(activity)
         if engine.traced:
             engine.emit(events.ExecEnded(engine.now, self.name, host.name, activity.amount))
@@ -200,7 +225,7 @@ class Exec(Request):
     def cancel(self) -> None:
         if not self.done:
             self.host.engine.cancel(self.activity)
-            self.host.user_bounds.pop(self.activity, None)
+            self.host.forget_bound(self.activity)
             self.host.exec_ended(self.activity)
 
 
@@ -228,8 +253,8 @@ class Load(Request):
         self.activities: list[Activity] = []
         if self.rate > 0:
             for _ in range(host.cores):
-                activity = execution(name, host.cpu, host.core_speed, 2.0 * self.rate * duration, bound=self.rate)
-                host.user_bounds[activity] = self.rate
+                activity = execution(name, host.on_cpu, host.core_speed, 2.0 * self.rate * duration, bound=self.rate)
+                host.keep_bound(activity, self.rate)
                 engine.start(activity)
                 host.exec_started(activity)
                 self.activities.append(activity)
@@ -247,7 +272,7 @@ class Load(Request):
         for activity in self.activities:
             served += engine.done_work(activity)
             engine.cancel(activity)
-            host.user_bounds.pop(activity, None)
+            host.forget_bound(activity)
             host.exec_ended(activity)
         self.activities = []
         return served
@@ -273,6 +298,8 @@ class Load(Request):
 
 class PhysicalHost(ComputeHost):
     """A machine of the platform: its CPU, its disk (for saves and restores), its memory and the VMs on it."""
+
+    __slots__ = ("_disk", "booting", "guests", "on", "pstate", "ratio", "spec")
 
     def __init__(self, engine: Engine, spec: Host) -> None:
         super().__init__(engine, spec.name, cpu_resource(spec.name, spec.speed, spec.cores), spec.speed, spec.cores)
@@ -343,7 +370,7 @@ class PhysicalHost(ComputeHost):
         engine = self.engine
         for activity in list(self.cpu.activities):  # executions nobody waits on any more
             engine.cancel(activity)
-            self.user_bounds.pop(activity, None)
+            self.forget_bound(activity)
             if isinstance(activity.meta, Exec):
                 activity.meta.fail(ActivityFailed(f"execution on {self.name!r} failed: {cause}"))
         engine.set_capacity(self.cpu, 0.0)

@@ -86,6 +86,23 @@ def _vm_options() -> dict[str, tuple[str, Callable[[Place, str, str], Any]]]:
 _VM_OPTIONS = _vm_options()
 _DEFAULT_CONFIG = VmConfig()
 
+#: the configs made so far, by their fields: the VMs of a trace mostly share a few (a frozen config per VM would
+#: cost 128 bytes each); bounded, so that a trace of all-different VMs keeps only the latest few
+_CONFIGS: dict[str, VmConfig] = {}
+_MAX_CONFIGS = 4096
+
+
+def _shared_config(values: dict[str, Any]) -> VmConfig:
+    """The config of ``values``, the same object for the same values (``repr`` tells 0.0 from -0.0)."""
+    key = repr(sorted(values.items()))
+    config = _CONFIGS.get(key)
+    if config is None:
+        config = VmConfig(**values)
+        if len(_CONFIGS) >= _MAX_CONFIGS:
+            _CONFIGS.clear()
+        _CONFIGS[key] = config
+    return config
+
 
 #: The PM of a ``vm_create`` that leaves the choice to the placement policy of the run (``replay run --policy``;
 #: ``replay import --place auto`` writes it). A platform host called ``auto`` is that host.
@@ -130,7 +147,7 @@ class VmCreate(VmAction):
                 f"found {shown(given['working_set'].partition('=')[2])} ({number_text(working_set)} bytes)"
             )
         try:
-            config = VmConfig(**values) if values else _DEFAULT_CONFIG
+            config = _shared_config(values) if values else _DEFAULT_CONFIG
         except ValueError as error:
             raise p.error(f"bad options in 'vm_create': {error}") from None
         return cls(vm, pm, config, **p.origin)  # type: ignore[arg-type]
