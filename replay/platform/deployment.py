@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from replay.errors import PlatformError, UnitError, where
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ActorSpec", "load_deployment", "load_deployment_string"]
 
+#: the properties of an actor without ``<prop>``: one read-only mapping for all (an empty dict costs 64 bytes, and
+#: a deployment may have a million actors)
+NO_PROPERTIES: Mapping[str, str] = MappingProxyType({})
+
 
 @dataclass(frozen=True, slots=True)
 class ActorSpec:
@@ -31,7 +36,7 @@ class ActorSpec:
 
     ``args`` are the ``<argument>`` values in order (without the function name, which SimGrid passes as
     argument 0). ``path`` and ``line`` locate the ``<actor>`` element for error messages. ``start_time`` and
-    ``kill_time`` are in seconds, negative meaning unset. ``properties`` are its ``<prop>`` children.
+    ``kill_time`` are in seconds, negative meaning unset. ``properties`` are its ``<prop>`` children, read-only.
     """
 
     host: str
@@ -42,7 +47,7 @@ class ActorSpec:
     start_time: Seconds = -1.0
     kill_time: Seconds = -1.0
     on_failure: str = "DIE"
-    properties: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    properties: Mapping[str, str] = field(default_factory=lambda: NO_PROPERTIES, compare=False, hash=False)
 
 
 def load_deployment(path: str | os.PathLike[str], *, platform: Platform | None = None,
@@ -73,6 +78,7 @@ def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec
     stack: list[str] = []
     current: list[tuple[dict[str, str], int, list[str], dict[str, str]]] = []
     skip = [0]
+    hosts: dict[str, str] = {}  # one string per host name, for all its actors
 
     def start(tag: str, attrs: dict[str, str], line: int) -> None:
         if skip[0]:
@@ -118,6 +124,7 @@ def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec
             attrs, line, args, props = current.pop()
             at = where(source, line)
             host = attrs["host"]
+            host = hosts.setdefault(host, host)
             if platform is not None and host not in platform.hosts:
                 raise PlatformError(
                     f"{at}cannot place actor '{attrs['function']}': " + str(platform_host_error(platform, host))
@@ -132,10 +139,10 @@ def _read(data: bytes, source: str, platform: Platform | None) -> list[ActorSpec
                     args=tuple(args),
                     path=source,
                     line=line,
-                    start_time=_time(attrs.get("start_time", "-1.0"), "start_time", at),
-                    kill_time=_time(attrs.get("kill_time", "-1.0"), "kill_time", at),
+                    start_time=_time(attrs.get("start_time"), "start_time", at),
+                    kill_time=_time(attrs.get("kill_time"), "kill_time", at),
                     on_failure=on_failure,
-                    properties=props,
+                    properties=MappingProxyType(props) if props else NO_PROPERTIES,
                 )
             )
 
@@ -163,8 +170,11 @@ def _check_version(attrs: dict[str, str], source: str, line: int) -> None:
         raise PlatformError(f'{where(source, line)}expected <platform version="4.1"> (or 4), found {found}')
 
 
-def _time(text: str, what: str, at: str) -> float:
-    """Read start_time/kill_time: a plain number of seconds, as SimGrid reads them (no unit; negative: unset)."""
+def _time(text: str | None, what: str, at: str) -> float:
+    """Read start_time/kill_time: a plain number of seconds, as SimGrid reads them (no unit; negative: unset, as
+    is an absent one, which is SimGrid's -1 and one float for all)."""
+    if text is None:
+        return -1.0
     try:
         return parse_number(text, what)
     except UnitError as error:

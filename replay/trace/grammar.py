@@ -37,6 +37,7 @@ _WHY_BAD = {
     '"': ("a double quote", ": no name may hold one (Paje traces quote names)"),
 }
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NUMERIC: Final[str] = "0123456789.+-"
 _FLOPS_KINDS: Final[frozenset[str]] = frozenset(("speed", "flops"))
 _BOOLEANS: Final[Mapping[str, bool]] = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
@@ -61,8 +62,13 @@ def starts_with_number(text: str) -> bool:
     return _PLAIN_NUMBER.match(text) is not None
 
 
-def tokens(text: str, path: str, line: int) -> list[str] | None:
-    """The tokens of one line (at least an actor and a keyword); None for a blank or comment line."""
+def tokens(text: str, path: str, line: int, names: dict[str, str] | None = None) -> list[str] | None:
+    """The tokens of one line (at least an actor and a keyword); None for a blank or comment line.
+
+    With ``names``, a name (not a number, not a ``key=value``) already seen there is that same string: the
+    records of a trace then share one string per actor, VM and host, and so do the objects the model makes from
+    them, where each line would otherwise bring a copy of its own.
+    """
     body = text.strip(STRIP)
     if not body or body[0] == "#":
         return None
@@ -80,7 +86,9 @@ def tokens(text: str, path: str, line: int) -> list[str] | None:
             f"{where(path, line)}expected an action after actor {shown(split[0])} (<actor> <action> [args...]), "
             "found end of line"
         )
-    return split
+    if names is None:
+        return split
+    return [word if word[0] in _NUMERIC or "=" in word else names.setdefault(word, word) for word in split]
 
 
 def arity(usage: str) -> tuple[int, int | None]:

@@ -143,11 +143,13 @@ class Registry:
     def __iter__(self) -> Iterator[type[Action]]:
         return iter(self._actions.values())
 
-    def parse_line(self, text: str, path: str, line: int) -> Action | None:
-        """Parse one line of a trace; None for a blank or comment line. Raises :class:`TraceSyntaxError`."""
+    def parse_line(self, text: str, path: str, line: int, names: dict[str, str] | None = None) -> Action | None:
+        """Parse one line of a trace; None for a blank or comment line. Raises :class:`TraceSyntaxError`.
+
+        ``names``: the names seen so far, to share (see :func:`~replay.trace.grammar.tokens`)."""
         if "$" in text and not text.lstrip().startswith("#"):
             text = substitute(text, self.variables, path, line)
-        words = tokens(text, path, line)
+        words = tokens(text, path, line, names)
         if words is None:
             return None
         actor, keyword, args = words[0], words[1], words[2:]

@@ -110,9 +110,11 @@ def _lines(path: str, handle: BinaryIO) -> Iterator[tuple[int, str]]:
             yield number, _decode(raw, path, number)
 
 
-def _actions(path: str, handle: BinaryIO, registry: Registry) -> Iterator[tuple[int, Action | None]]:
+def _actions(
+    path: str, handle: BinaryIO, registry: Registry, names: dict[str, str] | None = None
+) -> Iterator[tuple[int, Action | None]]:
     for number, text in _lines(path, handle):
-        yield number, registry.parse_line(text, path, number)
+        yield number, registry.parse_line(text, path, number, names)
 
 
 def iter_actions(path: PathArg, *, registry: Registry = BUILTIN) -> Iterator[Action]:
@@ -236,6 +238,16 @@ class TraceSource(ABC):
         #: the records of the opening pass, per actor (None: too many, the files are read again)
         self._kept: _Queues | None = _Queues() if keep > 0 else None
         self._kept_count = 0
+        #: the names read so far, so that the records share one string per name (see ``grammar.tokens``); kept
+        #: only while the files are still to be read
+        self._names: dict[str, str] | None = {}
+
+    def _opened(self) -> None:
+        """The opening pass is over: the check and what it holds can go, and so can the names unless the files
+        are read again."""
+        self._check = None
+        if not self.rereads:
+            self._names = None
 
     def _take(self, action: Action) -> None:
         """An action of the opening pass: check it, and keep it while there is room."""
@@ -335,7 +347,7 @@ class SharedTrace(TraceSource):
     ) -> None:
         super().__init__([os.fspath(p) for p in paths], registry, check, keep)
         for path in self.paths:
-            for _number, action in _actions(path, _open(path, regular=True), self.registry):
+            for _number, action in _actions(path, _open(path, regular=True), self.registry, self._names):
                 self._lines_total += 1
                 if action is not None:
                     self._counts[action.actor] = self._counts.get(action.actor, 0) + 1
@@ -343,7 +355,7 @@ class SharedTrace(TraceSource):
         if not self._counts:
             raise self._empty()
         self._remaining = dict(self._counts)
-        self._check = None  # the opening pass is over: the walk and what it holds can go
+        self._opened()
         self._queues = _Queues()
         self._buffered = 0
         self._cursors = deque(_Cursor(path, batch) for path in self.paths) if self.rereads else deque()
@@ -366,7 +378,7 @@ class SharedTrace(TraceSource):
                 continue
             self._lines_read += 1
             number, text = got
-            action = self.registry.parse_line(text, cursor.path, number)
+            action = self.registry.parse_line(text, cursor.path, number, self._names)
             if action is None:
                 continue
             if action.actor == actor:
@@ -416,7 +428,7 @@ class SplitTrace(TraceSource):
                 )
             first_line = 0
             count = 0
-            for number, action in _actions(path, _open(path, regular=True), self.registry):
+            for number, action in _actions(path, _open(path, regular=True), self.registry, self._names):
                 self._lines_total += 1
                 if action is None:
                     continue
@@ -443,7 +455,7 @@ class SplitTrace(TraceSource):
         if not self.total_actions:
             raise self._empty()
         self._remaining = dict(self._counts)
-        self._check = None  # the opening pass is over: the walk and what it holds can go
+        self._opened()
         if not self.rereads:
             self._cursors = {}
 
@@ -452,7 +464,7 @@ class SplitTrace(TraceSource):
         while (got := cursor.next_line()) is not None:
             self._lines_read += 1
             number, text = got
-            action = self.registry.parse_line(text, cursor.path, number)
+            action = self.registry.parse_line(text, cursor.path, number, self._names)
             if action is None:
                 continue
             if action.actor != actor:
