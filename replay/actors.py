@@ -40,10 +40,12 @@ ActorFunction = Callable[..., Steps]
 
 
 class Located(Protocol):
-    """Something read from a file (a trace action): where the actor's code is."""
+    """Where the actor's code is (a trace action), told only when a message asks."""
 
-    path: str
-    line: int
+    @property
+    def location(self) -> str:
+        """``file:line: ``, the prefix of a message."""
+        ...
 
 
 class Actor(Process):
@@ -119,7 +121,7 @@ class Actor(Process):
         """Where the actor's code is, ``file:line: ``, for error messages: the replayer sets the action the actor
         runs (formatted only when a message needs it), or a string."""
         where = self._where
-        return where if isinstance(where, str) else f"{where.path}:{where.line}: "
+        return where if isinstance(where, str) else where.location
 
     @context.setter
     def context(self, where: str | Located) -> None:

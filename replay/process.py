@@ -35,9 +35,9 @@ class Request:
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
-        #: called when done; None until the first :meth:`then` (most requests get one waiter, many none, and an
-        #: empty list would cost 56 bytes on every one)
-        self.waiters: list[Callable[[Request], None]] | None = None
+        #: called when done: none, one, or a list of several (most requests get one waiter, many none, and a list
+        #: would cost 64 bytes on every one)
+        self.waiters: Callable[[Request], None] | list[Callable[[Request], None]] | None = None
 
     def describe(self) -> str:
         """What is waited for, for a deadlock report."""
@@ -45,12 +45,15 @@ class Request:
 
     def then(self, callback: Callable[[Request], None]) -> None:
         """Call ``callback(self)`` when done (at once if it already is)."""
+        waiters = self.waiters
         if self.done:
             callback(self)
-        elif self.waiters is None:
-            self.waiters = [callback]
+        elif waiters is None:
+            self.waiters = callback
+        elif type(waiters) is list:
+            waiters.append(callback)
         else:
-            self.waiters.append(callback)
+            self.waiters = [waiters, callback]
 
     def finish(self, value: Any = None) -> None:
         if self.done:
@@ -58,10 +61,14 @@ class Request:
         self.done = True
         self.value = value
         waiters = self.waiters
-        if waiters:
-            self.waiters = None
+        if waiters is None:
+            return
+        self.waiters = None
+        if type(waiters) is list:
             for waiter in waiters:
                 waiter(self)
+        else:
+            waiters(self)
 
     def fail(self, error: BaseException) -> None:
         """End the request with ``error``: every process waiting on it gets the exception raised at its ``yield``."""
@@ -214,7 +221,12 @@ class Process(Request):
             raise TypeError(f"{type(self).__name__.lower()} {self.name!r} yielded {step!r}; simulated code must yield "
                             "requests")
         self.waiting = step
-        step.then(self.wake)
+        step.then(self)
+
+    def __call__(self, request: Request) -> None:
+        """A process is the callback of the request it waits on, which calls :meth:`wake` (``then(self)`` rather
+        than ``then(self.wake)``, a bound method per wait)."""
+        self.wake(request)
 
     def wake(self, request: Request) -> None:
         """The request the process waits on is done: run on now."""

@@ -60,55 +60,78 @@ class Replayer:
         self.actions_done = 0
         #: the actions handed out so far to each actor that restarts (``on_failure="RESTART"``), to replay again
         self._tapes: dict[str, list[Action]] = {}
+        #: first actions read before their actor ran (None: it has none)
+        self._firsts: dict[str, Action | None] = {}
 
     def start(self) -> None:
-        """Create every actor of the trace on its host; call once, then ``sim.run()``."""
+        """Create every actor of the trace on its host; call once, then ``sim.run()``.
+
+        An actor of the deployment reads its first action when it runs, not here: the actions are then read about
+        in the order they are replayed, and a trace read lazily (:attr:`TraceSource.rereads`) holds few of them
+        at a time, rather than every one up to the last actor's first.
+        """
         hosts = list(self.sim.platform.hosts)
         if not hosts:
             raise PlatformError(f"{self.sim.platform.source}: expected at least one host to run actors on, found none")
         deployment = {spec.function: spec for spec in self._deployment}
         script = self._script  # one bound method for every actor
         for index, name in enumerate(self.source.actors()):
-            first = self.source.next_action(name)
             spec = deployment.get(name)
-            start_time = max(spec.start_time, 0.0) if spec is not None else 0.0
-            kill_time = spec.kill_time if spec is not None and spec.kill_time >= 0 else None
+            launch = None
             if spec is not None:  # it starts there; a first ``init`` then moves it (waiting for a VM to run)
+                start_time = max(spec.start_time, 0.0)
+                kill_time = spec.kill_time if spec.kill_time >= 0 else None
                 host = spec.host
-            elif isinstance(first, Init) and first.host is not None:
-                host = first.host
+                where: Any = _Unread(self, name)
             else:
-                host = hosts[index % len(hosts)]
-            # a first ``init`` of an actor without a deployment only places it (done here): it lasts from the
-            # launch until the actor can run (its VM started)
-            launch = start_time if spec is None and isinstance(first, Init) else None
+                start_time, kill_time = 0.0, None
+                first = where = self._firsts[name] = self.source.next_action(name)
+                if isinstance(first, Init):
+                    # a first ``init`` of an actor without a deployment only places it (done here): it lasts from
+                    # the launch until the actor can run (its VM started)
+                    launch = start_time
+                host = first.host if isinstance(first, Init) and first.host is not None else hosts[index % len(hosts)]
             restart = spec is not None and spec.on_failure == "RESTART"
-            if restart and first is not None:
-                self._tapes[name] = [first]
+            if restart:
+                self._tapes[name] = []
             actor = self.sim.add_actor(
-                name, host, script, first, launch, start_time=start_time, kill_time=kill_time, wait_for_vm=True,
-                restart=restart,
+                name, host, script, *(() if launch is None else (launch,)), start_time=start_time, kill_time=kill_time,
+                wait_for_vm=True, restart=restart,
             )
-            if first is not None:  # until it runs an action, an actor is where its first one is
-                actor.context = first
+            if where is not None:  # until it runs an action, an actor is where its first one is
+                actor.context = where
 
-    def _script(self, actor: Actor, first: Action | None, launch: float | None) -> Steps:
-        """An actor's code: its actions from ``first`` (``launch``: the date it was launched, when ``first`` only
-        placed it)."""
+    def _script(self, actor: Actor, launch: float | None = None) -> Steps:
+        """An actor's code: its actions, from its first (``launch``: the date it was launched, when its first
+        action only placed it)."""
         tape = self._tapes.get(actor.name)
-        return _Script(self, actor, first if tape is None else tape[0], tape, launch)
+        return _Script(self, actor, self.nth_action(actor.name, tape, 0), tape, launch)
+
+    def first_action(self, name: str) -> Action | None:
+        """The first action of an actor that has not run yet (read now if it was not)."""
+        if name not in self._firsts:
+            self._firsts[name] = self.source.next_action(name)
+        return self._firsts[name]
 
     def nth_action(self, name: str, tape: list[Action] | None, seq: int) -> Action | None:
         """Action ``seq`` of an actor (None: it had them all); an actor that restarts reads them from its tape,
         which grows as it first reads them, so that it gets them all again each time."""
         if tape is None:
-            return self.source.next_action(name)
+            return self._read(name)
         if seq == len(tape):
-            more = self.source.next_action(name)
+            more = self._read(name)
             if more is None:
                 return None
             tape.append(more)
         return tape[seq]
+
+    def _read(self, name: str) -> Action | None:
+        """The next action of an actor not handed to it yet."""
+        if name in self._firsts:
+            first = self._firsts.pop(name)
+            if first is not None:
+                return first
+        return self.source.next_action(name)
 
     def report(self, actor: Actor, seq: int, action: Action, start: float, value: Any) -> None:
         """An action is done: count it and tell the listeners."""
@@ -231,5 +254,21 @@ class _Script(ReplayContext, Generator[Request, Any, None]):
 def _located(action: Action, error: Exception) -> ReplayError:
     """``error`` of ``action`` as the project's error type, prefixed with the action's ``file:line:``."""
     if isinstance(error, ReplayError):
-        return type(error)(f"{action.path}:{action.line}: {error}")
-    return StateError(f"{action.path}:{action.line}: {error}")
+        return type(error)(f"{action.location}{error}")
+    return StateError(f"{action.location}{error}")
+
+
+class _Unread:
+    """Where a deployed actor that has not run yet is: its first action, read only when a message asks (a deadlock
+    report); a :class:`~replay.actors.Located`."""
+
+    __slots__ = ("name", "replayer")
+
+    def __init__(self, replayer: Replayer, name: str) -> None:
+        self.replayer = replayer
+        self.name = name
+
+    @property
+    def location(self) -> str:
+        first = self.replayer.first_action(self.name)
+        return first.location if first is not None else ""

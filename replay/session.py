@@ -236,7 +236,7 @@ def open_source(
     """The trace given on the command line, or the per-actor files of the deployment; ``check`` sees every action
     as it is first read."""
     if traces:
-        return open_trace(list(traces), registry=registry, check=check)
+        return open_trace(list(traces), registry=registry, check=check, names=[spec.function for spec in deployment])
     if not deployment:
         raise PlatformError(
             "expected a trace file, or a deployment whose actors name their trace files, found neither"

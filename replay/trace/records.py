@@ -84,6 +84,11 @@ class Action:
     path: str = field(default="<memory>", compare=False)
     line: int = field(default=0, compare=False)
 
+    @property
+    def location(self) -> str:
+        """``file:line: ``, where the action was read, as a message's prefix."""
+        return f"{self.path}:{self.line}: "
+
     @classmethod
     def parse(cls, p: Place, args: list[str]) -> Self:
         """The record of a line whose arguments are ``args`` (their count already matches ``usage``)."""

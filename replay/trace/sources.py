@@ -22,7 +22,7 @@ import os
 import stat
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, ClassVar, Final, Literal
 
 from replay.errors import LookupFailure, TraceSyntaxError, where
@@ -223,7 +223,12 @@ class TraceSource(ABC):
     mode: ClassVar[Literal["shared", "split"]]
 
     def __init__(
-        self, paths: Sequence[str], registry: Registry = BUILTIN, check: Check | None = None, keep: int = KEEP
+        self,
+        paths: Sequence[str],
+        registry: Registry = BUILTIN,
+        check: Check | None = None,
+        keep: int = KEEP,
+        names: Iterable[str] = (),
     ) -> None:
         self.paths: tuple[str, ...] = tuple(paths)
         #: the actions the trace may use
@@ -238,9 +243,9 @@ class TraceSource(ABC):
         #: the records of the opening pass, per actor (None: too many, the files are read again)
         self._kept: _Queues | None = _Queues() if keep > 0 else None
         self._kept_count = 0
-        #: the names read so far, so that the records share one string per name (see ``grammar.tokens``); kept
-        #: only while the files are still to be read
-        self._names: dict[str, str] | None = {}
+        #: the names read so far (and ``names``: a deployment's actors), so that the records share one string per
+        #: name (see ``grammar.tokens``); kept only while the files are still to be read
+        self._names: dict[str, str] | None = {name: name for name in names}
 
     def _opened(self) -> None:
         """The opening pass is over: the check and what it holds can go, and so can the names unless the files
@@ -344,8 +349,9 @@ class SharedTrace(TraceSource):
         registry: Registry = BUILTIN,
         check: Check | None = None,
         keep: int = KEEP,
+        names: Iterable[str] = (),
     ) -> None:
-        super().__init__([os.fspath(p) for p in paths], registry, check, keep)
+        super().__init__([os.fspath(p) for p in paths], registry, check, keep, names)
         for path in self.paths:
             for _number, action in _actions(path, _open(path, regular=True), self.registry, self._names):
                 self._lines_total += 1
@@ -413,8 +419,9 @@ class SplitTrace(TraceSource):
         registry: Registry = BUILTIN,
         check: Check | None = None,
         keep: int = KEEP,
+        names: Iterable[str] = (),
     ) -> None:
-        super().__init__([os.fspath(p) for p in paths], registry, check, keep)
+        super().__init__([os.fspath(p) for p in paths], registry, check, keep, (*names, *(actors or ())))
         if actors is not None and len(actors) != len(self.paths):
             raise ValueError(f"{len(self.paths)} trace files but {len(actors)} actor names")
         self._cursors: dict[str, _Cursor] = {}
@@ -484,6 +491,7 @@ def open_trace(
     registry: Registry = BUILTIN,
     check: Check | None = None,
     keep: int = KEEP,
+    names: Iterable[str] = (),
 ) -> TraceSource:
     """Open a trace: one file is shared mode, several are split mode, unless ``split`` says otherwise.
 
@@ -491,7 +499,8 @@ def open_trace(
     ``split=False`` with several files reads them as one shared trace, in order. ``registry`` holds the actions the
     trace may use (the built-in ones by default; a copy extended with the user's own declarations). ``check`` is
     given every action as the files are first read (a :meth:`~replay.trace.checks.TraceCheck.walk`); ``keep`` is
-    how many actions are kept for the replay (see :data:`KEEP`; 0 reads the files again, lazily).
+    how many actions are kept for the replay (see :data:`KEEP`; 0 reads the files again, lazily). The records
+    share the strings of ``names`` (a deployment's actors) for the same names.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -500,9 +509,9 @@ def open_trace(
     if actors is not None:
         if split is False:
             raise ValueError("actor names are given per file: split mode only")
-        return SplitTrace(paths, actors=actors, registry=registry, check=check, keep=keep)
+        return SplitTrace(paths, actors=actors, registry=registry, check=check, keep=keep, names=names)
     if split is None:
         split = len(paths) > 1
     if split:
-        return SplitTrace(paths, registry=registry, check=check, keep=keep)
-    return SharedTrace(paths, registry=registry, check=check, keep=keep)
+        return SplitTrace(paths, registry=registry, check=check, keep=keep, names=names)
+    return SharedTrace(paths, registry=registry, check=check, keep=keep, names=names)
