@@ -335,9 +335,9 @@ class Scheduler:
         request = Wait(f"VM {name!r} to run")
 
         def arrive(there: ComputeHost) -> None:
-            actor.host.residents.pop(actor, None)
+            actor.host.remove_resident(actor)
             actor.host = there
-            there.residents[actor] = None
+            there.add_resident(actor)
             request.finish(None)
 
         if isinstance(host, PhysicalHost) and not host.on:
@@ -387,7 +387,7 @@ class Scheduler:
                 continue
             try:
                 if actor.steps is None:
-                    actor.host.residents[actor] = None
+                    actor.host.add_resident(actor)
                     if actor.host.frozen:  # its VM was frozen before it could start
                         actor.suspended = True
                         continue
@@ -419,7 +419,7 @@ class Scheduler:
         """The actor's code returned (or it was killed, or failed): it leaves its host."""
         host = actor.host
         if host is not None:
-            host.residents.pop(actor, None)
+            host.remove_resident(actor)
         if actor.kill_timer is not None:  # an actor that is gone does not keep the clock going
             actor.kill_timer.cancel()
         actor.end_time = self.engine.now

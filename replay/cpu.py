@@ -45,7 +45,7 @@ def execution(
         name,
         flops,
         uses,
-        penalty=1.0 / priority,
+        penalty=1.0 if priority == 1.0 else 1.0 / priority,  # no new float for the common priority
         bound=min(core_speed, bound),
         on_done=on_done,
     )

@@ -25,6 +25,9 @@ from replay.platform import Host
 from replay.process import Request
 from replay.units import Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds
 
+#: Residents a host keeps in a tuple; from this many on, in a dict (see ``ComputeHost.residents``).
+FEW_RESIDENTS = 8
+
 
 class Resident(Protocol):
     """Something living on a host (an actor): frozen, thawed and killed with it."""
@@ -73,8 +76,10 @@ class ComputeHost:
         self.on_cpu = on_cpu(cpu)
         self.core_speed = core_speed
         self.cores = cores
-        #: the actors living here (started and not finished), in the order they arrived
-        self.residents: dict[Resident, None] = {}
+        #: the actors living here (started and not finished), in the order they arrived: a tuple while they are few
+        #: (48 bytes for one, where a dict costs 224 even for one, and a VM mostly holds one or two), a dict from
+        #: ``FEW_RESIDENTS`` on, so that many come and go at no cost per resident (see :meth:`add_resident`)
+        self.residents: tuple[Resident, ...] | dict[Resident, None] = ()
         #: the executions given a bound of their own (below a core's speed or not), kept for speed changes; made
         #: on first use (most hosts never see one)
         self.user_bounds: dict[Activity, FlopsPerSecond] | None = None
@@ -154,6 +159,26 @@ class ComputeHost:
             if activity.on_rate is None:  # an execution, not a VM's share of its PM
                 engine.set_bound(activity, min(speed, user_bounds.get(activity, math.inf)))
 
+    def add_resident(self, resident: Resident) -> None:
+        """``resident`` lives here from now on (it keeps its place if it already did)."""
+        residents = self.residents
+        if type(residents) is tuple:
+            if resident in residents:
+                return
+            if len(residents) < FEW_RESIDENTS:
+                self.residents = (*residents, resident)
+                return
+            residents = self.residents = dict.fromkeys(residents)
+        residents[resident] = None
+
+    def remove_resident(self, resident: Resident) -> None:
+        """``resident`` lives here no more (if it did)."""
+        residents = self.residents
+        if type(residents) is dict:
+            residents.pop(resident, None)
+        elif resident in residents:
+            self.residents = tuple(other for other in residents if other is not resident)
+
     def keep_bound(self, activity: Activity, bound: FlopsPerSecond) -> None:
         """``activity``, an execution here, has a bound of its own (kept across speed changes)."""
         if self.user_bounds is None:
@@ -181,8 +206,11 @@ class ComputeHost:
 
 def _exec_done(activity: Activity) -> None:
     """An execution's ``on_done``: one function for all, its request being the activity's ``meta`` (a bound
-    method per execution would cost 64 bytes more)."""
-    activity.meta.completed(activity)
+    method per execution would cost 64 bytes more). The request and the activity refer to each other: the done
+    activity lets go of it, so that both are freed at once rather than by the next cyclic collection."""
+    request: Exec = activity.meta
+    activity.meta = None
+    request.completed(activity)
 
 
 def _check_duration(duration: Seconds) -> None:

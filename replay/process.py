@@ -25,6 +25,11 @@ from replay.units import Seconds
 #: What simulated code is: a generator yielding requests, returning a value at the end.
 Steps = Generator["Request", Any, Any]
 
+#: What a finished process holds instead of its generator: a generator's memory (its frame) lives as long as the
+#: generator object does, and a run keeps its processes (its actors) to the end.
+ENDED: Steps = (request for request in ())
+next(ENDED, None)
+
 
 class Request:
     """Something to wait for; done once, with a value, or failed with an error raised in the waiter."""
@@ -209,10 +214,12 @@ class Process(Request):
                 step = steps.throw(request.error)
         except StopIteration as stop:
             self.waiting = None
+            self.steps = ENDED
             self.finish(stop.value)
             return
         except Exception as error:
             self.waiting = None
+            self.steps = ENDED
             if not self.waiters:
                 raise
             self.fail(error)
@@ -240,6 +247,7 @@ class Process(Request):
         self.waiting = None
         if self.steps is not None:
             self.steps.close()
+            self.steps = ENDED
         if error is None:
             self.finish(value)
         else:

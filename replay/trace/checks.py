@@ -59,19 +59,20 @@ class TraceCheck:
         self.hosts = platform.hosts
         self.vm_order = vm_order
         self.count = 0
-        #: the state and PM of each VM created so far, at this point of the trace
+        #: the state and PM of each VM created so far, at this point of the trace (the PM and the state as it
+        #: changes: with ``vm_order`` only; the walk keeps no more than its questions need, a few per VM)
         self.vms: dict[str, VmState] = {}
         self.vm_pm: dict[str, str] = {}
         self._started: set[str] = set()
-        #: where each actor is (its last ``init``), as far as the trace says
+        #: where each actor is (its last ``init``), as far as the trace says (with ``vm_order`` only)
         self._placed: dict[str, str] = {}
         self._pending: dict[str, int] = {}
         self._mailboxes: dict[str, _Mailbox] = {}
-        #: (action, name, what it must be) for names that a later line may still create
+        #: (action, name, what it must be) for names not created yet, which a later line may still create
         self._later: list[tuple[Checked, str, str]] = []
         #: the first action naming each peer, checked against the actors at the end
         self._peers: dict[str, tuple[Checked, str]] = {}
-        #: the first action placing an actor on each VM
+        #: the first action placing an actor on each VM not started yet at that point
         self._placements: dict[str, Checked] = {}
 
     def walk(self, action: Checked) -> None:
@@ -146,9 +147,12 @@ class TraceCheck:
     def place(self, action: Checked, host: str) -> None:
         """``action`` places its actor on ``host``: a host of the platform or a VM the trace creates and starts."""
         if host not in self.hosts:
-            self._later.append((action, host, "a host of the platform or a VM the trace creates"))
-            self._placements.setdefault(host, action)
-        self._placed[action.actor] = host
+            if host not in self.vms:
+                self._later.append((action, host, "a host of the platform or a VM the trace creates"))
+            if host not in self._started:
+                self._placements.setdefault(host, action)
+        if self.vm_order:
+            self._placed[action.actor] = host
 
     def platform_host(self, action: Checked, name: str, role: str) -> None:
         """``name`` is a host of the platform."""
@@ -178,7 +182,8 @@ class TraceCheck:
             raise StateError(f"{_place(action)}'{action.keyword}' expects a new name, found {vm!r}, already a host "
                              "or VM")
         self.vms[vm] = VmState.CREATED
-        self.vm_pm[vm] = pm
+        if self.vm_order:
+            self.vm_pm[vm] = pm
 
     def vm(self, action: Checked, vm: str, operations: Iterable[VmOperation] = ()) -> None:
         """``vm`` was created earlier; with ``vm_order``, ``operations`` are legal for it at this point."""
