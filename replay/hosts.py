@@ -119,7 +119,7 @@ class ComputeHost:
                              on_done=_exec_done)
         if bound < math.inf:
             self.keep_bound(activity, bound)
-        request = Exec(self, activity, name)
+        request = Exec(self, activity)
         activity.meta = request
         engine = self.engine
         if engine.traced:
@@ -221,13 +221,17 @@ def _check_duration(duration: Seconds) -> None:
 class Exec(Request):
     """A computation on a host; its value is the number of flops computed."""
 
-    __slots__ = ("activity", "host", "name")
+    __slots__ = ("activity", "host")
 
-    def __init__(self, host: ComputeHost, activity: Activity, name: str) -> None:
+    def __init__(self, host: ComputeHost, activity: Activity) -> None:
         super().__init__()
         self.host = host
         self.activity = activity
-        self.name = name
+
+    @property
+    def name(self) -> str:
+        """The name of the execution (its actor's): its activity's."""
+        return self.activity.name
 
     def describe(self) -> str:
         return f"execute({self.activity.amount:g} flops) on {self.host.name}"

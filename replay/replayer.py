@@ -104,8 +104,7 @@ class Replayer:
     def _script(self, actor: Actor, launch: float | None = None) -> Steps:
         """An actor's code: its actions, from its first (``launch``: the date it was launched, when its first
         action only placed it)."""
-        tape = self._tapes.get(actor.name)
-        return _Script(self, actor, self.nth_action(actor.name, tape, 0), tape, launch)
+        return _Script(self, actor, self.nth_action(actor.name, 0), launch)
 
     def first_action(self, name: str) -> Action | None:
         """The first action of an actor that has not run yet (read now if it was not)."""
@@ -113,9 +112,10 @@ class Replayer:
             self._firsts[name] = self.source.next_action(name)
         return self._firsts[name]
 
-    def nth_action(self, name: str, tape: list[Action] | None, seq: int) -> Action | None:
+    def nth_action(self, name: str, seq: int) -> Action | None:
         """Action ``seq`` of an actor (None: it had them all); an actor that restarts reads them from its tape,
         which grows as it first reads them, so that it gets them all again each time."""
+        tape = self._tapes.get(name)
         if tape is None:
             return self._read(name)
         if seq == len(tape):
@@ -154,14 +154,11 @@ class _Script(ReplayContext, Generator[Request, Any, None]):
     ``file:line:``.
     """
 
-    __slots__ = ("_replayer", "_tape", "action", "gi_running", "launch", "seq", "start", "steps")
+    __slots__ = ("_replayer", "action", "gi_running", "launch", "seq", "start", "steps")
 
-    def __init__(
-        self, replayer: Replayer, actor: Actor, first: Action | None, tape: list[Action] | None, launch: float | None
-    ) -> None:
+    def __init__(self, replayer: Replayer, actor: Actor, first: Action | None, launch: float | None) -> None:
         super().__init__(replayer.sim, actor)
         self._replayer = replayer
-        self._tape = tape
         #: the action under way (None: all done), its rank and the date it started
         self.action = first
         self.seq = 0
@@ -248,7 +245,7 @@ class _Script(ReplayContext, Generator[Request, Any, None]):
         replayer = self._replayer
         replayer.report(actor, self.seq, action, self.start, value)
         self.seq += 1
-        self.action = replayer.nth_action(actor.name, self._tape, self.seq)
+        self.action = replayer.nth_action(actor.name, self.seq)
 
 
 def _located(action: Action, error: Exception) -> ReplayError:

@@ -301,10 +301,15 @@ class TraceSource(ABC):
 
     def next_action(self, actor: str) -> Action | None:
         """The next action of ``actor``, or None once it has had them all (then without reading anything)."""
+        if self._kept is not None:  # every record is kept: what is left of an actor's is its queue
+            action = self._kept.pop(self._known(actor))
+            if action is not None:
+                self._actions_read += 1
+            return action
         remaining = self._remaining[self._known(actor)]
         if remaining == 0:
             return None
-        action = self._kept.pop(actor) if self._kept is not None else self._fetch(actor)
+        action = self._fetch(actor)
         if action is None:
             raise TraceSyntaxError(
                 f"{', '.join(self.paths)}: expected {remaining} more action(s) of actor {shown(actor)}, "
@@ -360,7 +365,7 @@ class SharedTrace(TraceSource):
                     self._take(action)
         if not self._counts:
             raise self._empty()
-        self._remaining = dict(self._counts)
+        self._remaining = dict(self._counts) if self.rereads else {}  # kept records count themselves
         self._opened()
         self._queues = _Queues()
         self._buffered = 0
@@ -461,7 +466,7 @@ class SplitTrace(TraceSource):
             self._cursors[owner] = _Cursor(path, batch)
         if not self.total_actions:
             raise self._empty()
-        self._remaining = dict(self._counts)
+        self._remaining = dict(self._counts) if self.rereads else {}  # kept records count themselves
         self._opened()
         if not self.rereads:
             self._cursors = {}
