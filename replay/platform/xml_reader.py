@@ -57,7 +57,10 @@ def read_xml(path: str) -> bytes:
             raise PlatformError(f"{path}: expected a file of at most {MAX_XML_BYTES >> 20} MiB, found "
                                 f"{info.st_size / (1 << 20):.0f} MiB")
         try:
-            data = stream.read(MAX_XML_BYTES + 1)
+            # what the file holds: a buffer of MAX_XML_BYTES (virtual, but tracemalloc counts it) only if it grew
+            data = stream.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += stream.read(MAX_XML_BYTES + 1 - len(data))
         except OSError as exc:
             raise PlatformError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(data) > MAX_XML_BYTES:  # the file grew while being read

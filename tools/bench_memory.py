@@ -1,0 +1,116 @@
+"""Memory per VM: what a replay of the VM benchmark costs, in peak resident memory and in Python allocations.
+
+The scenario is ``tools/bench_vms.py``'s (``write_scenario``): N one-vCPU VMs of 1 GiB on N/10 PMs, one actor per
+VM that computes in it, a controller creating and starting every VM, and N/K live migrations. Each size is
+written to a folder and replayed by ``ReplaySession`` in a child process of its own, so that one size's memory
+does not weigh on the next. It prints the peak resident set size (``ru_maxrss``) of the run, the same per VM,
+and per VM above the child's resident size once ``replay`` is imported (the interpreter and its modules: what a
+VM costs, the platform's share included).
+
+With ``--top N``, each size is replayed a second time under ``tracemalloc`` (four times slower, and it inflates
+the resident size, hence a run of its own), with a snapshot at simulated date ``--at`` (by default 0.5 s, when
+every VM runs its task): the bytes per VM Python holds then and at its peak, and the N lines of code that
+allocated the most of what is held, per VM. This is a measure, not a test: nothing is timed or asserted.
+
+    python tools/bench_memory.py [--sizes 10000,100000] [--migration-every K] [--top N] [--at SECONDS]
+                                 [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_vms import REPO, write_scenario  # run as a script, tools/ is on sys.path
+
+#: The child: replays the scenario of a folder and prints one line of JSON (see ``measure``).
+CHILD = r"""
+import json, resource, sys
+
+def rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+folder, top, at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+from replay.session import ReplaySession
+base = rss_mib()
+if top:
+    import tracemalloc
+    tracemalloc.start()
+session = ReplaySession.open([f"{folder}/bench.trace"], platform=f"{folder}/platform.xml",
+                             deploy=f"{folder}/deploy.xml")
+opened = rss_mib()
+held = []
+
+def snapshot():
+    held.append((tracemalloc.get_traced_memory()[0], tracemalloc.take_snapshot()))
+
+if top:
+    session.sim.engine.at(at, snapshot)
+result = session.run()
+report = {"vms": result.counts["vms"], "base": base, "opened": opened, "peak": rss_mib(),
+          "end": result.simulated_time}
+if top and held:
+    traced, shot = held[0]
+    lines = shot.statistics("lineno")
+    report["traced"] = traced
+    report["traced_peak"] = tracemalloc.get_traced_memory()[1]
+    report["top"] = [(f"{s.traceback[0].filename}:{s.traceback[0].lineno}", s.size, s.count) for s in lines[:top]]
+print(json.dumps(report))
+"""
+
+
+def measure(folder: Path, *, top: int = 0, at: float = 0.5) -> dict:
+    """Replay the scenario of ``folder`` in a child process: its resident sizes in MiB (``base``: once ``replay``
+    is imported, ``opened``: once the session is open, ``peak``: at the end), its VM count, and with ``top``,
+    tracemalloc's bytes held at date ``at`` (``traced``), at its peak (``traced_peak``) and its ``top`` lines."""
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(top), str(at)],
+                          capture_output=True, text=True, check=False, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"the replay of {folder} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def shown(where: str) -> str:
+    """A code location relative to the repository when it is in it."""
+    path = Path(where)
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return where
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="VM counts, comma-separated")
+    parser.add_argument("--migration-every", type=int, default=100, metavar="K", help="one migration per K VMs")
+    parser.add_argument("--top", type=int, default=0, metavar="N",
+                        help="also replay under tracemalloc and show the N lines that hold the most per VM")
+    parser.add_argument("--at", type=float, default=0.5, metavar="SECONDS",
+                        help="the simulated date of the tracemalloc snapshot (default 0.5)")
+    parser.add_argument("--keep", type=Path, help="write the scenarios here instead of a temporary folder")
+    args = parser.parse_args()
+    print(f"{'VMs':>9} {'peak MiB':>9} {'B/VM':>7} {'above base':>11} {'open MiB':>9} {'base MiB':>9}")
+    for n in (int(size) for size in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = args.keep / str(n) if args.keep else Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            write_scenario(folder, n, every=args.migration_every)
+            run = measure(folder)
+            traced = measure(folder, top=args.top, at=args.at) if args.top else None
+        vms = run["vms"]
+        per_vm = run["peak"] * 2**20 / vms
+        above = (run["peak"] - run["base"]) * 2**20 / vms
+        print(f"{vms:>9,} {run['peak']:>9.0f} {per_vm:>7.0f} {above:>11.0f} {run['opened']:>9.0f} {run['base']:>9.0f}")
+        if traced is not None and "traced" in traced:
+            print(f"          tracemalloc at t={args.at:g} s: {traced['traced'] / vms:.0f} B/VM held, "
+                  f"{traced['traced_peak'] / vms:.0f} B/VM at its peak; the lines holding the most:")
+            for where, size, count in traced["top"]:
+                print(f"          {size / vms:>7.0f} B/VM {count / vms:>6.2f}/VM  {shown(where)}")
+
+
+if __name__ == "__main__":
+    main()
