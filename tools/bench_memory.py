@@ -32,7 +32,12 @@ CHILD = r"""
 import json, resource, sys
 
 def rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the peak of this process: VmHWM, since on Linux ru_maxrss also counts the parent's size at fork time
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 folder, top, at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 from replay.session import ReplaySession
