@@ -3,9 +3,10 @@
 The scenario is ``tools/bench_vms.py``'s (``write_scenario``): N one-vCPU VMs of 1 GiB on N/10 PMs, one actor per
 VM that computes in it, a controller creating and starting every VM, and N/K live migrations. Each size is
 written to a folder and replayed by ``ReplaySession`` in a child process of its own, so that one size's memory
-does not weigh on the next. It prints the peak resident set size (``ru_maxrss``) of the run, the same per VM,
-and per VM above the child's resident size once ``replay`` is imported (the interpreter and its modules: what a
-VM costs, the platform's share included).
+does not weigh on the next, after a replay of the same scenario at 200 VMs (what a run imports or caches, such as
+numpy, is then in the child's base). It prints the child's peak resident set size (Linux's ``VmHWM``), the same
+per VM, and per VM above the child's base (the interpreter, its modules, the warm-up: what a VM costs, the
+platform's share included), and the peak once the session is open (files read and checked).
 
 With ``--top N``, each size is replayed a second time under ``tracemalloc`` (four times slower, and it inflates
 the resident size, hence a run of its own), with a snapshot at simulated date ``--at`` (by default 0.5 s, when
@@ -27,27 +28,36 @@ from pathlib import Path
 
 from bench_vms import REPO, write_scenario  # run as a script, tools/ is on sys.path
 
-#: The child: replays the scenario of a folder and prints one line of JSON (see ``measure``).
-CHILD = r"""
-import json, resource, sys
+#: VMs of the scenario replayed first in each child, so that what a run imports (numpy, by the first large problem)
+#: or caches is in the base and out of the bytes per VM.
+WARM_UP = 200
 
-def rss_mib():
-    # the peak of this process: VmHWM, since on Linux ru_maxrss also counts the parent's size at fork time
+#: The child: replays the scenario of a folder after the warm-up's, and prints one line of JSON (see ``measure``).
+CHILD = r"""
+import gc, json, resource, sys
+
+def status(field):
+    # VmHWM is this process's peak (on Linux ru_maxrss also counts the parent's size at fork), VmRSS its size now
     try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+        with open("/proc/self/status") as lines:
+            return next(int(line.split()[1]) for line in lines if line.startswith(field + ":")) / 1024
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-folder, top, at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def replay(folder):
+    return ReplaySession.open([f"{folder}/bench.trace"], platform=f"{folder}/platform.xml",
+                              deploy=f"{folder}/deploy.xml")
+
+folder, warm, top, at = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 from replay.session import ReplaySession
-base = rss_mib()
+replay(warm).run()
+gc.collect()
+base = status("VmRSS")
 if top:
     import tracemalloc
     tracemalloc.start()
-session = ReplaySession.open([f"{folder}/bench.trace"], platform=f"{folder}/platform.xml",
-                             deploy=f"{folder}/deploy.xml")
-opened = rss_mib()
+session = replay(folder)
+opened = status("VmHWM")
 held = []
 
 def snapshot():
@@ -56,7 +66,7 @@ def snapshot():
 if top:
     session.sim.engine.at(at, snapshot)
 result = session.run()
-report = {"vms": result.counts["vms"], "base": base, "opened": opened, "peak": rss_mib(),
+report = {"vms": result.counts["vms"], "base": base, "opened": opened, "peak": status("VmHWM"),
           "end": result.simulated_time}
 if top and held:
     traced, shot = held[0]
@@ -68,11 +78,12 @@ print(json.dumps(report))
 """
 
 
-def measure(folder: Path, *, top: int = 0, at: float = 0.5) -> dict:
-    """Replay the scenario of ``folder`` in a child process: its resident sizes in MiB (``base``: once ``replay``
-    is imported, ``opened``: once the session is open, ``peak``: at the end), its VM count, and with ``top``,
-    tracemalloc's bytes held at date ``at`` (``traced``), at its peak (``traced_peak``) and its ``top`` lines."""
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(top), str(at)],
+def measure(folder: Path, warm: Path, *, top: int = 0, at: float = 0.5) -> dict:
+    """Replay the scenario of ``folder`` in a child process, after that of ``warm``: its resident sizes in MiB
+    (``base``: after the warm-up, ``opened``: peak once the session is open, ``peak``: at the end), its VM count,
+    and with ``top``, tracemalloc's bytes held at date ``at`` (``traced``), at its peak (``traced_peak``) and its
+    ``top`` lines."""
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(warm), str(top), str(at)],
                           capture_output=True, text=True, check=False, cwd=REPO)
     if proc.returncode != 0:
         raise SystemExit(f"the replay of {folder} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
@@ -99,22 +110,29 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the scenarios here instead of a temporary folder")
     args = parser.parse_args()
     print(f"{'VMs':>9} {'peak MiB':>9} {'B/VM':>7} {'above base':>11} {'open MiB':>9} {'base MiB':>9}")
-    for n in (int(size) for size in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = args.keep / str(n) if args.keep else Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            write_scenario(folder, n, every=args.migration_every)
-            run = measure(folder)
-            traced = measure(folder, top=args.top, at=args.at) if args.top else None
-        vms = run["vms"]
-        per_vm = run["peak"] * 2**20 / vms
-        above = (run["peak"] - run["base"]) * 2**20 / vms
-        print(f"{vms:>9,} {run['peak']:>9.0f} {per_vm:>7.0f} {above:>11.0f} {run['opened']:>9.0f} {run['base']:>9.0f}")
-        if traced is not None and "traced" in traced:
-            print(f"          tracemalloc at t={args.at:g} s: {traced['traced'] / vms:.0f} B/VM held, "
-                  f"{traced['traced_peak'] / vms:.0f} B/VM at its peak; the lines holding the most:")
-            for where, size, count in traced["top"]:
-                print(f"          {size / vms:>7.0f} B/VM {count / vms:>6.2f}/VM  {shown(where)}")
+    with tempfile.TemporaryDirectory() as warm:
+        write_scenario(Path(warm), WARM_UP, every=args.migration_every)
+        for n in (int(size) for size in args.sizes.split(",")):
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = args.keep / str(n) if args.keep else Path(tmp)
+                folder.mkdir(parents=True, exist_ok=True)
+                write_scenario(folder, n, every=args.migration_every)
+                run = measure(folder, Path(warm))
+                traced = measure(folder, Path(warm), top=args.top, at=args.at) if args.top else None
+            report(n, run, traced, args.at)
+
+
+def report(n: int, run: dict, traced: dict | None, at: float) -> None:
+    """Print one size's line, and its tracemalloc lines if any."""
+    vms = run["vms"]
+    per_vm = run["peak"] * 2**20 / vms
+    above = (run["peak"] - run["base"]) * 2**20 / vms
+    print(f"{vms:>9,} {run['peak']:>9.0f} {per_vm:>7.0f} {above:>11.0f} {run['opened']:>9.0f} {run['base']:>9.0f}")
+    if traced is not None and "traced" in traced:
+        print(f"          tracemalloc at t={at:g} s: {traced['traced'] / vms:.0f} B/VM held, "
+              f"{traced['traced_peak'] / vms:.0f} B/VM at its peak; the lines holding the most:")
+        for where, size, count in traced["top"]:
+            print(f"          {size / vms:>7.0f} B/VM {count / vms:>6.2f}/VM  {shown(where)}")
 
 
 if __name__ == "__main__":
