@@ -90,6 +90,7 @@ class Actor(Process):
         self.host: ComputeHost = host  # type: ignore[assignment]
         #: the host or VM name it was placed on
         self.placement = placement
+        #: where its code is (see :attr:`context`)
         self._where: str | Located = ""
         self.function = function
         self.args = args
@@ -103,6 +104,7 @@ class Actor(Process):
         self.blocked = False
         #: why the actor was killed, failed or blocked (empty while it was not)
         self.cause = ""
+        #: its communications not done yet (see :attr:`posted`; None until the first)
         self._posted: dict[Comm, None] | None = None
         #: started again each time its host comes back on (SimGrid's ``on_failure="RESTART"``)
         self.restart = False

@@ -192,11 +192,10 @@ class _Queues:
         queue = self._queues.get(actor)
         if queue is None:
             self._queues[actor] = [action]
-        elif type(queue) is list and len(queue) >= self.SHORT:
-            self._queues[actor] = deque(queue)
-            self._queues[actor].append(action)
-        else:
-            queue.append(action)
+            return
+        if type(queue) is list and len(queue) >= self.SHORT:
+            queue = self._queues[actor] = deque(queue)
+        queue.append(action)
 
     def pop(self, actor: str) -> Action | None:
         """The oldest record waiting for ``actor``, if any."""
