@@ -59,6 +59,9 @@ PRECISION = 1e-9
 #: periodic profile that never gives it a chance would otherwise turn forever).
 IDLE_BACKGROUND = 100_000
 
+#: The heap's smallest length at which its stale entries are swept out.
+HEAP_SWEEP = 100_000
+
 #: Allocations between two collections of the youngest generation during a run (Python's default: 700).
 GC_THRESHOLD = 100_000
 
@@ -69,6 +72,8 @@ class Engine:
     def __init__(self) -> None:
         self.now: Seconds = 0.0
         self._heap: list[tuple[float, int, Any, int]] = []
+        #: the heap's length beyond which its stale entries are swept out (see _sweep)
+        self._heap_limit = HEAP_SWEEP
         self._seq = itertools.count()
         #: per layer, the resources to re-solve: True when all their activities may change (capacity), False when
         #: only through the activities that changed (``_changed``) or left
@@ -304,7 +309,18 @@ class Engine:
                 else:
                     self._due(item)
             self._flush()
+            if len(heap) > self._heap_limit:
+                self._sweep()
         return self.now
+
+    def _sweep(self) -> None:
+        """Drop the heap's stale entries (superseded predictions, cancelled timers, left pools). They would
+        otherwise pile up, each holding its activity alive, in runs where rates change far more often than
+        activities end; sweeping when the heap has doubled keeps the cost linear."""
+        heap = self._heap
+        heap[:] = [entry for entry in heap if not _stale(entry)]
+        heapq.heapify(heap)
+        self._heap_limit = max(2 * len(heap), HEAP_SWEEP)
 
     def _flush(self) -> None:
         """Run the after-events hooks and re-solve until nothing is dirty."""

@@ -131,3 +131,26 @@ def test_a_run_gives_the_collector_its_thresholds_back_even_when_it_fails():
         assert gc.get_threshold() == (123, 4, 5)
     finally:
         gc.set_threshold(*before)
+
+
+def test_stale_heap_entries_are_swept_out(monkeypatch):
+    # "a" (10,000 units) and 100 short activities of 1, 2, ..., 100 units share a resource of capacity 101 from
+    # t=0. Each time a short one ends, every other one speeds up: its prediction gets earlier, so it gets a new
+    # heap entry and its old one goes stale (about 100 x 100 / 2 = 5,000 of them over the run). The resource is
+    # always fully used, so "a", the largest, ends when all the work is done: (10,000 + 5,050) / 101 s. With the
+    # sweep threshold at 100, the heap never holds more than twice its live entries plus one date's pushes.
+    import replay.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "HEAP_SWEEP", 100)
+    engine = Engine()
+    cpu = Resource("cpu", 101.0)
+    longest = [0]
+
+    def watch(_: Activity) -> None:
+        longest[0] = max(longest[0], len(engine._heap))
+
+    engine.start(Activity("a", 10_000.0, [(cpu, 1.0)]))
+    for k in range(1, 101):
+        engine.start(Activity(f"s{k}", float(k), [(cpu, 1.0)], on_done=watch))
+    assert engine.run() == pytest.approx(15_050 / 101)
+    assert longest[0] <= 3 * 101
