@@ -172,13 +172,8 @@ class LinkShare:
         self.level = math.inf
 
     def add(self, term: float, sign: int) -> None:
-        left = self.terms.get(term, 0) + sign
-        if left:
-            self.terms[term] = left
-        else:
-            del self.terms[term]
         self.count += sign
-        self.a = math.fsum(t * c for t, c in self.terms.items())
+        self.a = _count(self.terms, term, sign)
 
 
 class Bottleneck:
@@ -257,7 +252,7 @@ class Bottleneck:
             heapq.heappush(self._bounds, (activity.bound * penalty, seq, activity))
         for resource, weight in activity.uses:
             if resource is self.root:
-                self._add_term(weight / penalty, 1)
+                self.weight = _count(self.terms, weight / penalty, 1)
             else:
                 share = self.links.get(resource)
                 if share is None:
@@ -274,7 +269,7 @@ class Bottleneck:
         penalty = activity.penalty
         for resource, weight in activity.uses:
             if resource is self.root:
-                self._add_term(weight / penalty, -1)
+                self.weight = _count(self.terms, weight / penalty, -1)
             else:
                 share = self.links[resource]
                 share.add(weight / penalty, -1)
@@ -284,14 +279,6 @@ class Bottleneck:
                     self.stale.pop(resource, None)
                 else:
                     self.stale[resource] = None
-
-    def _add_term(self, term: float, sign: int) -> None:
-        left = self.terms.get(term, 0) + sign
-        if left:
-            self.terms[term] = left
-        else:
-            del self.terms[term]
-        self.weight = math.fsum(t * c for t, c in self.terms.items())
 
     # -- the clock -------------------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
@@ -368,6 +355,17 @@ class Bottleneck:
                 return self.rho * (1.0 + EPSILON) < level
             heapq.heappop(bounds)
         return True
+
+
+def _count(terms: dict[float, int], term: float, sign: int) -> float:
+    """Add (``sign`` 1) or remove (-1) one ``term`` of a sum kept as counts per distinct term; return the sum,
+    the same whatever the order of the changes (members come and go in any order)."""
+    left = terms.get(term, 0) + sign
+    if left:
+        terms[term] = left
+    else:
+        del terms[term]
+    return math.fsum(t * c for t, c in terms.items())
 
 
 def can_form(root: Resource) -> bool:
