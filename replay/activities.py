@@ -329,6 +329,16 @@ class Bottleneck:
         left = resource.capacity - self.rho * self.links[resource].a
         return left if left > 0.0 else 0.0
 
+    def _sweep(self) -> None:
+        """Rebuild the link and bound heaps once stale entries (older levels, members gone) outnumber the live
+        ones: a pool lives through as many changes as its members make, and would otherwise keep them all."""
+        if len(self._link_heap) > 2 * len(self.links) + 64:
+            self._link_heap = [(share.level, next(self._seq), r) for r, share in self.links.items()]
+            heapq.heapify(self._link_heap)
+        if len(self._bounds) > 2 * len(self.members) + 64:
+            self._bounds = [entry for entry in self._bounds if entry[2].pool is self]
+            heapq.heapify(self._bounds)
+
     def holds(self) -> bool:
         """Whether the pool is still the max-min solution: no link saturated by it, no member at its bound."""
         link_heap = self._link_heap
@@ -340,6 +350,8 @@ class Bottleneck:
             share.level = (resource.capacity * (1.0 - EPSILON) - other) / share.a if share.a > 0.0 else math.inf
             heapq.heappush(link_heap, (share.level, next(self._seq), resource))
         self.stale.clear()
+        self._sweep()
+        link_heap = self._link_heap
         while link_heap:
             level, _, resource = link_heap[0]
             share = self.links.get(resource)
