@@ -140,3 +140,39 @@ def test_the_fidelity_scenarios_go_through_pools(name):
     session.run()
     assert session.sim.engine.pools_formed >= 1
     assert session.sim.engine.pools_dissolved >= 1
+
+
+def test_a_capacity_change_of_the_root_dissolves_the_pool():
+    # 200 flows of 1 unit on 100 units/s: 0.5 each, a pool. At t=1 (each has 0.5 left) the link drops to 50
+    # units/s (a bandwidth profile): 0.25 each, 2 s more: all end at 3 s (a stale pool: 2 s).
+    engine = Engine()
+    backbone = link("bb", 100.0)
+    ends: dict[str, float] = {}
+    flows(engine, [1.0] * 200, backbone, 1000.0, ends=ends)
+    engine.schedule(1.0, lambda: engine.set_capacity(backbone, 50.0))
+    assert engine.run() == pytest.approx(3.0, rel=1e-12)
+    assert list(ends.values()) == pytest.approx([3.0] * 200, rel=1e-12)
+    assert engine.pools_formed >= 1 and engine.pools_dissolved >= 1
+
+
+def test_cancelled_members_leave_the_pool_to_the_others():
+    # 200 flows of 1 unit on 100 units/s: 0.5 each. At t=1 half of them are cancelled (a failure); the other 100
+    # have 0.5 left at 1 unit/s each and end at 1.5 s (a stale pool: 2 s).
+    engine = Engine()
+    backbone = link("bb", 100.0)
+    members = [Activity(f"f{k}", 1.0, [(link(f"pm{k}", 1000.0), 1.0), (backbone, 1.0)]) for k in range(200)]
+    ends: dict[str, float] = {}
+    for activity in members:
+        activity.on_done = lambda a: ends.__setitem__(a.name, engine.now)
+        engine.start(activity)
+
+    def cancel_half() -> None:
+        for activity in members[::2]:
+            engine.cancel(activity)
+
+    engine.schedule(1.0, cancel_half)
+    assert engine.run() == pytest.approx(1.5, rel=1e-12)
+    assert len(ends) == 100
+    assert list(ends.values()) == pytest.approx([1.5] * 100, rel=1e-12)
+    assert engine.remaining(members[0]) == pytest.approx(0.5, rel=1e-12)  # settled when cancelled
+    assert engine.pools_dissolved == 0  # leaving costs O(log n): the pool goes on with the others
