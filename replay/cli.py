@@ -14,9 +14,7 @@ the outputs are written.
 from __future__ import annotations
 
 import enum
-import os
 import signal
-import stat
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -31,7 +29,7 @@ from replay.console import err, out
 from replay.console import fail as _fail
 from replay.console import frame_table as _frame_table
 from replay.console import print_out as _print
-from replay.errors import ReplayError
+from replay.errors import ReplayError, unreadable
 from replay.sweep.cli import analyze_results, plot_results, sweep
 from replay.variables import settings
 
@@ -208,22 +206,9 @@ def _check_inputs(traces: list[Path] | None, platform: Path | None, deploy: Path
 def _readable(path: Path, what: str) -> None:
     from tracing.sink import describe
 
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISREG(mode):
-            with open(path, "rb"):
-                pass
-    except PermissionError:
-        found = "no read permission"
-    except FileNotFoundError:
-        found = "no such file"
-    except OSError as error:
-        found = describe(error)
-    else:
-        if not stat.S_ISDIR(mode):
-            return
-        found = "a directory"
-    raise ReplayError(f"{path}: expected a readable {what}, found {found}")
+    found = unreadable(path, special=True, describe=describe)  # a pipe may feed a trace
+    if found:
+        raise ReplayError(f"{path}: expected a readable {what}, found {found}")
 
 
 def _inputs(session: ReplaySession, platform: Path | None, deploy: Path | None) -> list[tuple[str, Any]]:

@@ -23,7 +23,9 @@ Each subclass also inherits the builtin it refines, so ``except ValueError`` kee
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+import os
+import stat
+from collections.abc import Callable, Sequence
 from os import PathLike
 
 
@@ -101,3 +103,23 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """``; did you mean 'x'?`` for the closest of ``choices`` to a misspelt ``word``, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def unreadable(path: str | PathLike[str], *, special: bool, describe: Callable[[OSError], str]) -> str:
+    """Why the input file ``path`` cannot be read ("" when it can), for the ``found ...`` half of a message:
+    "no such file", "no read permission", "a directory", ``describe(error)`` for any other failure, and, unless
+    ``special`` allows pipes and devices, "a special file". A regular file is opened once to be sure."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):
+            with open(path, "rb"):
+                return ""
+    except PermissionError:
+        return "no read permission"
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as error:
+        return describe(error)
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "" if special else "a special file"

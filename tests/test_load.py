@@ -24,13 +24,15 @@ PLAT = platform(
 )
 
 
-def loads(sim, host: str, *steps: tuple[float, float], name: str = "w"):
-    """An actor on ``host`` doing the ``load`` steps; returns the list its served flops go to."""
+def loads(sim, host: str, *steps: tuple[float, float], name: str = "w", absolute: bool = False):
+    """An actor on ``host`` doing the ``load`` steps (fractions, or flop/s when ``absolute``); returns the list
+    its served flops go to."""
     served: list[float] = []
 
     def body(actor):
-        for fraction, duration in steps:
-            served.append((yield actor.load(fraction, duration)))
+        load = actor.load_rate if absolute else actor.load
+        for amount, duration in steps:
+            served.append((yield load(amount, duration)))
 
     sim.add_actor(name, host, body)
     return served
@@ -164,14 +166,7 @@ def test_load_bounds_are_checked():
 def rated(sim, host: str, *steps: tuple[float, float], name: str = "w"):
     """An actor on ``host`` doing absolute ``load`` steps (flop/s, seconds); returns the list its served flops go
     to."""
-    served: list[float] = []
-
-    def body(actor):
-        for rate, duration in steps:
-            served.append((yield actor.load_rate(rate, duration)))
-
-    sim.add_actor(name, host, body)
-    return served
+    return loads(sim, host, *steps, name=name, absolute=True)
 
 
 def test_an_absolute_load_is_spread_over_the_vcpus_and_capped_by_a_core():

@@ -11,14 +11,13 @@ the table keeps (the model's canonical name: ``lv08`` and ``LV08`` are one point
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from replay.availability import RandomFailures
-from replay.errors import PolicyError, ReplayError, did_you_mean
+from replay.errors import PolicyError, ReplayError, did_you_mean, unreadable
 from replay.network import MODELS
 from replay.policies import BUILTINS, load_policy
 
@@ -138,19 +137,9 @@ def read_option(name: str, value: Value, place: str, folder: Path) -> Any:
 
 def readable(path: Path, what: str, place: str) -> None:
     """Refuse a file that cannot be read, naming the sweep file's ``place`` and the path looked at."""
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISREG(mode):
-            with open(path, "rb"):
-                return
-        found = "a directory" if stat.S_ISDIR(mode) else "a special file"
-    except PermissionError:
-        found = "no read permission"
-    except FileNotFoundError:
-        found = "no such file"
-    except OSError as error:
-        found = f"an error: {error.strerror or error}"
-    raise ReplayError(f"{place}: expected a readable {what}, found {found} at {path}")
+    found = unreadable(path, special=False, describe=lambda error: f"an error: {error.strerror or error}")
+    if found:
+        raise ReplayError(f"{place}: expected a readable {what}, found {found} at {path}")
 
 
 def task(point: int, options: Mapping[str, Any], variables: Mapping[str, str], traces: tuple[str, ...],
