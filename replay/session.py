@@ -89,6 +89,7 @@ class ReplaySession:
     policy: PolicyLoop | None = None
 
     @classmethod
+    @fewer_collections()
     def open(
         cls,
         traces: Sequence[PathArg] = (),
@@ -106,23 +107,6 @@ class ReplaySession:
         (with a policy in the loop: ``policy`` names it, ``NAME[:key=value,...]`` or ``module:Class``, or is one,
         which then manages every host, ``pm-*`` on the embedded platform). ``variables`` are the values of the
         ``$name`` variables of the trace and the deployment (``--set``)."""
-        with fewer_collections():
-            return cls._open(traces, platform, deploy, network_model, migration, random_failures, registry, policy,
-                             variables)
-
-    @classmethod
-    def _open(
-        cls,
-        traces: Sequence[PathArg],
-        platform: PathArg | None,
-        deploy: PathArg | None,
-        network_model: str | NetworkModel,
-        migration: MigrationOptions | None,
-        random_failures: RandomFailures | None,
-        registry: Registry,
-        policy: str | Policy | None,
-        variables: Mapping[str, str] | None,
-    ) -> ReplaySession:
         from replay.network import MODELS
         from replay.replayer import Replayer
         from replay.simulation import Simulation
@@ -145,12 +129,9 @@ class ReplaySession:
             loop = PolicyLoop(sim, made, label, managed_hosts(plat, pms_glob(pattern, platform is not None), label))
         return cls(plat, deployment, source, sim, replayer, policy=loop)
 
+    @fewer_collections()
     def run(self) -> RunResult:
         """Replay the whole trace; raises the project's errors (a deadlock included) with their file:line."""
-        with fewer_collections():
-            return self._run()
-
-    def _run(self) -> RunResult:
         start = time.perf_counter()
         self.replayer.start()
         end = self.sim.run()
